@@ -1,0 +1,88 @@
+/**
+ * The normalized records every source provider yields, and the provider contract.
+ * Providers know nothing of WorkOS calls or of the journal's states: they read a source and
+ * hand over batches, which the export service stages in the journal in one transaction each.
+ */
+
+export const WORKOS_HASH_TYPES = ['bcrypt', 'scrypt', 'firebase-scrypt', 'pbkdf2', 'argon2', 'ssha'] as const;
+export type PasswordHashType = (typeof WORKOS_HASH_TYPES)[number];
+
+export interface SourceOrganization {
+  /** The source's id; becomes WorkOS `externalId`. */
+  sourceId: string;
+  name: string;
+  domains: { domain: string; state: 'pending' | 'verified' }[];
+  metadata?: Record<string, string>;
+  /** Where the record came from (e.g. `users.csv:12`), for messages. */
+  origin?: string;
+}
+
+export interface SourceUser {
+  /** The source's id; becomes WorkOS `externalId`. */
+  sourceId: string;
+  email: string;
+  firstName?: string;
+  lastName?: string;
+  emailVerified?: boolean;
+  passwordHash?: string;
+  /** A WorkOS type, or the source's own name for an unsupported one (e.g. `md5`), kept to explain the fallback. */
+  passwordHashType?: string;
+  metadata?: Record<string, string>;
+  /** Social sign-in providers this user has (google, microsoft, github, ...). */
+  socialProviders?: string[];
+  /** Second factors that cannot be carried over and need re-enrolment. */
+  mfa?: { sms?: boolean; totp?: boolean };
+  origin?: string;
+}
+
+export interface SourceMembership {
+  userSourceId: string;
+  orgSourceId: string;
+  /** Source role slugs; mapped to WorkOS slugs at import time. */
+  roles: string[];
+  origin?: string;
+}
+
+export interface SourceRole {
+  slug: string;
+  name?: string;
+  description?: string;
+}
+
+/** A row or record the provider could not turn into a valid record: never silently dropped. */
+export interface SourceIssue {
+  /** `file:line` or the source's record id. */
+  location: string;
+  field?: string;
+  message: string;
+  /** The record it concerns, where one can be named. */
+  recordKind?: 'user' | 'organization' | 'membership';
+  sourceId?: string;
+}
+
+export interface ExportBatch {
+  organizations?: SourceOrganization[];
+  users?: SourceUser[];
+  memberships?: SourceMembership[];
+  roles?: SourceRole[];
+  issues?: SourceIssue[];
+  /** Saved with the batch in the same transaction: an interrupted export resumes after it. */
+  cursor?: string;
+  /** Units of progress the batch represents (rows, pages). */
+  progress?: { done: number; total?: number; unit: string };
+}
+
+export interface ExportOptions {
+  /** The cursor saved with the last staged batch, when resuming. */
+  cursor?: string;
+  signal?: AbortSignal;
+}
+
+export interface SourceProvider {
+  readonly id: string;
+  readonly displayName: string;
+  /** One live call (or a read of the file's head) proving the credentials or input work. */
+  check(): Promise<{ summary: string }>;
+  /** Yields batches in order; each is staged atomically with its cursor. */
+  export(options: ExportOptions): AsyncIterable<ExportBatch>;
+}
