@@ -1,0 +1,113 @@
+/**
+ * Generated migrations for the demo, the tests and the benchmarks: a CSV export of users,
+ * organizations and memberships, and the exact state WorkOS must end in once it is imported.
+ */
+import fs from 'node:fs';
+
+export interface DatasetOptions {
+  users: number;
+  organizations: number;
+  /** Total memberships; every user gets at least one while organizations last. */
+  memberships: number;
+  seed?: number;
+  /** Share of users carrying a (well-formed) bcrypt hash. */
+  withPasswords?: number;
+}
+
+export interface ExpectedUser {
+  sourceId: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+}
+export interface ExpectedMembership {
+  userSourceId: string;
+  orgSourceId: string;
+  role: string;
+}
+
+export interface Dataset {
+  users: ExpectedUser[];
+  organizations: { sourceId: string; name: string; domain: string }[];
+  memberships: ExpectedMembership[];
+}
+
+const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Radia', 'Tim', 'Margaret', 'Linus', 'Sophie', 'Guido'];
+const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson', 'Perlman', 'Berners-Lee', 'Hamilton', 'Torvalds', 'Wilson', 'van Rossum'];
+const B64 = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function generateDataset(options: DatasetOptions): Dataset {
+  const random = prng(options.seed ?? 42);
+  const pad = (n: number) => String(n).padStart(6, '0');
+  const organizations = Array.from({ length: options.organizations }, (_, i) => ({
+    sourceId: `org_${pad(i + 1)}`,
+    name: `${LAST[i % LAST.length]} ${['Labs', 'Systems', 'Works', 'Group', 'Partners'][i % 5]} ${i + 1}`,
+    domain: `org${i + 1}.example.com`,
+  }));
+  const users = Array.from({ length: options.users }, (_, i) => ({
+    sourceId: `usr_${pad(i + 1)}`,
+    email: `${FIRST[i % FIRST.length].toLowerCase()}.${i + 1}@example.com`,
+    firstName: FIRST[i % FIRST.length],
+    lastName: LAST[(i * 7) % LAST.length],
+  }));
+  const memberships: ExpectedMembership[] = [];
+  const taken = new Set<string>();
+  const add = (u: number, o: number) => {
+    const key = `${u}:${o}`;
+    if (taken.has(key) || !organizations.length) return false;
+    taken.add(key);
+    memberships.push({ userSourceId: users[u].sourceId, orgSourceId: organizations[o].sourceId, role: random() < 0.1 ? 'admin' : 'member' });
+    return true;
+  };
+  for (let u = 0; u < users.length && memberships.length < options.memberships; u++) add(u, u % Math.max(1, organizations.length));
+  const capacity = users.length * organizations.length;
+  while (memberships.length < Math.min(options.memberships, capacity)) {
+    add(Math.floor(random() * users.length), Math.floor(random() * organizations.length));
+  }
+  return { users, organizations, memberships };
+}
+
+function fakeBcrypt(random: () => number): string {
+  let tail = '';
+  for (let i = 0; i < 53; i++) tail += B64[Math.floor(random() * 64)];
+  return `$2b$10$${tail}`;
+}
+
+/** Writes the dataset as the CSV an application export would be: one row per membership. */
+export function writeDatasetCsv(dataset: Dataset, file: string, options: { withPasswords?: number; seed?: number } = {}): void {
+  const random = prng((options.seed ?? 42) + 1);
+  const orgs = new Map(dataset.organizations.map((o) => [o.sourceId, o]));
+  const byUser = new Map<string, ExpectedMembership[]>();
+  for (const m of dataset.memberships) {
+    const list = byUser.get(m.userSourceId);
+    if (list) list.push(m);
+    else byUser.set(m.userSourceId, [m]);
+  }
+  const fd = fs.openSync(file, 'w');
+  let chunk = 'id,email,first_name,last_name,email_verified,password_hash,password_hash_type,organization_id,organization_name,organization_domains,role\n';
+  for (const user of dataset.users) {
+    const hash = options.withPasswords && random() < options.withPasswords ? fakeBcrypt(random) : '';
+    const rows = byUser.get(user.sourceId) ?? [undefined];
+    for (const m of rows) {
+      const org = m ? orgs.get(m.orgSourceId)! : undefined;
+      chunk += `${user.sourceId},${user.email},${user.firstName},${user.lastName},true,${hash},${hash ? 'bcrypt' : ''},${org?.sourceId ?? ''},${org?.name ?? ''},${org?.domain ?? ''},${m?.role ?? ''}\n`;
+    }
+    if (chunk.length > 1 << 16) {
+      fs.writeSync(fd, chunk);
+      chunk = '';
+    }
+  }
+  fs.writeSync(fd, chunk);
+  fs.closeSync(fd);
+}
