@@ -1,2 +1,23 @@
 #!/usr/bin/env node
-console.log('workos-migrate');
+/** The lifecycle root: the only place that exits. Signals become a clean stop request. */
+import { EXIT } from './headless/commands.js';
+import { main } from './main.js';
+
+const controller = new AbortController();
+let signals = 0;
+const onSignal = () => {
+  if (++signals > 1) process.exit(EXIT.stopped);
+  process.stderr.write('\nStopping: letting calls in flight finish (Ctrl-C again to quit at once)...\n');
+  controller.abort(new Error('stopped by the operator'));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+const code = await main(process.argv.slice(2), {
+  cwd: process.cwd(),
+  env: process.env,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  signal: controller.signal,
+});
+// Idle keep-alive sockets must not hold the process open once the work is done.
+process.stdout.write('', () => process.exit(code));

@@ -58,6 +58,8 @@ export interface SourceIssue {
   /** The record it concerns, where one can be named. */
   recordKind?: 'user' | 'organization' | 'membership';
   sourceId?: string;
+  /** error: the record cannot be imported as is; warning: imported with a fallback. */
+  severity?: 'error' | 'warning';
 }
 
 export interface ExportBatch {

@@ -1,0 +1,89 @@
+export const MAIN_HELP = `workos-migrate: move users, organizations, memberships, roles and password hashes into WorkOS.
+
+Usage
+  workos-migrate run --source file --file PATH [options]   a new migration, headless
+  workos-migrate resume [--journal PATH]                   continue a stopped migration
+  workos-migrate status [--journal PATH]                   where a migration stands
+  workos-migrate report [--journal PATH] [--out DIR]       write the id map, failures and summary
+  workos-migrate demo [--users N] [--fast]                 the whole flow against a local sandbox
+
+Run \`workos-migrate COMMAND --help\` for a command's options.
+
+Environment
+  WORKOS_API_KEY   the WorkOS secret key (sk_test_... or sk_live_...); also read from ./.env
+  WORKOS_API_URL   another WorkOS-compatible endpoint (a proxy, the sandbox); default https://api.workos.com
+
+Every run keeps a journal (SQLite, mode 0600) in ./.workos-migrate/: a stopped or killed run
+resumes where it was, without creating anything twice. Keys are never written to it.
+
+Exit codes: 0 done; 1 could not run (the message says why); 2 finished, but some records did
+not make it (see the failures file); 130 stopped (resume it).
+`;
+
+const COMMON = `  --journal PATH        the journal file (default: a new one in ./.workos-migrate/)
+  --workos-url URL      a WorkOS-compatible endpoint (else WORKOS_API_URL, else the real API)
+  --json                NDJSON events on stdout instead of progress lines on stderr
+  --yes                 confirm writing to a production environment (sk_live_ key)
+  --concurrency N       requests in flight at once (default 16); the rate limits set the pace
+  --rate B=L/W          a raised limit, e.g. --rate writes=1000/10s (B: writes, reads, general)
+  --debug               show the stack of unexpected errors
+  -h, --help            this help`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  run: `workos-migrate run: a new migration, from the source into WorkOS, without prompts.
+
+Usage
+  workos-migrate run --source file --file PATH [--map COLUMN=FIELD ...] [options]
+
+Source
+  --source KIND         file (more sources come later)
+  --file PATH           a CSV, JSON array or NDJSON export of your users
+  --map COLUMN=FIELD    map a column to a field, overriding the guess; repeatable. Fields: id, email,
+                        first_name, last_name, name, email_verified, password_hash, password_hash_type,
+                        organization_id, organization_name, organization_domains, role, metadata.KEY,
+                        or ignore
+
+Roles
+  --role-map SRC=SLUG   map a source role to a WorkOS role slug; repeatable
+  --default-role SLUG   the WorkOS role for source roles with no mapping
+  --keep-existing-roles do not change the role of a membership that already exists in WorkOS
+
+Modes
+  --dry-run             read only: check the key, stage the source, find what already exists in
+                        WorkOS, and write nothing to WorkOS
+  --retry-failed        with --journal: import again the records that failed
+  --failures FILE       with --retry-failed: only the records listed in this failures.csv
+
+${COMMON}`,
+  resume: `workos-migrate resume: continue a migration from its journal (export, then import).
+
+Usage
+  workos-migrate resume [--journal PATH] [options]
+
+Without --journal, the one unfinished migration in ./.workos-migrate/ is resumed.
+The key is read again from WORKOS_API_KEY (or .env): the journal never holds it.
+
+${COMMON}`,
+  status: `workos-migrate status: counts and phase of a migration, read from its journal (no API call).
+
+Usage
+  workos-migrate status [--journal PATH] [--json]
+`,
+  report: `workos-migrate report: write the report files of a migration.
+
+Usage
+  workos-migrate report [--journal PATH] [--out DIR] [--json]
+
+Files: id-map.csv (source_id, email, workos_user_id) with id-map.sql to load it into your
+database; failures.csv (every record that did not make it and why; never a password hash);
+summary.md.
+`,
+  demo: `workos-migrate demo: the whole migration against a local WorkOS sandbox with generated data.
+
+Usage
+  workos-migrate demo [--users N] [--organizations N] [--fast] [--json]
+
+Nothing leaves this machine: the sandbox listens on 127.0.0.1 and enforces WorkOS's real rate
+limits (50 writes/s), so you see the pacing a real run gets. --fast lifts the limits.
+`,
+};

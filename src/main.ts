@@ -1,0 +1,172 @@
+/**
+ * argv -> command, and the one place that turns errors into messages and exit codes: expected
+ * errors print what to do; anything else is a bug, with its stack behind --debug.
+ */
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { describeError, ExpectedError } from './errors.js';
+import { EXIT, reportCommand, resumeCommand, runCommand, statusCommand, type CommandContext, type MigrateFlags } from './headless/commands.js';
+import { demoCommand } from './headless/demo.js';
+import { COMMAND_HELP, MAIN_HELP } from './headless/help.js';
+import { loadEnv } from './services/env.js';
+import { parseRateOverride } from './services/migration.js';
+import type { BucketLimit, BucketName } from './services/journal/types.js';
+
+const COMMON_OPTIONS = {
+  journal: { type: 'string' },
+  'workos-url': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  yes: { type: 'boolean', short: 'y', default: false },
+  concurrency: { type: 'string' },
+  rate: { type: 'string', multiple: true },
+  debug: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+const OPTIONS: Record<string, ParseArgsConfig['options']> = {
+  run: {
+    ...COMMON_OPTIONS,
+    source: { type: 'string' },
+    file: { type: 'string' },
+    map: { type: 'string', multiple: true },
+    'role-map': { type: 'string', multiple: true },
+    'default-role': { type: 'string' },
+    'keep-existing-roles': { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
+    'retry-failed': { type: 'boolean', default: false },
+    failures: { type: 'string' },
+  },
+  resume: {
+    ...COMMON_OPTIONS,
+    'role-map': { type: 'string', multiple: true },
+    'default-role': { type: 'string' },
+    'keep-existing-roles': { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
+  },
+  status: { journal: { type: 'string' }, json: { type: 'boolean', default: false }, debug: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  report: {
+    journal: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    debug: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  demo: {
+    users: { type: 'string' },
+    organizations: { type: 'string' },
+    fast: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    debug: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+};
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+function pairs(list: unknown, flag: string, what: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const item of (list as string[] | undefined) ?? []) {
+    const at = item.indexOf('=');
+    if (at <= 0 || at === item.length - 1) throw new ExpectedError(`${flag} ${item} is not ${what}.`, `Write it as ${flag} ${what}.`);
+    result[item.slice(0, at)] = item.slice(at + 1);
+  }
+  return result;
+}
+
+function positiveInt(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new ExpectedError(`${flag} ${String(value)} is not a positive whole number.`, `Pass e.g. ${flag} 16.`);
+  return n;
+}
+
+function migrateFlags(values: Values): MigrateFlags {
+  let limits: Partial<Record<BucketName, BucketLimit>> | undefined;
+  for (const text of (values.rate as string[] | undefined) ?? []) {
+    const [bucket, limit] = parseRateOverride(text);
+    (limits ??= {})[bucket] = limit;
+  }
+  return {
+    json: !!values.json,
+    yes: !!values.yes,
+    dryRun: !!values['dry-run'],
+    retryFailed: !!values['retry-failed'],
+    failuresFile: values.failures as string | undefined,
+    roleMap: pairs(values['role-map'], '--role-map', 'SOURCE_ROLE=WORKOS_SLUG'),
+    defaultRole: values['default-role'] as string | undefined,
+    keepExistingRoles: !!values['keep-existing-roles'],
+    concurrency: positiveInt(values.concurrency, '--concurrency'),
+    workosUrl: values['workos-url'] as string | undefined,
+    limits,
+  };
+}
+
+export async function main(argv: string[], base: Omit<CommandContext, 'env' | 'cwd'> & { env: NodeJS.ProcessEnv; cwd: string }): Promise<number> {
+  const [command, ...rest] = argv;
+  let debug = rest.includes('--debug');
+  const write = (text: string) => base.stderr.write(text);
+  try {
+    if (!command || command === '--help' || command === '-h' || command === 'help') {
+      base.stdout.write(command === 'help' && rest[0] && COMMAND_HELP[rest[0]] ? COMMAND_HELP[rest[0]] : MAIN_HELP);
+      return EXIT.ok;
+    }
+    if (command === '--version' || command === '-v') {
+      base.stdout.write('workos-migrate 0.1.0\n');
+      return EXIT.ok;
+    }
+    const options = OPTIONS[command];
+    if (!options) {
+      throw new ExpectedError(`Unknown command "${command}".`, 'Run `workos-migrate --help` for the commands.');
+    }
+    let values: Values;
+    try {
+      ({ values } = parseArgs({ args: rest, options, allowPositionals: false, strict: true }) as { values: Values });
+    } catch (error) {
+      throw new ExpectedError(`${(error as Error).message.replace(/\. To specify.*$/s, '')}.`, `Run \`workos-migrate ${command} --help\` for its options.`);
+    }
+    debug = !!values.debug;
+    if (values.help) {
+      base.stdout.write(COMMAND_HELP[command]);
+      return EXIT.ok;
+    }
+    const ctx: CommandContext = { ...base, env: loadEnv(base.env, path.join(base.cwd, '.env')) };
+    switch (command) {
+      case 'run': {
+        const source = (values.source as string | undefined) ?? (values.file ? 'file' : undefined);
+        if (!source) throw new ExpectedError('run needs a source.', 'Pass --source file --file PATH.');
+        if (source === 'file' && !values.file && !values['retry-failed']) throw new ExpectedError('The file source needs a file.', 'Pass --file PATH (CSV, JSON or NDJSON).');
+        const map = pairs(values.map, '--map', 'COLUMN=FIELD');
+        const sourceOptions = source === 'file' ? { path: values.file ? path.resolve(base.cwd, values.file as string) : undefined, map } : {};
+        return await runCommand(ctx, { kind: source, options: sourceOptions }, { ...migrateFlags(values), journal: values.journal as string | undefined });
+      }
+      case 'resume':
+        return await resumeCommand(ctx, { ...migrateFlags(values), journal: values.journal as string | undefined });
+      case 'status':
+        return statusCommand(ctx, { journal: values.journal as string | undefined, json: !!values.json });
+      case 'report':
+        return reportCommand(ctx, { journal: values.journal as string | undefined, json: !!values.json, out: values.out as string | undefined });
+      case 'demo':
+        return await demoCommand(ctx, {
+          users: positiveInt(values.users, '--users') ?? 300,
+          organizations: positiveInt(values.organizations, '--organizations') ?? 8,
+          fast: !!values.fast,
+          json: !!values.json,
+        });
+    }
+    return EXIT.error;
+  } catch (error) {
+    if (error instanceof ExpectedError) {
+      write(`✖ ${describeError(error)}\n`);
+      return EXIT.error;
+    }
+    if (base.signal.aborted) {
+      write('Stopped.\n');
+      return EXIT.stopped;
+    }
+    write(`✖ Unexpected error (a workos-migrate bug): ${describeError(error)}\n`);
+    if (debug && error instanceof Error && error.stack) write(`${error.stack}\n`);
+    else write('  Run again with --debug to see the stack, and please report it.\n');
+    return EXIT.error;
+  }
+}
+

@@ -1,0 +1,89 @@
+import type { EventBus } from '../events.js';
+import { RateMeter } from '../events.js';
+import type { Journal, StagedBatch } from '../journal/journal.js';
+import { validateOrganization, validateUser } from '../mapping/validate.js';
+import type { SourceIssue, SourceProvider } from '../../providers/types.js';
+
+export interface ExportResult {
+  completed: boolean;
+  /** Units (rows, pages) the source reported, including those staged by earlier runs. */
+  done: number;
+  unit: string;
+  staged: { organizations: number; users: number; memberships: number; issues: number };
+  duplicateEmails: number;
+  orphanMemberships: number;
+}
+
+/**
+ * Pages the source into the journal. Each batch is validated against WorkOS's limits and staged
+ * with the source's cursor in one transaction, so an interrupted export resumes at the next
+ * batch without fetching anything twice, and no invalid record reaches WorkOS.
+ */
+export async function runExport(
+  journal: Journal,
+  provider: SourceProvider,
+  bus: EventBus,
+  options: { signal?: AbortSignal } = {},
+): Promise<ExportResult> {
+  const saved = journal.cursor(provider.id);
+  const staged = { organizations: 0, users: 0, memberships: 0, issues: 0 };
+  const meter = new RateMeter();
+  let done = saved?.done ?? 0;
+  let unit = saved?.unit ?? 'records';
+  journal.setPhase('exporting');
+  bus.emit({ type: 'phase', phase: 'export', status: 'start' });
+  if (saved) bus.emit({ type: 'notice', level: 'info', message: `Resuming the export of ${provider.displayName} after ${saved.done} ${saved.unit ?? 'records'}.` });
+
+  for await (const batch of provider.export({ cursor: saved?.cursor, signal: options.signal })) {
+    const issues: SourceIssue[] = [...(batch.issues ?? [])];
+    const invalid: NonNullable<StagedBatch['invalid']> = [];
+    for (const user of batch.users ?? []) {
+      const found = validateUser(user);
+      issues.push(...found);
+      const errors = found.filter((i) => i.severity !== 'warning');
+      if (errors.length) invalid.push({ kind: 'user', sourceId: user.sourceId, reason: errors.map((i) => `${i.field}: ${i.message}`).join('; ') });
+    }
+    for (const org of batch.organizations ?? []) {
+      const found = validateOrganization(org);
+      issues.push(...found);
+      const errors = found.filter((i) => i.severity !== 'warning');
+      if (errors.length) invalid.push({ kind: 'organization', sourceId: org.sourceId, reason: errors.map((i) => `${i.field}: ${i.message}`).join('; ') });
+    }
+    if (batch.progress) {
+      meter.add(batch.progress.done - done);
+      done = batch.progress.done;
+      unit = batch.progress.unit;
+    }
+    const counts = journal.stageBatch({
+      ...batch,
+      issues,
+      invalid,
+      cursor: batch.cursor === undefined ? undefined : { source: provider.id, cursor: batch.cursor, done, total: batch.progress?.total, unit },
+    });
+    staged.organizations += counts.organizations;
+    staged.users += counts.users;
+    staged.memberships += counts.memberships;
+    staged.issues += counts.issues;
+    const rate = meter.perSecond();
+    const total = batch.progress?.total;
+    bus.emit({
+      type: 'progress',
+      phase: 'export',
+      unit,
+      counts: { total: total ?? done, done, created: staged.users, adopted: 0, failed: 0, skipped: staged.issues },
+      ratePerSecond: rate,
+      etaSeconds: total && rate > 0 ? (total - done) / rate : undefined,
+    });
+    if (options.signal?.aborted) break;
+  }
+
+  const completed = !options.signal?.aborted;
+  let duplicateEmails = 0;
+  let orphanMemberships = 0;
+  if (completed) {
+    ({ duplicateEmails, orphanMemberships } = journal.finalizeStaging());
+    journal.setPhase('exported');
+  }
+  bus.emit({ type: 'phase', phase: 'export', status: 'end' });
+  return { completed, done, unit, staged, duplicateEmails, orphanMemberships };
+}

@@ -1,0 +1,486 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { ExpectedError } from '../../errors.js';
+import type { SourceIssue, SourceMembership, SourceOrganization, SourceRole, SourceUser } from '../../providers/types.js';
+import { MIGRATIONS } from './schema.js';
+import type {
+  MembershipRow,
+  OrganizationRow,
+  Phase,
+  RecordKind,
+  RecordOutcome,
+  RecordState,
+  RunSettings,
+  StateCounts,
+  UserRow,
+} from './types.js';
+
+const TABLE: Record<RecordKind, string> = {
+  organization: 'organizations',
+  user: 'users',
+  membership: 'memberships',
+};
+
+export const JOURNAL_DIR = '.workos-migrate';
+
+/** Records staged in one transaction, with the source cursor that follows them. */
+export interface StagedBatch {
+  organizations?: SourceOrganization[];
+  users?: SourceUser[];
+  memberships?: SourceMembership[];
+  roles?: SourceRole[];
+  issues?: SourceIssue[];
+  /** Users or organizations that failed validation: staged as `skipped` with the reason. */
+  invalid?: { kind: 'user' | 'organization'; sourceId: string; reason: string }[];
+  cursor?: { source: string; cursor: string; done: number; total?: number; unit: string };
+}
+
+export interface StageCounts {
+  organizations: number;
+  users: number;
+  memberships: number;
+  issues: number;
+}
+
+const json = (value: unknown): string | null =>
+  value === undefined || value === null || (typeof value === 'object' && Object.keys(value).length === 0)
+    ? null
+    : JSON.stringify(value);
+
+/**
+ * The migration's journal: one SQLite file holding the settings, every staged source record and
+ * its state. Every state change is committed before the next API call depends on it, so a
+ * killed run resumes without losing or repeating anything.
+ */
+export class Journal {
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private constructor(
+    readonly path: string,
+    db: Database.Database,
+  ) {
+    this.db = db;
+  }
+
+  /** Creates a new journal file (mode 0600) and records the run's settings. */
+  static create(filePath: string, settings: RunSettings): Journal {
+    const resolved = path.resolve(filePath);
+    fs.mkdirSync(path.dirname(resolved), { recursive: true, mode: 0o700 });
+    try {
+      // Create the file ourselves so it is 0600 from its first byte; SQLite gives the
+      // -wal and -shm files the database file's mode.
+      fs.closeSync(fs.openSync(resolved, 'wx', 0o600));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new ExpectedError(
+          `A journal already exists at ${resolved}.`,
+          `Continue it with \`workos-migrate resume --journal ${filePath}\`, or choose another path with --journal.`,
+        );
+      }
+      throw new ExpectedError(`Cannot create the journal at ${resolved}: ${(error as Error).message}.`, 'Choose a writable path with --journal.');
+    }
+    fs.chmodSync(resolved, 0o600);
+    const journal = new Journal(resolved, Journal.connect(resolved));
+    journal.setMeta('settings', settings);
+    journal.setMeta('phase', 'created');
+    journal.touch();
+    return journal;
+  }
+
+  /** Opens an existing journal, upgrading its schema when an older release wrote it. */
+  static open(filePath: string): Journal {
+    const resolved = path.resolve(filePath);
+    if (!fs.existsSync(resolved)) {
+      throw new ExpectedError(`No journal at ${resolved}.`, 'Check the path given to --journal, or start a migration with `workos-migrate run`.');
+    }
+    let db: Database.Database;
+    try {
+      db = Journal.connect(resolved);
+    } catch (error) {
+      throw new ExpectedError(`${resolved} is not a workos-migrate journal (${(error as Error).message}).`, 'Pass the .db file a previous run created.');
+    }
+    const journal = new Journal(resolved, db);
+    if (journal.getMeta('settings') === undefined) {
+      db.close();
+      throw new ExpectedError(`${resolved} is not a workos-migrate journal (it holds no run settings).`, 'Pass the .db file a previous run created.');
+    }
+    return journal;
+  }
+
+  private static connect(file: string): Database.Database {
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives a process kill; only a power cut can lose the last few.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      db.close();
+      throw new ExpectedError(
+        `The journal ${file} was written by a newer workos-migrate (schema ${version}).`,
+        'Upgrade workos-migrate (npx workos-migrate@latest) to continue it.',
+      );
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      db.transaction(() => {
+        db.exec(MIGRATIONS[v]);
+        db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+    return db;
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- settings and phase -------------------------------------------------------------------
+
+  getMeta<T>(key: string): T | undefined {
+    const row = this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  setMeta(key: string, value: unknown): void {
+    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
+      key,
+      JSON.stringify(value),
+    );
+  }
+
+  get settings(): RunSettings {
+    return this.getMeta<RunSettings>('settings')!;
+  }
+
+  updateSettings(patch: Partial<RunSettings>): RunSettings {
+    const next = { ...this.settings, ...patch };
+    this.setMeta('settings', next);
+    return next;
+  }
+
+  get phase(): Phase {
+    return this.getMeta<Phase>('phase') ?? 'created';
+  }
+
+  setPhase(phase: Phase): void {
+    this.setMeta('phase', phase);
+    this.touch();
+  }
+
+  touch(): void {
+    this.setMeta('last_activity', new Date().toISOString());
+  }
+
+  get lastActivity(): string | undefined {
+    return this.getMeta<string>('last_activity');
+  }
+
+  // ---- staging -------------------------------------------------------------------------------
+
+  cursor(source: string): { cursor: string; done: number; total?: number; unit?: string } | undefined {
+    const row = this.stmt('SELECT cursor, done, total, unit FROM cursors WHERE source = ?').get(source) as
+      | { cursor: string; done: number; total: number | null; unit: string | null }
+      | undefined;
+    return row ? { cursor: row.cursor, done: row.done, total: row.total ?? undefined, unit: row.unit ?? undefined } : undefined;
+  }
+
+  /** Stages one batch and its cursor atomically: a batch is either wholly staged or not at all. */
+  stageBatch(batch: StagedBatch): StageCounts {
+    const now = Date.now();
+    const counts: StageCounts = { organizations: 0, users: 0, memberships: 0, issues: 0 };
+    const insertOrg = this.stmt(
+      `INSERT INTO organizations (source_id, name, domains, metadata, origin, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(source_id) DO NOTHING`,
+    );
+    const insertUser = this.stmt(
+      `INSERT INTO users (source_id, email, email_norm, first_name, last_name, email_verified, password_hash,
+         password_hash_type, metadata, social, mfa, origin, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(source_id) DO NOTHING`,
+    );
+    const existingUser = this.stmt('SELECT email_norm, origin FROM users WHERE source_id = ?');
+    const insertMembership = this.stmt(
+      `INSERT INTO memberships (user_source_id, org_source_id, roles, origin, updated_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(user_source_id, org_source_id) DO NOTHING`,
+    );
+    const membershipRoles = this.stmt('SELECT id, roles FROM memberships WHERE user_source_id = ? AND org_source_id = ?');
+    const updateRoles = this.stmt('UPDATE memberships SET roles = ? WHERE id = ?');
+    const insertRole = this.stmt('INSERT INTO roles (slug, name, description) VALUES (?, ?, ?) ON CONFLICT(slug) DO NOTHING');
+    const insertIssue = this.stmt(
+      'INSERT INTO issues (severity, location, field, message, record_kind, source_id) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    const skip = {
+      user: this.stmt(`UPDATE users SET state = 'skipped', error_code = 'invalid', last_error = ? WHERE source_id = ? AND state = 'pending'`),
+      organization: this.stmt(
+        `UPDATE organizations SET state = 'skipped', error_code = 'invalid', last_error = ? WHERE source_id = ? AND state = 'pending'`,
+      ),
+    };
+    const saveCursor = this.stmt(
+      `INSERT INTO cursors (source, cursor, done, total, unit, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(source) DO UPDATE SET cursor = excluded.cursor, done = excluded.done, total = excluded.total,
+         unit = excluded.unit, updated_at = excluded.updated_at`,
+    );
+
+    this.db.transaction(() => {
+      for (const org of batch.organizations ?? []) {
+        counts.organizations += insertOrg.run(org.sourceId, org.name, json(org.domains), json(org.metadata), org.origin ?? null, now)
+          .changes;
+      }
+      for (const user of batch.users ?? []) {
+        const emailNorm = user.email.trim().toLowerCase();
+        const result = insertUser.run(
+          user.sourceId,
+          user.email.trim(),
+          emailNorm,
+          user.firstName ?? null,
+          user.lastName ?? null,
+          user.emailVerified === undefined ? null : user.emailVerified ? 1 : 0,
+          user.passwordHash ?? null,
+          user.passwordHashType ?? null,
+          json(user.metadata),
+          user.socialProviders?.length ? JSON.stringify(user.socialProviders) : null,
+          json(user.mfa),
+          user.origin ?? null,
+          now,
+        );
+        if (result.changes) {
+          counts.users++;
+          continue;
+        }
+        // The same source id again (another row of the same person): first one wins, but a
+        // different email under one id is a conflict the operator must see.
+        const existing = existingUser.get(user.sourceId) as { email_norm: string; origin: string | null };
+        if (existing.email_norm !== emailNorm) {
+          counts.issues += insertIssue.run(
+            'error',
+            user.origin ?? user.sourceId,
+            'email',
+            `user ${user.sourceId} already has email ${existing.email_norm}${existing.origin ? ` (${existing.origin})` : ''}; this row says ${user.email}. The first was kept: fix the source and re-run to import the other.`,
+            'user',
+            user.sourceId,
+          ).changes;
+        }
+      }
+      for (const membership of batch.memberships ?? []) {
+        const roles = [...new Set(membership.roles)];
+        const result = insertMembership.run(
+          membership.userSourceId,
+          membership.orgSourceId,
+          JSON.stringify(roles),
+          membership.origin ?? null,
+          now,
+        );
+        if (result.changes) {
+          counts.memberships++;
+        } else if (roles.length) {
+          // One person listed twice in one organization with other roles: the roles add up.
+          const row = membershipRoles.get(membership.userSourceId, membership.orgSourceId) as { id: number; roles: string };
+          const merged = [...new Set([...(JSON.parse(row.roles) as string[]), ...roles])];
+          if (merged.length !== (JSON.parse(row.roles) as string[]).length) updateRoles.run(JSON.stringify(merged), row.id);
+        }
+      }
+      for (const role of batch.roles ?? []) insertRole.run(role.slug, role.name ?? null, role.description ?? null);
+      for (const issue of batch.issues ?? []) {
+        counts.issues += insertIssue.run(
+          issue.severity ?? 'error',
+          issue.location,
+          issue.field ?? null,
+          issue.message,
+          issue.recordKind ?? null,
+          issue.sourceId ?? null,
+        ).changes;
+      }
+      for (const invalid of batch.invalid ?? []) skip[invalid.kind].run(invalid.reason, invalid.sourceId);
+      if (batch.cursor) {
+        const c = batch.cursor;
+        saveCursor.run(c.source, c.cursor, c.done, c.total ?? null, c.unit, now);
+      }
+    })();
+    return counts;
+  }
+
+  /**
+   * Set-based checks once every record is staged (cheap over a million rows, unlike per-row
+   * look-ups): a second user with an email already taken, and memberships whose user or
+   * organization is missing or cannot be imported.
+   */
+  finalizeStaging(): { duplicateEmails: number; orphanMemberships: number } {
+    let duplicateEmails = 0;
+    let orphanMemberships = 0;
+    this.db.transaction(() => {
+      duplicateEmails = this.db
+        .prepare(
+          `UPDATE users SET state = 'skipped', error_code = 'duplicate_email',
+             last_error = 'same email as user ' || (SELECT f.source_id FROM users f WHERE f.email_norm = users.email_norm ORDER BY f.id LIMIT 1)
+               || ' (emails are unique in WorkOS, whatever their case): merge the two in the source, or keep one'
+           WHERE state = 'pending' AND EXISTS (SELECT 1 FROM users f WHERE f.email_norm = users.email_norm AND f.id < users.id)`,
+        )
+        .run().changes;
+      orphanMemberships += this.db
+        .prepare(
+          `UPDATE memberships SET state = 'skipped', error_code = 'missing_user',
+             last_error = 'no user ' || user_source_id || ' in the source'
+           WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM users u WHERE u.source_id = memberships.user_source_id)`,
+        )
+        .run().changes;
+      orphanMemberships += this.db
+        .prepare(
+          `UPDATE memberships SET state = 'skipped', error_code = 'missing_organization',
+             last_error = 'no organization ' || org_source_id || ' in the source'
+           WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM organizations o WHERE o.source_id = memberships.org_source_id)`,
+        )
+        .run().changes;
+    })();
+    return { duplicateEmails, orphanMemberships };
+  }
+
+  // ---- record states --------------------------------------------------------------------------
+
+  counts(): StateCounts {
+    const empty = () => ({ pending: 0, in_flight: 0, done: 0, failed: 0, skipped: 0, adopted: 0, total: 0 });
+    const result: StateCounts = { organization: empty(), user: empty(), membership: empty() };
+    for (const kind of Object.keys(TABLE) as RecordKind[]) {
+      const rows = this.stmt(
+        `SELECT state, outcome, COUNT(*) AS n FROM ${TABLE[kind]} GROUP BY state, outcome`,
+      ).all() as { state: RecordState; outcome: RecordOutcome | null; n: number }[];
+      for (const row of rows) {
+        result[kind][row.state] += row.n;
+        result[kind].total += row.n;
+        if (row.outcome === 'adopted') result[kind].adopted += row.n;
+      }
+    }
+    return result;
+  }
+
+  issueCount(): number {
+    return (this.stmt('SELECT COUNT(*) AS n FROM issues').get() as { n: number }).n;
+  }
+
+  /**
+   * The next records still to import after `afterId`, in staging order: pending ones, and
+   * in_flight ones a stopped run left behind (the importer looks those up before creating).
+   */
+  workableOrganizations(afterId: number, limit: number): OrganizationRow[] {
+    return this.stmt(`SELECT * FROM organizations WHERE id > ? AND state IN ('pending', 'in_flight') ORDER BY id LIMIT ?`).all(
+      afterId,
+      limit,
+    ) as OrganizationRow[];
+  }
+
+  workableUsers(afterId: number, limit: number): UserRow[] {
+    return this.stmt(`SELECT * FROM users WHERE id > ? AND state IN ('pending', 'in_flight') ORDER BY id LIMIT ?`).all(afterId, limit) as UserRow[];
+  }
+
+  workableMemberships(afterId: number, limit: number): MembershipRow[] {
+    return this.stmt(
+      `SELECT m.*, u.workos_id AS user_workos_id, u.state AS user_state, u.email AS user_email,
+              o.workos_id AS org_workos_id, o.state AS org_state
+         FROM memberships m
+         LEFT JOIN users u ON u.source_id = m.user_source_id
+         LEFT JOIN organizations o ON o.source_id = m.org_source_id
+        WHERE m.id > ? AND m.state IN ('pending', 'in_flight') ORDER BY m.id LIMIT ?`,
+    ).all(afterId, limit) as MembershipRow[];
+  }
+
+  /** Committed before the API call: from here on, a crash means "look it up before creating". */
+  markInFlight(kind: RecordKind, id: number): void {
+    this.stmt(`UPDATE ${TABLE[kind]} SET state = 'in_flight', attempts = attempts + 1, updated_at = ? WHERE id = ?`).run(Date.now(), id);
+  }
+
+  markDone(kind: RecordKind, id: number, workosId: string, outcome: RecordOutcome, note?: string): void {
+    this.stmt(
+      `UPDATE ${TABLE[kind]} SET state = 'done', workos_id = ?, outcome = ?, error_code = NULL, last_error = ?, updated_at = ? WHERE id = ?`,
+    ).run(workosId, outcome, note ?? null, Date.now(), id);
+  }
+
+  markFailed(kind: RecordKind, id: number, code: string, message: string): void {
+    this.stmt(`UPDATE ${TABLE[kind]} SET state = 'failed', error_code = ?, last_error = ?, updated_at = ? WHERE id = ?`).run(
+      code,
+      message,
+      Date.now(),
+      id,
+    );
+  }
+
+  markSkipped(kind: RecordKind, id: number, code: string, message: string): void {
+    this.stmt(`UPDATE ${TABLE[kind]} SET state = 'skipped', error_code = ?, last_error = ?, updated_at = ? WHERE id = ?`).run(
+      code,
+      message,
+      Date.now(),
+      id,
+    );
+  }
+
+  /** Back to pending: a reconciled record that never landed, or one a stop caught before its call. */
+  release(kind: RecordKind, id: number): void {
+    this.stmt(`UPDATE ${TABLE[kind]} SET state = 'pending', updated_at = ? WHERE id = ?`).run(Date.now(), id);
+  }
+
+  setMembershipRoles(id: number, roleSlugs: string[]): void {
+    this.stmt('UPDATE memberships SET role_slugs = ? WHERE id = ?').run(JSON.stringify(roleSlugs), id);
+  }
+
+  /**
+   * `--retry-failed`: failed records (optionally only the given source ids) go back to pending,
+   * with the memberships that were skipped because their user or organization had failed.
+   */
+  resetFailed(only?: { kind: RecordKind; sourceId: string }[]): number {
+    let reset = 0;
+    this.db.transaction(() => {
+      if (only) {
+        const byKind = {
+          organization: this.stmt(`UPDATE organizations SET state = 'pending' WHERE state = 'failed' AND source_id = ?`),
+          user: this.stmt(`UPDATE users SET state = 'pending' WHERE state = 'failed' AND source_id = ?`),
+          membership: this.stmt(
+            `UPDATE memberships SET state = 'pending' WHERE state IN ('failed', 'skipped') AND error_code NOT IN ('missing_user', 'missing_organization') AND user_source_id || char(31) || org_source_id = ?`,
+          ),
+        };
+        for (const item of only) reset += byKind[item.kind].run(item.sourceId).changes;
+      } else {
+        for (const kind of ['organization', 'user', 'membership'] as RecordKind[]) {
+          reset += this.db.prepare(`UPDATE ${TABLE[kind]} SET state = 'pending' WHERE state = 'failed'`).run().changes;
+        }
+      }
+      reset += this.db
+        .prepare(`UPDATE memberships SET state = 'pending', error_code = NULL, last_error = NULL WHERE state = 'skipped' AND error_code = 'blocked'`)
+        .run().changes;
+    })();
+    return reset;
+  }
+
+  // ---- reads for reports and lookups ----------------------------------------------------------
+
+  *iterate<T>(sql: string, ...params: unknown[]): IterableIterator<T> {
+    yield* this.db.prepare(sql).iterate(...params) as IterableIterator<T>;
+  }
+
+  all<T>(sql: string, ...params: unknown[]): T[] {
+    return this.db.prepare(sql).all(...params) as T[];
+  }
+
+  get<T>(sql: string, ...params: unknown[]): T | undefined {
+    return this.db.prepare(sql).get(...params) as T | undefined;
+  }
+
+  /** Role slugs used by staged memberships, with how many memberships carry each. */
+  roleUsage(): { slug: string; members: number }[] {
+    return this.all<{ slug: string; members: number }>(
+      `SELECT value AS slug, COUNT(*) AS members FROM memberships, json_each(memberships.roles) GROUP BY value ORDER BY members DESC, slug`,
+    );
+  }
+
+  /** Password hashes are only needed until their user is imported. */
+  purgeImportedHashes(): number {
+    return this.stmt(`UPDATE users SET password_hash = NULL WHERE state = 'done' AND password_hash IS NOT NULL`).run().changes;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Versioned schema. Each entry upgrades the journal by one `user_version`; never edit a shipped
+ * entry, append a new one, so journals written by older releases still open and resume.
+ */
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+  CREATE TABLE cursors (
+    source TEXT PRIMARY KEY,
+    cursor TEXT NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0,
+    total INTEGER,
+    unit TEXT,
+    updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE organizations (
+    id INTEGER PRIMARY KEY,
+    source_id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    domains TEXT,
+    metadata TEXT,
+    origin TEXT,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error_code TEXT,
+    last_error TEXT,
+    workos_id TEXT,
+    outcome TEXT,
+    updated_at INTEGER
+  );
+
+  CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    source_id TEXT NOT NULL UNIQUE,
+    email TEXT NOT NULL,
+    email_norm TEXT NOT NULL,
+    first_name TEXT,
+    last_name TEXT,
+    email_verified INTEGER,
+    password_hash TEXT,
+    password_hash_type TEXT,
+    metadata TEXT,
+    social TEXT,
+    mfa TEXT,
+    origin TEXT,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error_code TEXT,
+    last_error TEXT,
+    workos_id TEXT,
+    outcome TEXT,
+    updated_at INTEGER
+  );
+  CREATE INDEX users_email_norm ON users(email_norm);
+
+  CREATE TABLE memberships (
+    id INTEGER PRIMARY KEY,
+    user_source_id TEXT NOT NULL,
+    org_source_id TEXT NOT NULL,
+    roles TEXT NOT NULL DEFAULT '[]',
+    origin TEXT,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error_code TEXT,
+    last_error TEXT,
+    workos_id TEXT,
+    outcome TEXT,
+    role_slugs TEXT,
+    updated_at INTEGER,
+    UNIQUE (user_source_id, org_source_id)
+  );
+
+  CREATE TABLE roles (
+    slug TEXT PRIMARY KEY,
+    name TEXT,
+    description TEXT
+  ) WITHOUT ROWID;
+
+  CREATE TABLE issues (
+    id INTEGER PRIMARY KEY,
+    severity TEXT NOT NULL,
+    location TEXT NOT NULL,
+    field TEXT,
+    message TEXT NOT NULL,
+    record_kind TEXT,
+    source_id TEXT
+  );
+  `,
+];

@@ -1,0 +1,90 @@
+export type RecordKind = 'organization' | 'user' | 'membership';
+export type RecordState = 'pending' | 'in_flight' | 'done' | 'failed' | 'skipped';
+/** How a `done` record got its WorkOS id: made by this tool, or found already there. */
+export type RecordOutcome = 'created' | 'adopted';
+
+export type Phase = 'created' | 'exporting' | 'exported' | 'importing' | 'imported' | 'verified';
+
+export type BucketName = 'writes' | 'reads' | 'general';
+export interface BucketLimit {
+  limit: number;
+  windowMs: number;
+}
+
+/**
+ * What a run needs to resume. Never a secret: keys are named by the environment variable
+ * to read them from.
+ */
+export interface RunSettings {
+  version: 1;
+  source: {
+    kind: string;
+    /** Provider options that are not secret (a file path, a column map, a project id). */
+    options: Record<string, unknown>;
+    /** Environment variables holding the source's secrets, read again on resume. */
+    secretEnv?: Record<string, string>;
+  };
+  workos: {
+    apiKeyEnv: string;
+    apiUrl?: string;
+    environment?: 'test' | 'production' | 'unknown';
+  };
+  limits?: Partial<Record<BucketName, BucketLimit>>;
+  concurrency?: number;
+  roleMap?: Record<string, string>;
+  defaultRole?: string;
+  /** Whether the environment accepts several role slugs on one membership; learned at import. */
+  multipleRoles?: boolean;
+  /** Update an adopted membership whose role differs from the mapped one (else only report it). */
+  updateExistingRoles?: boolean;
+  createdAt: string;
+}
+
+export interface RecordColumns {
+  id: number;
+  state: RecordState;
+  attempts: number;
+  error_code: string | null;
+  last_error: string | null;
+  workos_id: string | null;
+  outcome: RecordOutcome | null;
+  origin: string | null;
+}
+
+export interface OrganizationRow extends RecordColumns {
+  source_id: string;
+  name: string;
+  domains: string | null;
+  metadata: string | null;
+}
+
+export interface UserRow extends RecordColumns {
+  source_id: string;
+  email: string;
+  email_norm: string;
+  first_name: string | null;
+  last_name: string | null;
+  email_verified: number | null;
+  password_hash: string | null;
+  password_hash_type: string | null;
+  metadata: string | null;
+  social: string | null;
+  mfa: string | null;
+}
+
+export interface MembershipRow extends RecordColumns {
+  user_source_id: string;
+  org_source_id: string;
+  roles: string;
+  role_slugs: string | null;
+  user_workos_id: string | null;
+  user_state: RecordState | null;
+  user_email: string | null;
+  org_workos_id: string | null;
+  org_state: RecordState | null;
+}
+
+export type StateCounts = Record<
+  RecordKind,
+  Record<RecordState, number> & { adopted: number; total: number }
+>;

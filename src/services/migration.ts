@@ -1,0 +1,182 @@
+/**
+ * The steps every front end shares (headless runner, wizard): where journals live, how a run's
+ * settings become a provider and a target again, what the plan says, and how roles map.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ExpectedError } from '../errors.js';
+import { createProvider } from '../providers/index.js';
+import type { SourceProvider } from '../providers/types.js';
+import { Journal, JOURNAL_DIR } from './journal/journal.js';
+import type { BucketLimit, BucketName, Phase, RunSettings, StateCounts } from './journal/types.js';
+import { WorkOSTarget, type TargetOptions } from './workos/target.js';
+
+export function defaultJournalPath(cwd: string, sourceKind: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return path.join(cwd, JOURNAL_DIR, `${stamp}-${sourceKind}.db`);
+}
+
+export interface JournalListing {
+  path: string;
+  source: string;
+  phase: Phase;
+  lastActivity?: string;
+  counts: StateCounts;
+}
+
+/** The journals in the working directory's folder, newest activity first. */
+export function findJournals(cwd: string): JournalListing[] {
+  const dir = path.join(cwd, JOURNAL_DIR);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.endsWith('.db'));
+  } catch {
+    return [];
+  }
+  const listings: JournalListing[] = [];
+  for (const name of names) {
+    let journal: Journal | undefined;
+    try {
+      journal = Journal.open(path.join(dir, name));
+      listings.push({
+        path: journal.path,
+        source: journal.settings.source.kind,
+        phase: journal.phase,
+        lastActivity: journal.lastActivity,
+        counts: journal.counts(),
+      });
+    } catch {
+      // Not a journal of ours (or a newer one): not offered for resuming.
+    } finally {
+      journal?.close();
+    }
+  }
+  return listings.sort((a, b) => (b.lastActivity ?? '').localeCompare(a.lastActivity ?? ''));
+}
+
+/** `resume` without --journal: the one unfinished migration, or a clear question. */
+export function resolveJournalToResume(cwd: string, given?: string): string {
+  if (given) return path.resolve(cwd, given);
+  const listings = findJournals(cwd);
+  const unfinished = listings.filter((l) => l.phase !== 'imported' && l.phase !== 'verified');
+  if (unfinished.length === 1) return unfinished[0].path;
+  if (unfinished.length === 0) {
+    if (listings.length) {
+      throw new ExpectedError(
+        `Every migration in ${path.join(cwd, JOURNAL_DIR)} has finished (latest: ${listings[0].path}).`,
+        'Pass --journal PATH to reopen one, e.g. with `run --retry-failed`.',
+      );
+    }
+    throw new ExpectedError(`No migration to resume in ${path.join(cwd, JOURNAL_DIR)}.`, 'Start one with `workos-migrate run`, or pass --journal PATH.');
+  }
+  throw new ExpectedError(
+    `${unfinished.length} unfinished migrations in ${path.join(cwd, JOURNAL_DIR)}: ${unfinished.map((l) => path.basename(l.path)).join(', ')}.`,
+    'Choose one with --journal PATH.',
+  );
+}
+
+/** The WorkOS key named by the run's settings, read from the environment (never from the journal). */
+export function apiKeyFrom(env: NodeJS.ProcessEnv, keyEnv = 'WORKOS_API_KEY'): string {
+  const key = env[keyEnv]?.trim();
+  if (!key) {
+    throw new ExpectedError(`${keyEnv} is not set.`, `Export it (export ${keyEnv}=sk_...) or put it in a .env file in this directory.`);
+  }
+  return key;
+}
+
+export function targetFor(
+  settings: RunSettings,
+  env: NodeJS.ProcessEnv,
+  extra: Pick<TargetOptions, 'onRateLimited' | 'timeoutMs'> = {},
+): WorkOSTarget {
+  return new WorkOSTarget({
+    apiKey: apiKeyFrom(env, settings.workos.apiKeyEnv),
+    apiUrl: settings.workos.apiUrl,
+    limits: settings.limits,
+    ...extra,
+  });
+}
+
+export function providerFor(settings: RunSettings, env: NodeJS.ProcessEnv): SourceProvider {
+  return createProvider(settings.source.kind, settings.source.options, env);
+}
+
+/** `--rate writes=500/10s` style overrides, for environments with raised limits (and tests). */
+export function parseRateOverride(text: string): [BucketName, BucketLimit] {
+  const match = /^(writes|reads|general)=(\d+)\/(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim());
+  if (!match) {
+    throw new ExpectedError(`--rate ${text} is not understood.`, 'Write it as BUCKET=LIMIT/WINDOW, e.g. --rate writes=500/10s (buckets: writes, reads, general; windows in ms, s or m).');
+  }
+  const unit = { ms: 1, s: 1000, m: 60_000 }[match[4] as 'ms' | 's' | 'm'];
+  return [match[1] as BucketName, { limit: Number(match[2]), windowMs: Number(match[3]) * unit }];
+}
+
+export interface RoleResolution {
+  roleMap: Record<string, string>;
+  /** Source roles with no WorkOS role and no default to fall back on. */
+  unmapped: string[];
+  /** Explicit mappings naming a slug the environment does not have. */
+  unknownTargets: { source: string; slug: string }[];
+  usage: { slug: string; members: number }[];
+}
+
+/**
+ * Every source role found in the journal gets a WorkOS slug: the operator's mapping first, then
+ * the same slug when the environment has it, then the default. Unknown slugs are refused.
+ */
+export function resolveRoles(
+  journal: Journal,
+  environmentRoles: string[],
+  explicit: Record<string, string>,
+  defaultRole?: string,
+): RoleResolution {
+  const known = new Set(environmentRoles);
+  const usage = journal.roleUsage();
+  const roleMap: Record<string, string> = {};
+  const unmapped: string[] = [];
+  const unknownTargets: RoleResolution['unknownTargets'] = [];
+  for (const [source, slug] of Object.entries(explicit)) if (!known.has(slug)) unknownTargets.push({ source, slug });
+  if (defaultRole && !known.has(defaultRole)) unknownTargets.push({ source: '(default)', slug: defaultRole });
+  for (const { slug } of usage) {
+    const target = explicit[slug] ?? (known.has(slug) ? slug : undefined);
+    if (target) roleMap[slug] = target;
+    else if (!defaultRole) unmapped.push(slug);
+  }
+  return { roleMap, unmapped, unknownTargets, usage };
+}
+
+export interface Plan {
+  counts: StateCounts;
+  issues: { errors: number; warnings: number; examples: { location: string; field: string | null; message: string }[] };
+  hashTypes: { type: string; users: number }[];
+  withoutPassword: number;
+  socialProviders: { provider: string; users: number }[];
+  mfa: { sms: number; totp: number };
+  duplicates: number;
+}
+
+/** What was found and what will happen to it: the plan screen and the headless summary. */
+export function planOf(journal: Journal): Plan {
+  const issues = journal.get<{ errors: number; warnings: number }>(
+    `SELECT SUM(severity = 'error') AS errors, SUM(severity = 'warning') AS warnings FROM issues`,
+  ) ?? { errors: 0, warnings: 0 };
+  return {
+    counts: journal.counts(),
+    issues: {
+      errors: issues.errors ?? 0,
+      warnings: issues.warnings ?? 0,
+      examples: journal.all(`SELECT location, field, message FROM issues ORDER BY id LIMIT 5`),
+    },
+    hashTypes: journal.all(
+      `SELECT password_hash_type AS type, COUNT(*) AS users FROM users WHERE password_hash_type IS NOT NULL GROUP BY password_hash_type ORDER BY users DESC`,
+    ),
+    withoutPassword: journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE password_hash IS NULL`)?.n ?? 0,
+    socialProviders: journal.all(
+      `SELECT value AS provider, COUNT(*) AS users FROM users, json_each(users.social) WHERE users.social IS NOT NULL GROUP BY value ORDER BY users DESC`,
+    ),
+    mfa: journal.get<{ sms: number; totp: number }>(
+      `SELECT COALESCE(SUM(json_extract(mfa, '$.sms') = 1), 0) AS sms, COALESCE(SUM(json_extract(mfa, '$.totp') = 1), 0) AS totp FROM users WHERE mfa IS NOT NULL`,
+    ) ?? { sms: 0, totp: 0 },
+    duplicates: journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE error_code = 'duplicate_email'`)?.n ?? 0,
+  };
+}

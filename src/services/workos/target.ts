@@ -1,0 +1,258 @@
+import { WorkOS } from '@workos-inc/node';
+import { ExpectedError } from '../../errors.js';
+import type { BucketLimit, BucketName } from '../journal/types.js';
+import { backoffMs, Pacer, sleep } from '../rate/pacer.js';
+import { classifyWorkOSError, type ErrorClass } from './errors.js';
+
+export const DEFAULT_API_URL = 'https://api.workos.com';
+
+/** The reference's ceilings; an environment with raised limits passes its own. */
+export const WORKOS_LIMITS: Record<BucketName, BucketLimit> = {
+  writes: { limit: 500, windowMs: 10_000 },
+  reads: { limit: 1_000, windowMs: 10_000 },
+  general: { limit: 6_000, windowMs: 60_000 },
+};
+
+/** An API failure the caller must decide about, already classified. */
+export class WorkOSCallError extends Error {
+  constructor(readonly info: ErrorClass) {
+    super(info.message);
+    this.name = 'WorkOSCallError';
+  }
+}
+
+export interface TargetOptions {
+  apiKey: string;
+  apiUrl?: string;
+  limits?: Partial<Record<BucketName, BucketLimit>>;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+  /** Retries of idempotent calls (reads) on transient errors before giving up. */
+  readRetries?: number;
+  onRateLimited?: (bucket: BucketName, retryAfterMs: number) => void;
+}
+
+/** Per-call hooks: a stop signal, and a callback run after pacing, right before the request leaves. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  onSend?: () => void;
+}
+
+export interface WorkOSUser {
+  id: string;
+  email: string;
+  externalId: string | null;
+}
+
+export interface WorkOSMembership {
+  id: string;
+  userId: string;
+  organizationId: string;
+  roleSlugs: string[];
+}
+
+export function environmentOfKey(apiKey: string): 'test' | 'production' | 'unknown' {
+  if (apiKey.startsWith('sk_test_')) return 'test';
+  if (apiKey.startsWith('sk_live_')) return 'production';
+  return 'unknown';
+}
+
+function sdkFor(apiKey: string, apiUrl: string, timeoutMs: number): WorkOS {
+  let url: URL;
+  try {
+    url = new URL(apiUrl);
+  } catch {
+    throw new ExpectedError(`WORKOS_API_URL is not a URL: ${apiUrl}.`, 'Use a full URL such as http://127.0.0.1:4100.');
+  }
+  const https = url.protocol === 'https:';
+  return new WorkOS(apiKey, {
+    apiHostname: url.hostname,
+    https,
+    port: url.port ? Number(url.port) : undefined,
+    timeout: timeoutMs,
+  } as ConstructorParameters<typeof WorkOS>[1]);
+}
+
+const membershipOf = (m: { id: string; userId: string; organizationId: string; role?: { slug: string }; roles?: { slug: string }[] }): WorkOSMembership => ({
+  id: m.id,
+  userId: m.userId,
+  organizationId: m.organizationId,
+  roleSlugs: m.roles?.length ? m.roles.map((r) => r.slug) : m.role ? [m.role.slug] : [],
+});
+
+/**
+ * WorkOS as the migration's target: the real SDK behind one shared pacer per rate-limit bucket.
+ * Every call waits for its bucket(s); 429s are absorbed here (nothing landed); reads retry
+ * transient errors here (they are safe to repeat); writes hand transient errors back, because
+ * only the importer knows how to check whether a lost write landed.
+ */
+export class WorkOSTarget {
+  readonly sdk: WorkOS;
+  readonly pacers: Record<BucketName, Pacer>;
+  readonly apiUrl: string;
+  readonly environment: 'test' | 'production' | 'unknown';
+  private readonly readRetries: number;
+  private readonly onRateLimited?: TargetOptions['onRateLimited'];
+  calls = 0;
+
+  constructor(options: TargetOptions) {
+    this.apiUrl = options.apiUrl ?? DEFAULT_API_URL;
+    this.sdk = sdkFor(options.apiKey, this.apiUrl, options.timeoutMs ?? 30_000);
+    this.environment = environmentOfKey(options.apiKey);
+    const limits = { ...WORKOS_LIMITS, ...options.limits };
+    this.pacers = {
+      writes: new Pacer({ name: 'writes', ...limits.writes }),
+      reads: new Pacer({ name: 'reads', ...limits.reads }),
+      general: new Pacer({ name: 'general', ...limits.general }),
+    };
+    this.readRetries = options.readRetries ?? 8;
+    this.onRateLimited = options.onRateLimited;
+  }
+
+  /**
+   * One paced call. `bucket` is the AuthKit bucket it falls in (null for organizations and
+   * roles, which count only against the general bucket).
+   */
+  async call<T>(bucket: 'writes' | 'reads' | null, fn: () => Promise<T>, options: CallOptions & { idempotent: boolean }): Promise<T> {
+    let transientAttempts = 0;
+    for (;;) {
+      if (bucket) await this.pacers[bucket].acquire(options.signal);
+      await this.pacers.general.acquire(options.signal);
+      options.onSend?.();
+      this.calls++;
+      try {
+        const result = await fn();
+        if (bucket) this.pacers[bucket].onSuccess();
+        this.pacers.general.onSuccess();
+        return result;
+      } catch (error) {
+        const info = classifyWorkOSError(error);
+        if (info.kind === 'rate_limited') {
+          const waitMs = info.retryAfterMs ?? 1_000;
+          // Which bucket tripped is not said; slowing both is the safe reading.
+          if (bucket) this.pacers[bucket].onRateLimited(waitMs);
+          this.pacers.general.onRateLimited(waitMs);
+          this.onRateLimited?.(bucket ?? 'general', waitMs);
+          continue;
+        }
+        if (info.kind === 'transient' && options.idempotent && transientAttempts < this.readRetries) {
+          await sleep(backoffMs(transientAttempts++), options.signal);
+          continue;
+        }
+        throw new WorkOSCallError(info);
+      }
+    }
+  }
+
+  /** One live read proving the key works; a rejected key is the operator's to fix. */
+  async checkKey(opts: CallOptions = {}): Promise<void> {
+    try {
+      await this.call('reads', () => this.sdk.userManagement.listUsers({ limit: 1 }), { idempotent: true, ...opts });
+    } catch (error) {
+      if (error instanceof WorkOSCallError && error.info.kind === 'unauthorized') {
+        throw new ExpectedError(
+          `WorkOS rejected the API key (${this.apiUrl} answered 401).`,
+          'Check WORKOS_API_KEY: it must be a secret key (sk_...) of the environment you migrate into, with User Management enabled.',
+        );
+      }
+      if (error instanceof WorkOSCallError && error.info.kind === 'transient') {
+        throw new ExpectedError(`Cannot reach WorkOS at ${this.apiUrl}: ${error.info.message}.`, 'Check the network, or WORKOS_API_URL / --workos-url.');
+      }
+      throw error;
+    }
+  }
+
+  async listEnvironmentRoles(opts: CallOptions = {}): Promise<{ slug: string; name: string }[]> {
+    const list = await this.call(null, () => this.sdk.authorization.listEnvironmentRoles(), { idempotent: true, ...opts });
+    return list.data.map((r) => ({ slug: r.slug, name: r.name }));
+  }
+
+  async createOrganization(
+    input: { name: string; externalId: string; metadata?: Record<string, string>; domains: { domain: string; state: 'pending' | 'verified' }[] },
+    idempotencyKey: string,
+    opts: CallOptions = {},
+  ): Promise<string> {
+    const org = await this.call(
+      null,
+      () =>
+        this.sdk.organizations.createOrganization(
+          {
+            name: input.name,
+            externalId: input.externalId,
+            metadata: input.metadata,
+            domainData: input.domains.length ? (input.domains as never) : undefined,
+          },
+          { idempotencyKey },
+        ),
+      { idempotent: false, ...opts },
+    );
+    return org.id;
+  }
+
+  async findOrganizationByExternalId(externalId: string, opts: CallOptions = {}): Promise<string | null> {
+    try {
+      const org = await this.call(null, () => this.sdk.organizations.getOrganizationByExternalId(encodeURIComponent(externalId)), { idempotent: true, ...opts });
+      return org.id;
+    } catch (error) {
+      if (error instanceof WorkOSCallError && error.info.kind === 'not_found') return null;
+      throw error;
+    }
+  }
+
+  async createUser(
+    input: {
+      email: string;
+      firstName?: string;
+      lastName?: string;
+      emailVerified?: boolean;
+      externalId: string;
+      metadata?: Record<string, string>;
+      passwordHash?: string;
+      passwordHashType?: string;
+    },
+    opts: CallOptions = {},
+  ): Promise<string> {
+    // The SDK's type omits pbkdf2 from the hash types; the API accepts it.
+    const user = await this.call('writes', () => this.sdk.userManagement.createUser(input as never), { idempotent: false, ...opts });
+    return user.id;
+  }
+
+  async findUserByExternalId(externalId: string, opts: CallOptions = {}): Promise<WorkOSUser | null> {
+    try {
+      const user = await this.call('reads', () => this.sdk.userManagement.getUserByExternalId(encodeURIComponent(externalId)), { idempotent: true, ...opts });
+      return { id: user.id, email: user.email, externalId: user.externalId };
+    } catch (error) {
+      if (error instanceof WorkOSCallError && error.info.kind === 'not_found') return null;
+      throw error;
+    }
+  }
+
+  async findUserByEmail(email: string, opts: CallOptions = {}): Promise<WorkOSUser | null> {
+    const list = await this.call('reads', () => this.sdk.userManagement.listUsers({ email, limit: 1 }), { idempotent: true, ...opts });
+    const user = list.data.find((u) => u.email.toLowerCase() === email.toLowerCase());
+    return user ? { id: user.id, email: user.email, externalId: user.externalId } : null;
+  }
+
+  async createMembership(input: { userId: string; organizationId: string; roleSlugs: string[] }, opts: CallOptions = {}): Promise<WorkOSMembership> {
+    const roles =
+      input.roleSlugs.length === 0 ? {} : input.roleSlugs.length === 1 ? { roleSlug: input.roleSlugs[0] } : { roleSlugs: input.roleSlugs };
+    const membership = await this.call(
+      'writes',
+      () => this.sdk.userManagement.createOrganizationMembership({ userId: input.userId, organizationId: input.organizationId, ...roles } as never),
+      { idempotent: false, ...opts },
+    );
+    return membershipOf(membership as never);
+  }
+
+  async findMembership(userId: string, organizationId: string, opts: CallOptions = {}): Promise<WorkOSMembership | null> {
+    const list = await this.call('reads', () => this.sdk.userManagement.listOrganizationMemberships({ userId, organizationId, limit: 1 }), { idempotent: true, ...opts });
+    return list.data[0] ? membershipOf(list.data[0] as never) : null;
+  }
+
+  async updateMembershipRoles(membershipId: string, roleSlugs: string[], opts: CallOptions = {}): Promise<WorkOSMembership> {
+    const roles = roleSlugs.length === 1 ? { roleSlug: roleSlugs[0] } : { roleSlugs };
+    // Setting a role is idempotent: repeating it after a lost answer is harmless.
+    const membership = await this.call('writes', () => this.sdk.userManagement.updateOrganizationMembership(membershipId, roles as never), { idempotent: true, ...opts });
+    return membershipOf(membership as never);
+  }
+}

@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { FAST_LIMITS, rateFlags, runCli, tempDir } from '../helpers.js';
+
+const KEY = 'sk_test_a1B2c3D4e5F6g7H8i9J0secretvalue';
+// Well-formed for its type (so it is staged), but a value WorkOS's sandbox refuses to take: a
+// bcrypt string with an out-of-range cost. It must appear in no file the tool writes.
+const GOOD_HASH = '$2b$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234';
+const BAD_HASH = '$2b$99$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234';
+
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
+describe('secrets stay in memory', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ limits: FAST_LIMITS, apiKeys: [KEY] });
+  });
+  afterAll(() => sandbox.close());
+
+  it('writes the key nowhere, keeps the journal 0600, and keeps hashes out of the failures file', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'users.csv');
+    fs.writeFileSync(
+      file,
+      [
+        'id,email,first_name,password_hash,password_hash_type',
+        `u1,ok@example.com,Ok,${GOOD_HASH},bcrypt`,
+        `u2,bad@example.com,Bad,${BAD_HASH},bcrypt`,
+        'u3,plain@example.com,Plain,,',
+      ].join('\n'),
+    );
+    // The key comes from a .env file, as an operator would keep it.
+    fs.writeFileSync(path.join(dir, '.env'), `WORKOS_API_KEY=${KEY}\nWORKOS_API_URL=${sandbox.url}\n`);
+    const result = await runCli(['run', '--file', file, ...rateFlags(FAST_LIMITS)], { cwd: dir, env: {} });
+    expect(result.code, result.stderr).toBe(2); // one record failed
+    expect(result.stderr).toMatch(/1 record did not make it/);
+
+    const written = filesUnder(path.join(dir, '.workos-migrate'));
+    const journal = written.find((f) => f.endsWith('.db'))!;
+    expect(journal).toBeDefined();
+    expect(fs.statSync(journal).mode & 0o777).toBe(0o600);
+    for (const f of written.filter((f) => /\.db-(wal|shm)$/.test(f))) expect(fs.statSync(f).mode & 0o777).toBe(0o600);
+    for (const f of written) {
+      const bytes = fs.readFileSync(f);
+      expect(bytes.includes(Buffer.from(KEY)), `${f} holds the API key`).toBe(false);
+      expect(bytes.includes(Buffer.from(KEY.slice(8))), `${f} holds part of the API key`).toBe(false);
+    }
+    expect(result.stdout + result.stderr).not.toContain(KEY);
+
+    const failures = fs.readFileSync(written.find((f) => f.endsWith('failures.csv'))!, 'utf8');
+    expect(failures).toContain('bad@example.com');
+    expect(failures).toContain('invalid_password_hash');
+    expect(failures).not.toContain(BAD_HASH);
+    expect(failures).not.toContain(BAD_HASH.slice(7));
+    for (const f of written.filter((f) => !f.includes('.db'))) {
+      const text = fs.readFileSync(f, 'utf8');
+      expect(text).not.toContain(GOOD_HASH.slice(7));
+      expect(text).not.toContain(BAD_HASH.slice(7));
+    }
+    expect(result.stderr).not.toContain(BAD_HASH.slice(7));
+  });
+});
