@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /** The lifecycle root: the only place that exits. Signals become a clean stop request. */
+import { setMaxListeners } from 'node:events';
 import { EXIT } from './headless/commands.js';
 import { main } from './main.js';
 
 const controller = new AbortController();
+setMaxListeners(0, controller.signal);
 let signals = 0;
 const onSignal = () => {
   if (++signals > 1) process.exit(EXIT.stopped);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Writable } from 'node:stream';
 import { expect } from 'vitest';
 import { main } from '../src/main.js';
@@ -59,7 +60,9 @@ export function sandboxEnv(sandbox: Sandbox): NodeJS.ProcessEnv {
 
 /** The CLI as a child process (through tsx, from source), for kills and signals. */
 export function spawnCli(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.tsx'), ...args], {
+  // tsx resolved from the project, since the child runs in a temporary directory.
+  const tsx = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+  return spawn(process.execPath, ['--import', tsx, path.join(ROOT, 'src/cli.tsx'), ...args], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { ExpectedError } from '../../errors.js';
 import { WORKOS_HASH_TYPES } from '../../providers/types.js';
 import type { EventBus, PhaseName, ProgressCounts } from '../events.js';
@@ -54,6 +55,8 @@ export class Importer {
   private readonly internal = new AbortController();
   private readonly signal: AbortSignal;
   private multipleRoles: boolean | undefined;
+  /** Set while paused: workers finish their call and wait here before taking the next record. */
+  private pauseGate: { promise: Promise<void>; release: () => void } | undefined;
 
   constructor(
     private readonly journal: Journal,
@@ -64,7 +67,35 @@ export class Importer {
     this.concurrency = options.concurrency ?? 16;
     this.maxAttempts = options.maxAttempts ?? 8;
     this.signal = options.signal ? AbortSignal.any([options.signal, this.internal.signal]) : this.internal.signal;
+    // Every waiting worker listens for a stop: that is expected, not a leak.
+    setMaxListeners(0, this.signal);
     this.multipleRoles = options.multipleRoles;
+  }
+
+  get paused(): boolean {
+    return this.pauseGate !== undefined;
+  }
+
+  pause(): void {
+    if (this.pauseGate) return;
+    let release!: () => void;
+    const promise = new Promise<void>((resolve) => (release = resolve));
+    this.pauseGate = { promise, release };
+    this.bus.emit({ type: 'notice', level: 'info', message: 'Paused: calls in flight finish; nothing new starts.' });
+  }
+
+  resume(): void {
+    const gate = this.pauseGate;
+    this.pauseGate = undefined;
+    gate?.release();
+    if (gate) this.bus.emit({ type: 'notice', level: 'info', message: 'Resumed.' });
+  }
+
+  private async waitWhilePaused(): Promise<void> {
+    while (this.pauseGate && !this.signal.aborted) {
+      const aborted = new Promise<void>((resolve) => this.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await Promise.race([this.pauseGate.promise, aborted]);
+    }
   }
 
   async run(): Promise<ImportResult> {
@@ -137,6 +168,8 @@ export class Importer {
     let fatal: unknown;
     const worker = async () => {
       while (!this.signal.aborted) {
+        await this.waitWhilePaused();
+        if (this.signal.aborted) return;
         const row = next();
         if (!row) return;
         try {
@@ -183,59 +216,74 @@ export class Importer {
     let transient = 0;
     for (;;) {
       try {
-        if (mayHaveLanded) {
-          const existing = await steps.lookup();
-          if (existing) {
-            this.journal.markDone(kind, row.id, existing, 'created', 'confirmed by look-up after an interrupted call');
-            return 'created';
-          }
-        }
-        const created = await steps.create(() => this.journal.markInFlight(kind, row.id));
-        this.journal.markDone(kind, row.id, created.id, 'created', created.note);
-        return 'created';
+        return await this.attemptOnce(kind, row, label, steps, mayHaveLanded);
       } catch (error) {
-        if (!(error instanceof WorkOSCallError)) {
-          if (this.signal.aborted) throw error; // stopped while waiting: the journal already says where this record is
-          throw error;
-        }
+        if (!(error instanceof WorkOSCallError)) throw error; // a stop while waiting, or a bug
         const info = error.info;
-        switch (info.kind) {
-          case 'conflict': {
-            const adopted = await steps.adopt(info.code);
-            if (adopted) {
-              // Our own earlier write that lost its answer is "created", not someone else's record.
-              const outcome = mayHaveLanded && info.code !== 'email_not_available' ? 'created' : 'adopted';
-              this.journal.markDone(kind, row.id, adopted.id, outcome, adopted.note);
-              return outcome;
-            }
-            return this.fail(kind, row.id, label, 'conflict', `${info.message}; and no existing record could be found to adopt`);
-          }
-          case 'transient':
-            mayHaveLanded = true;
-            if (++transient >= this.maxAttempts) {
-              return this.fail(kind, row.id, label, 'transient', `${info.message} (gave up after ${transient} tries; retry with --retry-failed)`);
-            }
-            await sleep(backoffMs(transient), this.signal);
-            continue;
-          case 'unauthorized':
-            throw new ExpectedError(
-              'WorkOS stopped accepting the API key during the import (401).',
-              'Check that the key was not revoked, then run `workos-migrate resume`.',
-            );
-          case 'invalid':
-          case 'multiple_roles_not_enabled':
-          case 'not_found': {
-            const handled = await steps.onInvalid?.(info.code, info.message);
-            if (handled) return handled;
-            return this.fail(kind, row.id, label, info.code, info.message);
-          }
-          case 'bug':
-            return this.fail(kind, row.id, label, 'bug', `${info.message} (a workos-migrate bug: please report it)`);
-          case 'rate_limited':
-            continue; // absorbed by the target; kept for exhaustiveness
+        if (info.kind === 'unauthorized') {
+          throw new ExpectedError(
+            'WorkOS stopped accepting the API key during the import (401).',
+            'Check that the key was not revoked, then run `workos-migrate resume`.',
+          );
         }
+        if (info.kind !== 'transient') {
+          return this.fail(kind, row.id, label, 'code' in info ? info.code : info.kind, `${info.message} (while looking up the existing record)`);
+        }
+        // The call may have landed: the next try looks before it creates.
+        mayHaveLanded = true;
+        if (++transient >= this.maxAttempts) {
+          return this.fail(kind, row.id, label, 'transient', `${info.message} (gave up after ${transient} tries; retry with --retry-failed)`);
+        }
+        await sleep(backoffMs(transient), this.signal);
       }
     }
+  }
+
+  /**
+   * One try: look first if an earlier call may have landed, create, and sort the answer.
+   * Transient failures (and 401s) are thrown to `attempt`, which decides about retrying.
+   */
+  private async attemptOnce(
+    kind: RecordKind,
+    row: { id: number },
+    label: { sourceId: string; text: string },
+    steps: Parameters<Importer['attempt']>[3],
+    mayHaveLanded: boolean,
+  ): Promise<Outcome> {
+    if (mayHaveLanded) {
+      const existing = await steps.lookup();
+      if (existing) {
+        this.journal.markDone(kind, row.id, existing, 'created', 'confirmed by look-up after an interrupted call');
+        return 'created';
+      }
+    }
+    let created: { id: string; note?: string };
+    try {
+      created = await steps.create(() => this.journal.markInFlight(kind, row.id));
+    } catch (error) {
+      if (!(error instanceof WorkOSCallError)) throw error;
+      const info = error.info;
+      switch (info.kind) {
+        case 'conflict': {
+          const adopted = await steps.adopt(info.code);
+          if (!adopted) return this.fail(kind, row.id, label, 'conflict', `${info.message}; and no existing record could be found to adopt`);
+          // Our own earlier write whose answer was lost is "created", not someone else's record.
+          const outcome = mayHaveLanded && info.code !== 'email_not_available' ? 'created' : 'adopted';
+          this.journal.markDone(kind, row.id, adopted.id, outcome, adopted.note);
+          return outcome;
+        }
+        case 'invalid':
+        case 'multiple_roles_not_enabled':
+        case 'not_found':
+          return (await steps.onInvalid?.(info.code, info.message)) ?? this.fail(kind, row.id, label, info.code, info.message);
+        case 'bug':
+          return this.fail(kind, row.id, label, 'bug', `${info.message} (a workos-migrate bug: please report it)`);
+        default:
+          throw error; // transient, unauthorized: for `attempt`
+      }
+    }
+    this.journal.markDone(kind, row.id, created.id, 'created', created.note);
+    return 'created';
   }
 
   private fail(kind: RecordKind, id: number, label: { sourceId: string; text: string }, code: string, message: string): Outcome {

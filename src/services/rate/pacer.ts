@@ -44,8 +44,10 @@ export class Pacer {
     this.limit = options.limit;
     this.windowMs = options.windowMs;
     this.now = options.now ?? (() => performance.now());
-    this.burst = Math.max(0, Math.floor(options.limit * 0.008));
-    // A window can see floor(W / T) + burst + 1 grants; two spare slots absorb timing jitter.
+    // A little slack lets a late timer catch up instead of losing its slot.
+    this.burst = Math.min(Math.max(2, Math.floor(options.limit * 0.008)), Math.max(0, options.limit - 3));
+    // Any window sees at most ceil(W / T + burst) grants: spacing for limit - 2 keeps one slot
+    // spare for rounding and one for network jitter.
     this.minInterval = options.windowMs / Math.max(1, options.limit - this.burst - 2);
     this.maxRate = 1 / this.minInterval;
     this.rate = this.maxRate;

@@ -227,6 +227,28 @@ export class WorkOSTarget {
     }
   }
 
+  async getUser(id: string, opts: CallOptions = {}): Promise<WorkOSUser | null> {
+    try {
+      const user = await this.call('reads', () => this.sdk.userManagement.getUser(id), { idempotent: true, ...opts });
+      return { id: user.id, email: user.email, externalId: user.externalId };
+    } catch (error) {
+      if (error instanceof WorkOSCallError && error.info.kind === 'not_found') return null;
+      throw error;
+    }
+  }
+
+  /** Counts the environment's users by paging through them (100 a page). */
+  async countUsers(opts: CallOptions = {}): Promise<number> {
+    let count = 0;
+    let after: string | undefined;
+    do {
+      const page = await this.call('reads', () => this.sdk.userManagement.listUsers({ limit: 100, after }), { idempotent: true, ...opts });
+      count += page.data.length;
+      after = page.listMetadata?.after ?? undefined;
+    } while (after);
+    return count;
+  }
+
   async findUserByEmail(email: string, opts: CallOptions = {}): Promise<WorkOSUser | null> {
     const list = await this.call('reads', () => this.sdk.userManagement.listUsers({ email, limit: 1 }), { idempotent: true, ...opts });
     const user = list.data.find((u) => u.email.toLowerCase() === email.toLowerCase());

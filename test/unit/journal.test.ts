@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { ExpectedError } from '../../src/errors.js';
+import { Journal } from '../../src/services/journal/journal.js';
+import type { RunSettings } from '../../src/services/journal/types.js';
+import { tempDir } from '../helpers.js';
+
+const settings = (): RunSettings => ({
+  version: 1,
+  source: { kind: 'file', options: { path: '/tmp/x.csv' } },
+  workos: { apiKeyEnv: 'WORKOS_API_KEY' },
+  createdAt: new Date().toISOString(),
+});
+
+describe('Journal', () => {
+  it('is created 0600, refuses to be created twice, and reopens with its settings', () => {
+    const file = path.join(tempDir(), 'nested', 'j.db');
+    const journal = Journal.create(file, settings());
+    journal.close();
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(() => Journal.create(file, settings())).toThrow(ExpectedError);
+    const reopened = Journal.open(file);
+    expect(reopened.settings.source.kind).toBe('file');
+    expect(reopened.phase).toBe('created');
+    reopened.close();
+  });
+
+  it('gives a clear answer for a missing file, a file that is not a journal, and a newer schema', () => {
+    const dir = tempDir();
+    expect(() => Journal.open(path.join(dir, 'none.db'))).toThrow(/No journal at/);
+    fs.writeFileSync(path.join(dir, 'junk.db'), 'this is not sqlite at all, just text'.repeat(100));
+    expect(() => Journal.open(path.join(dir, 'junk.db'))).toThrow(/not a workos-migrate journal/);
+    const newer = path.join(dir, 'newer.db');
+    Journal.create(newer, settings()).close();
+    const db = new Database(newer);
+    db.pragma('user_version = 99');
+    db.close();
+    expect(() => Journal.open(newer)).toThrow(/newer workos-migrate/);
+  });
+
+  it('stages idempotently: repeated people merge, roles add up, conflicts become issues', () => {
+    const journal = Journal.create(path.join(tempDir(), 'j.db'), settings());
+    const user = { sourceId: 'u1', email: 'Ada@Example.com', origin: 'f.csv:2' };
+    journal.stageBatch({
+      users: [user],
+      organizations: [{ sourceId: 'o1', name: 'One', domains: [] }],
+      memberships: [{ userSourceId: 'u1', orgSourceId: 'o1', roles: ['admin'] }],
+      cursor: { source: 'file', cursor: '1', done: 1, unit: 'rows' },
+    });
+    journal.stageBatch({
+      users: [user, { sourceId: 'u1', email: 'other@example.com', origin: 'f.csv:9' }],
+      memberships: [{ userSourceId: 'u1', orgSourceId: 'o1', roles: ['billing', 'admin'] }],
+      cursor: { source: 'file', cursor: '3', done: 3, unit: 'rows' },
+    });
+    const counts = journal.counts();
+    expect(counts.user.total).toBe(1);
+    expect(counts.membership.total).toBe(1);
+    expect(JSON.parse(journal.get<{ roles: string }>('SELECT roles FROM memberships')!.roles)).toEqual(['admin', 'billing']);
+    const issue = journal.get<{ location: string; message: string }>('SELECT location, message FROM issues')!;
+    expect(issue.location).toBe('f.csv:9');
+    expect(issue.message).toMatch(/already has email ada@example.com/);
+    expect(journal.cursor('file')).toMatchObject({ cursor: '3', done: 3 });
+    journal.close();
+  });
+
+  it('finds duplicate emails across case and memberships with no user or organization, in one pass', () => {
+    const journal = Journal.create(path.join(tempDir(), 'j.db'), settings());
+    journal.stageBatch({
+      users: [
+        { sourceId: 'a', email: 'same@example.com' },
+        { sourceId: 'b', email: 'SAME@example.com' },
+      ],
+      organizations: [{ sourceId: 'o1', name: 'One', domains: [] }],
+      memberships: [
+        { userSourceId: 'a', orgSourceId: 'o1', roles: [] },
+        { userSourceId: 'ghost', orgSourceId: 'o1', roles: [] },
+        { userSourceId: 'a', orgSourceId: 'nowhere', roles: [] },
+      ],
+    });
+    expect(journal.finalizeStaging()).toEqual({ duplicateEmails: 1, orphanMemberships: 2 });
+    const b = journal.get<{ state: string; error_code: string; last_error: string }>(`SELECT state, error_code, last_error FROM users WHERE source_id = 'b'`)!;
+    expect(b).toMatchObject({ state: 'skipped', error_code: 'duplicate_email' });
+    expect(b.last_error).toMatch(/same email as user a/);
+    journal.close();
+  });
+
+  it('puts failed records, and the memberships they blocked, back to pending on retry', () => {
+    const journal = Journal.create(path.join(tempDir(), 'j.db'), settings());
+    journal.stageBatch({
+      users: [{ sourceId: 'a', email: 'a@example.com' }, { sourceId: 'b', email: 'b@example.com' }],
+      organizations: [{ sourceId: 'o1', name: 'One', domains: [] }],
+      memberships: [{ userSourceId: 'a', orgSourceId: 'o1', roles: [] }],
+    });
+    const [a, b] = journal.workableUsers(0, 10);
+    journal.markInFlight('user', a.id);
+    journal.markFailed('user', a.id, 'transient', 'HTTP 500');
+    journal.markInFlight('user', b.id);
+    journal.markFailed('user', b.id, 'transient', 'HTTP 500');
+    const [m] = journal.workableMemberships(0, 10);
+    journal.markSkipped('membership', m.id, 'blocked', 'user a was not imported');
+    expect(journal.resetFailed([{ kind: 'user', sourceId: 'a' }])).toBe(2);
+    const counts = journal.counts();
+    expect(counts.user).toMatchObject({ pending: 1, failed: 1 });
+    expect(counts.membership).toMatchObject({ pending: 1 });
+    expect(journal.workableUsers(0, 10)[0].attempts).toBe(1);
+    journal.close();
+  });
+});
