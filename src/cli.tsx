@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The lifecycle root: the only place that exits. Signals become a clean stop request. */
+import './no-color.js';
 import { setMaxListeners } from 'node:events';
 import { EXIT } from './headless/commands.js';
 import { main } from './main.js';
@@ -15,6 +16,8 @@ const onSignal = () => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 const code = await main(process.argv.slice(2), {
+  // Decided once, up front: a person at a terminal gets the wizard; CI and pipes the headless runner.
+  interactive: !!process.stdin.isTTY && !!process.stdout.isTTY && !process.env.CI,
   cwd: process.cwd(),
   env: process.env,
   stdout: process.stdout,

@@ -9,7 +9,7 @@ import { EXIT, reportCommand, resumeCommand, runCommand, statusCommand, type Com
 import { demoCommand } from './headless/demo.js';
 import { COMMAND_HELP, MAIN_HELP } from './headless/help.js';
 import { loadEnv } from './services/env.js';
-import { parseRateOverride } from './services/migration.js';
+import { newestJournal, parseRateOverride } from './services/migration.js';
 import type { BucketLimit, BucketName } from './services/journal/types.js';
 
 const COMMON_OPTIONS = {
@@ -51,7 +51,9 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     debug: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
+  verify: { journal: { type: 'string' }, debug: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
   demo: {
+    headless: { type: 'boolean', default: false },
     users: { type: 'string' },
     organizations: { type: 'string' },
     fast: { type: 'boolean', default: false },
@@ -101,12 +103,25 @@ function migrateFlags(values: Values): MigrateFlags {
   };
 }
 
-export async function main(argv: string[], base: Omit<CommandContext, 'env' | 'cwd'> & { env: NodeJS.ProcessEnv; cwd: string }): Promise<number> {
+export interface MainContext extends CommandContext {
+  /** A person at a terminal: the wizard can run. Decided once, up front. */
+  interactive: boolean;
+}
+
+const NEEDS_TERMINAL =
+  'The wizard needs a terminal. Without one, run it headless: workos-migrate run --source file --file PATH (see workos-migrate --help).';
+
+export async function main(argv: string[], base: MainContext): Promise<number> {
   const [command, ...rest] = argv;
   let debug = rest.includes('--debug');
   const write = (text: string) => base.stderr.write(text);
   try {
-    if (!command || command === '--help' || command === '-h' || command === 'help') {
+    if (!command) {
+      if (!base.interactive) throw new ExpectedError(NEEDS_TERMINAL);
+      const { runWizard } = await import('./interactive.js');
+      return await runWizard({ cwd: base.cwd, env: loadEnv(base.env, path.join(base.cwd, '.env')) });
+    }
+    if (command === '--help' || command === '-h' || command === 'help') {
       base.stdout.write(command === 'help' && rest[0] && COMMAND_HELP[rest[0]] ? COMMAND_HELP[rest[0]] : MAIN_HELP);
       return EXIT.ok;
     }
@@ -145,7 +160,17 @@ export async function main(argv: string[], base: Omit<CommandContext, 'env' | 'c
         return statusCommand(ctx, { journal: values.journal as string | undefined, json: !!values.json });
       case 'report':
         return reportCommand(ctx, { journal: values.journal as string | undefined, json: !!values.json, out: values.out as string | undefined });
+      case 'verify': {
+        if (!base.interactive) throw new ExpectedError(NEEDS_TERMINAL.replace('run --source file --file PATH', 'status / report'));
+        const { runWizard } = await import('./interactive.js');
+        const journal = values.journal ? path.resolve(base.cwd, values.journal as string) : newestJournal(base.cwd);
+        return await runWizard({ cwd: base.cwd, env: ctx.env }, { verifyJournal: journal });
+      }
       case 'demo':
+        if (base.interactive && !values.headless && !values.json) {
+          const { demoWizard } = await import('./headless/demo.js');
+          return await demoWizard(ctx, { users: positiveInt(values.users, '--users') ?? 300, organizations: positiveInt(values.organizations, '--organizations') ?? 8, fast: !!values.fast });
+        }
         return await demoCommand(ctx, {
           users: positiveInt(values.users, '--users') ?? 300,
           organizations: positiveInt(values.organizations, '--organizations') ?? 8,

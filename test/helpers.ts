@@ -45,6 +45,7 @@ export async function runCli(args: string[], options: { cwd: string; env?: NodeJ
   const stdout = new Collect();
   const stderr = new Collect();
   const code = await main(args, {
+    interactive: false,
     cwd: options.cwd,
     env: options.env ?? {},
     stdout,

@@ -12,6 +12,7 @@ import {
   defaultJournalPath,
   planOf,
   providerFor,
+  newestJournal,
   resolveJournalToResume,
   resolveRoles,
   targetFor,
@@ -286,7 +287,7 @@ function parseCsvStart(line: string): string[] {
 /** `workos-migrate status`: where a migration stands, from its journal alone. */
 export function statusCommand(ctx: CommandContext, flags: { journal?: string; json: boolean }): number {
   const out = new HeadlessOutput(ctx.stdout, ctx.stderr, flags.json);
-  const journal = Journal.open(resolveJournalToResume(ctx.cwd, flags.journal ?? latestJournal(ctx.cwd)));
+  const journal = Journal.open(flags.journal ? path.resolve(ctx.cwd, flags.journal) : newestJournal(ctx.cwd));
   try {
     const plan = planOf(journal);
     const cursor = journal.cursor(journal.settings.source.kind);
@@ -314,25 +315,13 @@ export function statusCommand(ctx: CommandContext, flags: { journal?: string; js
 /** `workos-migrate report`: writes the report files now. */
 export function reportCommand(ctx: CommandContext, flags: { journal?: string; json: boolean; out?: string }): number {
   const out = new HeadlessOutput(ctx.stdout, ctx.stderr, flags.json);
-  const journal = Journal.open(resolveJournalToResume(ctx.cwd, flags.journal ?? latestJournal(ctx.cwd)));
+  const journal = Journal.open(flags.journal ? path.resolve(ctx.cwd, flags.journal) : newestJournal(ctx.cwd));
   try {
     const reports = writeReports(journal, flags.out ? path.resolve(ctx.cwd, flags.out) : undefined);
     out.result({ reports }, [`Id map: ${reports.idMap}`, `SQL template: ${reports.idMapSql}`, `Failures (${reports.failureCount}): ${reports.failures}`, `Summary: ${reports.summary}`]);
     return EXIT.ok;
   } finally {
     journal.close();
-  }
-}
-
-/** status and report also read finished journals: the newest one when none is named. */
-function latestJournal(cwd: string): string | undefined {
-  try {
-    return resolveJournalToResume(cwd);
-  } catch (error) {
-    const dir = path.join(cwd, '.workos-migrate');
-    const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith('.db')) : [];
-    if (files.length === 0) throw error;
-    return path.join(dir, files.sort().at(-1)!);
   }
 }
 

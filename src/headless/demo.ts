@@ -46,3 +46,23 @@ export async function demoCommand(
     await sandbox.close();
   }
 }
+
+/** `workos-migrate demo` in a terminal: the wizard, against the sandbox, with a generated file. */
+export async function demoWizard(ctx: CommandContext, options: { users: number; organizations: number; fast: boolean }): Promise<number> {
+  const sandbox = await startSandbox({ limits: options.fast ? false : REAL_LIMITS });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'workos-migrate-demo-'));
+  try {
+    const dataset = generateDataset({ users: options.users, organizations: options.organizations, memberships: Math.round(options.users * 1.5) });
+    const file = path.join(dir, 'users.csv');
+    writeDatasetCsv(dataset, file, { withPasswords: 0.3 });
+    const { runWizard } = await import('../interactive.js');
+    return await runWizard({
+      cwd: dir,
+      env: { ...ctx.env, WORKOS_API_KEY: sandbox.apiKey, WORKOS_API_URL: sandbox.url },
+      limits: options.fast ? { writes: { limit: 100_000, windowMs: 1000 }, reads: { limit: 100_000, windowMs: 1000 }, general: { limit: 100_000, windowMs: 1000 } } : undefined,
+      banner: `Demo: WorkOS sandbox on ${sandbox.url}${options.fast ? ' (no rate limits)' : ' (real rate limits: 50 writes/s)'}; your export is users.csv (${dataset.users.length} users, ${dataset.organizations.length} organizations).`,
+    });
+  } finally {
+    await sandbox.close();
+  }
+}

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ExpectedError } from '../errors.js';
 import { createProvider } from '../providers/index.js';
-import type { SourceProvider } from '../providers/types.js';
+import { WORKOS_HASH_TYPES, type SourceProvider } from '../providers/types.js';
 import { Journal, JOURNAL_DIR } from './journal/journal.js';
 import type { BucketLimit, BucketName, Phase, RunSettings, StateCounts } from './journal/types.js';
 import { WorkOSTarget, type TargetOptions } from './workos/target.js';
@@ -73,6 +73,17 @@ export function resolveJournalToResume(cwd: string, given?: string): string {
     `${unfinished.length} unfinished migrations in ${path.join(cwd, JOURNAL_DIR)}: ${unfinished.map((l) => path.basename(l.path)).join(', ')}.`,
     'Choose one with --journal PATH.',
   );
+}
+
+/** status, report and verify read finished journals too: the unfinished one, else the newest. */
+export function newestJournal(cwd: string): string {
+  try {
+    return resolveJournalToResume(cwd);
+  } catch (error) {
+    const newest = findJournals(cwd)[0];
+    if (!newest) throw error;
+    return newest.path;
+  }
 }
 
 /** The WorkOS key named by the run's settings, read from the environment (never from the journal). */
@@ -153,6 +164,10 @@ export interface Plan {
   socialProviders: { provider: string; users: number }[];
   mfa: { sms: number; totp: number };
   duplicates: number;
+  /** Users whose hash type WorkOS cannot take: imported without a password, they reset it. */
+  unsupportedHashes: number;
+  /** A few examples behind each line of the plan. */
+  examples: Record<'users' | 'organizations' | 'memberships' | 'issues' | 'duplicates' | 'hashes' | 'social' | 'mfa', string[]>;
 }
 
 /** What was found and what will happen to it: the plan screen and the headless summary. */
@@ -178,5 +193,21 @@ export function planOf(journal: Journal): Plan {
       `SELECT COALESCE(SUM(json_extract(mfa, '$.sms') = 1), 0) AS sms, COALESCE(SUM(json_extract(mfa, '$.totp') = 1), 0) AS totp FROM users WHERE mfa IS NOT NULL`,
     ) ?? { sms: 0, totp: 0 },
     duplicates: journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE error_code = 'duplicate_email'`)?.n ?? 0,
+    unsupportedHashes:
+      journal.get<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM users WHERE password_hash_type IS NOT NULL AND password_hash_type NOT IN (${WORKOS_HASH_TYPES.map((t) => `'${t}'`).join(',')})`,
+      )?.n ?? 0,
+    examples: {
+      users: texts(journal, `SELECT email || COALESCE(' (' || origin || ')', '') AS t FROM users WHERE state = 'pending' ORDER BY id LIMIT 3`),
+      organizations: texts(journal, `SELECT name || ' [' || source_id || ']' AS t FROM organizations ORDER BY id LIMIT 3`),
+      memberships: texts(journal, `SELECT user_source_id || ' in ' || org_source_id || ' as ' || roles AS t FROM memberships ORDER BY id LIMIT 3`),
+      issues: texts(journal, `SELECT location || COALESCE(' [' || field || ']', '') || ': ' || message AS t FROM issues ORDER BY severity, id LIMIT 3`),
+      duplicates: texts(journal, `SELECT email || ': ' || last_error AS t FROM users WHERE error_code = 'duplicate_email' ORDER BY id LIMIT 3`),
+      hashes: texts(journal, `SELECT email || ': ' || password_hash_type AS t FROM users WHERE password_hash_type IS NOT NULL ORDER BY id LIMIT 3`),
+      social: texts(journal, `SELECT email || ': ' || social AS t FROM users WHERE social IS NOT NULL ORDER BY id LIMIT 3`),
+      mfa: texts(journal, `SELECT email || ': ' || mfa AS t FROM users WHERE mfa IS NOT NULL ORDER BY id LIMIT 3`),
+    },
   };
 }
+
+const texts = (journal: Journal, sql: string) => journal.all<{ t: string }>(sql).map((r) => r.t);

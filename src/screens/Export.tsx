@@ -1,0 +1,31 @@
+import { Spinner } from '@inkjs/ui';
+import { Box, Text, useInput } from 'ink';
+import React from 'react';
+import { eta, Frame, StatusLine, useWizard } from './ui.js';
+
+export function Export() {
+  const status = useWizard((s) => s.exportStatus);
+  const progress = useWizard((s) => s.exportProgress);
+  const journalPath = useWizard((s) => s.journalPath);
+  const actions = useWizard((s) => s.actions);
+  useInput((input) => {
+    if (status.state === 'error' && input === 'r') void actions.startExport();
+  });
+  const c = progress?.counts;
+  return (
+    <Frame step="export" keys={status.state === 'error' ? ['r retry', 'Ctrl-C quit'] : ['Ctrl-C stop (resumes from the last page)']}>
+      <Text>Reading the source into the journal, page by page.</Text>
+      <Text dimColor>{journalPath}</Text>
+      <Box marginTop={1} flexDirection="column">
+        {status.state === 'running' ? <Spinner label={progress ? `${c!.done.toLocaleString('en-US')} ${progress.unit} read` : 'Starting...'} /> : null}
+        {progress ? (
+          <Text dimColor>
+            {`${c!.created.toLocaleString('en-US')} users staged · ${c!.skipped} problems noted · ${Math.round(progress.ratePerSecond).toLocaleString('en-US')} ${progress.unit}/s`}
+            {progress.etaSeconds !== undefined ? ` · ETA ${eta(progress.etaSeconds)}` : ''}
+          </Text>
+        ) : null}
+        {status.state === 'error' ? <StatusLine status="error">{status.message}</StatusLine> : null}
+      </Box>
+    </Frame>
+  );
+}

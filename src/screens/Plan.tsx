@@ -1,0 +1,51 @@
+import { Select } from '@inkjs/ui';
+import { Box, Text, useInput } from 'ink';
+import React, { useState } from 'react';
+import type { Plan as PlanData } from '../store/wizard.js';
+import { Frame, useWizard } from './ui.js';
+
+type LineId = keyof PlanData['examples'];
+
+function planLines(plan: PlanData): { id: LineId; text: string }[] {
+  const c = plan.counts;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const lines: { id: LineId; text: string }[] = [
+    { id: 'users', text: `${n(c.user.pending)} users to create or adopt (${n(c.user.skipped)} skipped)` },
+    { id: 'organizations', text: `${n(c.organization.pending)} organizations to create or adopt` },
+    { id: 'memberships', text: `${n(c.membership.pending)} memberships (${n(c.membership.skipped)} skipped: user or organization missing)` },
+  ];
+  if (plan.issues.errors || plan.issues.warnings) lines.push({ id: 'issues', text: `${n(plan.issues.errors)} invalid rows, ${n(plan.issues.warnings)} warnings in the source` });
+  if (plan.duplicates) lines.push({ id: 'duplicates', text: `${n(plan.duplicates)} duplicate emails: the later ones are skipped` });
+  const hashes = plan.hashTypes.map((h) => `${h.type} ${n(h.users)}`).join(', ');
+  lines.push({
+    id: 'hashes',
+    text: `Password hashes: ${hashes || 'none'}; ${n(plan.withoutPassword + plan.unsupportedHashes)} users will need a password reset or social sign-in`,
+  });
+  if (plan.socialProviders.length) lines.push({ id: 'social', text: `Social sign-in: ${plan.socialProviders.map((p) => `${p.provider} ${n(p.users)}`).join(', ')} (configure them in WorkOS)` });
+  if (plan.mfa.sms || plan.mfa.totp) lines.push({ id: 'mfa', text: `${n(plan.mfa.sms)} SMS-MFA and ${n(plan.mfa.totp)} TOTP users must re-enroll` });
+  return lines;
+}
+
+export function Plan() {
+  const plan = useWizard((s) => s.plan);
+  const actions = useWizard((s) => s.actions);
+  const [open, setOpen] = useState<LineId | undefined>();
+  useInput((input) => {
+    if (input === 'c') actions.confirmPlan();
+  });
+  if (!plan) return <Frame step="plan" keys={[]}><Text>Reading the plan...</Text></Frame>;
+  const lines = planLines(plan);
+  return (
+    <Frame step="plan" keys={['↑↓ choose', 'Enter show examples', 'c confirm and continue', 'Ctrl-C quit (resume later)']}>
+      <Text>What was found, and what will happen to it. Nothing has been written to WorkOS yet.</Text>
+      <Box marginTop={1} flexDirection="column">
+        <Select options={lines.map((l) => ({ value: l.id, label: l.text }))} visibleOptionCount={9} onChange={(id) => setOpen((current) => (current === id ? undefined : (id as LineId)))} />
+      </Box>
+      {open ? (
+        <Box flexDirection="column" marginTop={1} borderStyle="round" paddingX={1}>
+          {plan.examples[open].length ? plan.examples[open].map((e, i) => <Text key={i} wrap="truncate-end">{e}</Text>) : <Text dimColor>no examples</Text>}
+        </Box>
+      ) : null}
+    </Frame>
+  );
+}

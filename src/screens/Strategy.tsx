@@ -1,0 +1,69 @@
+import { ConfirmInput, Select } from '@inkjs/ui';
+import { Box, Text, useInput } from 'ink';
+import React, { useState } from 'react';
+import { Frame, useWizard } from './ui.js';
+
+const CHECKLISTS = {
+  freeze: {
+    title: 'Signup freeze (big bang)',
+    summary: 'Signups are off for the import; everyone moves at once. Simplest; suits up to ~10,000 users or a quiet window.',
+    items: [
+      'New signups are turned off in your application (a feature flag or maintenance page)',
+      'Webhook delivery to your app is paused, or ready for a flood of user.created events',
+      'You know how you will switch sign-in to WorkOS once the import is verified',
+    ],
+    question: 'Are signups off now?',
+  },
+  'dual-write': {
+    title: 'Dual-write',
+    summary: 'Signups stay open: your app writes new users to WorkOS too while the history is imported.',
+    items: [
+      'New signups also create the user in WorkOS and store its id (workos_user_id)',
+      'Email and password changes are mirrored with updateUser',
+      'Users that dual-write already created are adopted by the import (no duplicates)',
+    ],
+    question: 'Is dual-write in place and deployed?',
+  },
+} as const;
+
+export function Strategy() {
+  const actions = useWizard((s) => s.actions);
+  const current = useWizard((s) => s.strategy);
+  const [choice, setChoice] = useState<'freeze' | 'dual-write' | undefined>();
+  const [refused, setRefused] = useState(false);
+  useInput((_input, key) => {
+    if (!key.escape) return;
+    if (choice) setChoice(undefined);
+    else actions.back();
+  });
+  const list = choice ? CHECKLISTS[choice] : undefined;
+  return (
+    <Frame step="strategy" keys={choice ? ['y confirm', 'n not yet', 'Esc other strategy'] : ['↑↓ choose', 'Enter select', 'Esc back']}>
+      {!choice ? (
+        <>
+          <Text bold>How will new signups be handled during the import?</Text>
+          <Select
+            defaultValue={current}
+            options={(['freeze', 'dual-write'] as const).map((k) => ({ value: k, label: `${CHECKLISTS[k].title}: ${CHECKLISTS[k].summary}` }))}
+            onChange={(value) => {
+              setRefused(false);
+              setChoice(value as 'freeze' | 'dual-write');
+            }}
+          />
+        </>
+      ) : (
+        <Box flexDirection="column">
+          <Text bold>{list!.title}</Text>
+          {list!.items.map((item) => (
+            <Text key={item}>{`  ☐ ${item}`}</Text>
+          ))}
+          <Box marginTop={1}>
+            <Text>{`${list!.question} `}</Text>
+            <ConfirmInput onConfirm={() => actions.chooseStrategy(choice)} onCancel={() => setRefused(true)} />
+          </Box>
+          {refused ? <Text color="yellow">Put it in place first; the choice and its time are recorded in the journal when you confirm.</Text> : null}
+        </Box>
+      )}
+    </Frame>
+  );
+}

@@ -1,0 +1,599 @@
+/**
+ * The wizard's store: the only bridge between the engine and the screens. Screens read state and
+ * call actions; actions run the engine (the same services the headless runner uses) and turn its
+ * events into state. One store per run, created by the caller and passed down: never a global.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { describeError } from '../errors.js';
+import { BASE_FIELDS, inspectFile, type FileInspection } from '../providers/file/index.js';
+import { SOURCES, type SourceDescriptor } from '../providers/index.js';
+import type { SourceProvider } from '../providers/types.js';
+import { createEventBus, type MigrationEvent } from '../services/events.js';
+import { runExport } from '../services/export/exporter.js';
+import { Importer } from '../services/import/importer.js';
+import { Journal } from '../services/journal/journal.js';
+import type { BucketLimit, BucketName, RunSettings } from '../services/journal/types.js';
+import { defaultJournalPath, findJournals, planOf, providerFor, resolveRoles, type JournalListing, type Plan } from '../services/migration.js';
+import { runVerification, type VerifyReport } from '../services/verify.js';
+import { environmentOfKey, WorkOSTarget } from '../services/workos/target.js';
+
+export const STEPS = ['welcome', 'source', 'source-auth', 'workos-auth', 'export', 'plan', 'strategy', 'roles', 'import', 'verify'] as const;
+export type Step = (typeof STEPS)[number];
+
+export const STEP_TITLES: Record<Step, string> = {
+  welcome: 'Welcome',
+  source: 'Source',
+  'source-auth': 'Source authentication',
+  'workos-auth': 'WorkOS authentication',
+  export: 'Export',
+  plan: 'Plan',
+  strategy: 'Strategy',
+  roles: 'Role mapping',
+  import: 'Import',
+  verify: 'Verify',
+};
+
+export type { Plan };
+export type { VerifyReport };
+export type ImportPhase = 'organizations' | 'users' | 'memberships';
+export type ProgressEvent = Extract<MigrationEvent, { type: 'progress' }>;
+
+export interface AsyncStatus {
+  state: 'idle' | 'running' | 'ok' | 'error';
+  message?: string;
+}
+
+export interface SourceField {
+  name: string;
+  label: string;
+  value: string;
+  secret: boolean;
+  /** The environment variable it was pre-filled from, if any. */
+  fromEnv?: string;
+}
+
+export interface WizardDeps {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Rate limits of the target environment (tests and the demo sandbox scale them). */
+  limits?: Partial<Record<BucketName, BucketLimit>>;
+  /** Where a new migration's journal goes; default a new file in ./.workos-migrate/. */
+  journalPath?: string;
+  /** Shown on the welcome screen (the demo says what it runs against). */
+  banner?: string;
+  concurrency?: number;
+}
+
+export interface WizardState {
+  step: Step;
+  banner?: string;
+  sources: SourceDescriptor[];
+  journals: JournalListing[];
+  sourceKind?: string;
+  sourceFields: SourceField[];
+  fileInspection?: FileInspection;
+  /** Export files found near the working directory, for the path field's completion. */
+  pathSuggestions: string[];
+  /** The fields a file column can be mapped to. */
+  mappableFields: string[];
+  /** column -> field overrides chosen on the source screen. */
+  columnMap: Record<string, string>;
+  sourceCheck: AsyncStatus & { summary?: string };
+  apiKey: { value: string; fromEnv: boolean };
+  workosCheck: AsyncStatus & { environment?: 'test' | 'production' | 'unknown'; apiUrl?: string };
+  productionConfirmed: boolean;
+  journalPath?: string;
+  exportStatus: AsyncStatus;
+  exportProgress?: ProgressEvent;
+  plan?: Plan;
+  strategy?: 'freeze' | 'dual-write';
+  freezeConfirmedAt?: string;
+  roles: {
+    status: AsyncStatus;
+    usage: { slug: string; members: number }[];
+    environmentRoles: { slug: string; name: string }[];
+    mapping: Record<string, string>;
+    defaultRole?: string;
+  };
+  importStatus: AsyncStatus & { paused: boolean; stopping: boolean; stopped: boolean };
+  importProgress: Partial<Record<ImportPhase, ProgressEvent>>;
+  /** Failed records and notices, oldest first; drawn once each above the live area. */
+  logLines: { id: number; text: string; level: 'error' | 'warning' | 'info' }[];
+  verifyStatus: AsyncStatus;
+  verifyProgress?: { check: string; done: number; total: number };
+  verify?: VerifyReport;
+  manualTicks: Record<string, boolean>;
+  /** Set when the wizard is done: the app unmounts and the CLI exits with it. */
+  exit?: { code: number; message?: string };
+
+  actions: WizardActions;
+}
+
+export interface WizardActions {
+  refreshJournals(): void;
+  startNew(): void;
+  resume(journalPath: string): Promise<void>;
+  chooseSource(kind: string): void;
+  setField(name: string, value: string): void;
+  setColumnField(column: string, field: string): void;
+  checkSource(): Promise<void>;
+  setApiKey(value: string): void;
+  checkWorkOS(): Promise<void>;
+  confirmProduction(): void;
+  startExport(): Promise<void>;
+  confirmPlan(): void;
+  chooseStrategy(strategy: 'freeze' | 'dual-write'): void;
+  loadRoles(): Promise<void>;
+  /** Refuses a slug the environment does not have. */
+  mapRole(sourceRole: string, slug: string): { ok: boolean; message?: string };
+  setDefaultRole(slug: string | undefined): { ok: boolean; message?: string };
+  confirmRoles(): { ok: boolean; message?: string };
+  startImport(): Promise<void>;
+  togglePause(): void;
+  stop(): void;
+  runVerify(): Promise<void>;
+  /** `workos-migrate verify`: open a journal and go straight to the checklist. */
+  verifyJournal(journalPath: string): Promise<void>;
+  tick(id: string): void;
+  back(): void;
+  goTo(step: Step): void;
+  quit(code?: number, message?: string): void;
+  /** Releases the journal (the app calls it on exit). */
+  dispose(): void;
+}
+
+/** Steps Esc may go back from, and where to: never out of a running export or import. */
+const BACK: Partial<Record<Step, Step>> = {
+  source: 'welcome',
+  'source-auth': 'source',
+  'workos-auth': 'source-auth',
+  strategy: 'plan',
+  roles: 'strategy',
+};
+
+const MAX_LOG_LINES = 500;
+
+function sourceFieldsFor(kind: string, env: NodeJS.ProcessEnv, previous?: Record<string, unknown>): SourceField[] {
+  switch (kind) {
+    case 'file':
+      return [{ name: 'path', label: 'File (CSV, JSON or NDJSON)', value: String(previous?.path ?? ''), secret: false }];
+    default: {
+      // Sources to come declare their fields here; env vars pre-fill them.
+      void env;
+      return [];
+    }
+  }
+}
+
+/** Files that look like exports, two levels down from the working directory, as typed paths. */
+function exportFilesNear(cwd: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory() && depth > 0) walk(full, depth - 1);
+      else if (/\.(csv|tsv|json|ndjson|jsonl)$/i.test(entry.name)) found.push(path.relative(cwd, full));
+      if (found.length > 200) return;
+    }
+  };
+  walk(cwd, 2);
+  return found.sort();
+}
+
+export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
+  // Engine objects live here, not in state: screens never touch them.
+  let journal: Journal | undefined;
+  let target: WorkOSTarget | undefined;
+  let importer: Importer | undefined;
+  const stopController = new AbortController();
+  let logId = 0;
+
+  const envKey = deps.env.WORKOS_API_KEY?.trim();
+
+  const store = createStore<WizardState>()((set, get) => {
+    const log = (text: string, level: 'error' | 'warning' | 'info') =>
+      set((s) => ({ logLines: [...s.logLines, { id: logId++, text, level }].slice(-MAX_LOG_LINES) }));
+
+    const saveStep = (step: Step) => {
+      set({ step });
+      if (journal) journal.setMeta('wizard_step', step);
+    };
+
+    const settingsFor = (): RunSettings => {
+      const s = get();
+      const options: Record<string, unknown> = {};
+      for (const field of s.sourceFields) if (!field.secret) options[field.name] = field.value;
+      if (s.sourceKind === 'file') {
+        options.path = path.resolve(deps.cwd, String(options.path));
+        if (Object.keys(s.columnMap).length) options.map = s.columnMap;
+      }
+      return {
+        version: 1,
+        source: { kind: s.sourceKind!, options },
+        workos: { apiKeyEnv: 'WORKOS_API_KEY', apiUrl: deps.env.WORKOS_API_URL || undefined, environment: environmentOfKey(s.apiKey.value) },
+        limits: deps.limits,
+        concurrency: deps.concurrency,
+        createdAt: new Date().toISOString(),
+      };
+    };
+
+    const makeTarget = (apiKey: string, settings?: RunSettings) =>
+      new WorkOSTarget({ apiKey, apiUrl: settings?.workos.apiUrl ?? (deps.env.WORKOS_API_URL || undefined), limits: settings?.limits ?? deps.limits });
+
+    const provider = (): SourceProvider => {
+      const settings = journal?.settings ?? settingsFor();
+      return providerFor(settings, deps.env);
+    };
+
+    const actions: WizardActions = {
+      refreshJournals() {
+        set({ journals: findJournals(deps.cwd) });
+      },
+
+      startNew() {
+        set({ step: 'source' });
+      },
+
+      async resume(journalPath) {
+        try {
+          journal?.close();
+          journal = Journal.open(journalPath);
+        } catch (error) {
+          log(describeError(error), 'error');
+          return;
+        }
+        const settings = journal.settings;
+        set({
+          journalPath: journal.path,
+          sourceKind: settings.source.kind,
+          sourceFields: sourceFieldsFor(settings.source.kind, deps.env, settings.source.options),
+          columnMap: (settings.source.options.map as Record<string, string>) ?? {},
+          strategy: journal.getMeta<'freeze' | 'dual-write'>('strategy'),
+          freezeConfirmedAt: journal.getMeta<string>('freeze_confirmed_at'),
+          roles: { ...get().roles, mapping: settings.roleMap ?? {}, defaultRole: settings.defaultRole },
+          productionConfirmed: false,
+        });
+        // The key is never in the journal: read it again, then go back where the run stopped.
+        const key = deps.env[settings.workos.apiKeyEnv]?.trim();
+        if (!key) {
+          set({ step: 'workos-auth' });
+          return;
+        }
+        set({ apiKey: { value: key, fromEnv: true } });
+        await get().actions.checkWorkOS();
+      },
+
+      chooseSource(kind) {
+        const descriptor = SOURCES.find((s) => s.kind === kind);
+        if (!descriptor?.available) return;
+        set({
+          sourceKind: kind,
+          sourceFields: sourceFieldsFor(kind, deps.env),
+          sourceCheck: { state: 'idle' },
+          fileInspection: undefined,
+          columnMap: {},
+          pathSuggestions: kind === 'file' ? exportFilesNear(deps.cwd) : [],
+          step: 'source-auth',
+        });
+      },
+
+      setField(name, value) {
+        set((s) => ({ sourceFields: s.sourceFields.map((f) => (f.name === name ? { ...f, value, fromEnv: undefined } : f)), sourceCheck: { state: 'idle' } }));
+      },
+
+      setColumnField(column, field) {
+        set((s) => ({ columnMap: { ...s.columnMap, [column]: field } }));
+      },
+
+      async checkSource() {
+        const s = get();
+        set({ sourceCheck: { state: 'running' } });
+        try {
+          if (s.sourceKind === 'file') {
+            const file = path.resolve(deps.cwd, s.sourceFields.find((f) => f.name === 'path')?.value ?? '');
+            const inspection = await inspectFile(file, { map: s.columnMap });
+            set({ fileInspection: inspection });
+          }
+          const { summary } = await provider().check();
+          set({ sourceCheck: { state: 'ok', summary } });
+        } catch (error) {
+          set({ sourceCheck: { state: 'error', message: describeError(error) } });
+        }
+      },
+
+      setApiKey(value) {
+        set({ apiKey: { value, fromEnv: false }, workosCheck: { state: 'idle' }, productionConfirmed: false });
+      },
+
+      async checkWorkOS() {
+        const key = get().apiKey.value.trim();
+        if (!key) {
+          set({ workosCheck: { state: 'error', message: 'Enter the WorkOS API key (sk_test_... or sk_live_...).' } });
+          return;
+        }
+        set({ workosCheck: { state: 'running' } });
+        try {
+          target = makeTarget(key, journal?.settings);
+          await target.checkKey({ signal: stopController.signal });
+          set({ workosCheck: { state: 'ok', environment: target.environment, apiUrl: target.apiUrl } });
+          if (journal) {
+            // Resuming: straight back to where the run stopped once the key is proven.
+            if (target.environment === 'production') return;
+            await continueResumed();
+          }
+        } catch (error) {
+          set({ workosCheck: { state: 'error', message: describeError(error) } });
+        }
+      },
+
+      confirmProduction() {
+        set({ productionConfirmed: true });
+        if (journal) void continueResumed();
+      },
+
+      async startExport() {
+        const s = get();
+        if (!journal) {
+          const settings = settingsFor();
+          // The key itself stays in memory: the journal names the variable, the process holds the value.
+          deps.env.WORKOS_API_KEY = s.apiKey.value.trim();
+          journal = Journal.create(deps.journalPath ?? defaultJournalPath(deps.cwd, settings.source.kind), settings);
+          set({ journalPath: journal.path });
+        }
+        saveStep('export');
+        set({ exportStatus: { state: 'running' } });
+        const bus = createEventBus();
+        bus.subscribe((event) => {
+          if (event.type === 'progress') set({ exportProgress: event });
+          if (event.type === 'notice') log(event.message, event.level);
+        });
+        try {
+          const result = await runExport(journal, provider(), bus, { signal: stopController.signal });
+          bus.flush();
+          if (!result.completed) {
+            set({ exportStatus: { state: 'error', message: 'Stopped. The export resumes from its last page.' } });
+            return;
+          }
+          set({ exportStatus: { state: 'ok' }, plan: planOf(journal) });
+          saveStep('plan');
+        } catch (error) {
+          set({ exportStatus: { state: 'error', message: describeError(error) } });
+        }
+      },
+
+      confirmPlan() {
+        saveStep('strategy');
+      },
+
+      chooseStrategy(strategy) {
+        const at = new Date().toISOString();
+        set({ strategy, freezeConfirmedAt: strategy === 'freeze' ? at : undefined });
+        journal?.setMeta('strategy', strategy);
+        if (strategy === 'freeze') journal?.setMeta('freeze_confirmed_at', at);
+        saveStep('roles');
+        void get().actions.loadRoles();
+      },
+
+      async loadRoles() {
+        if (!journal || !target) return;
+        set((s) => ({ roles: { ...s.roles, status: { state: 'running' } } }));
+        try {
+          const environmentRoles = await target.listEnvironmentRoles({ signal: stopController.signal });
+          const current = get().roles;
+          const resolution = resolveRoles(journal, environmentRoles.map((r) => r.slug), current.mapping, current.defaultRole);
+          set({
+            roles: {
+              status: { state: 'ok' },
+              usage: resolution.usage,
+              environmentRoles,
+              mapping: { ...resolution.roleMap, ...current.mapping },
+              defaultRole: current.defaultRole ?? (environmentRoles.some((r) => r.slug === 'member') ? 'member' : undefined),
+            },
+          });
+        } catch (error) {
+          set((s) => ({ roles: { ...s.roles, status: { state: 'error', message: describeError(error) } } }));
+        }
+      },
+
+      mapRole(sourceRole, slug) {
+        const roles = get().roles;
+        if (!roles.environmentRoles.some((r) => r.slug === slug)) {
+          return { ok: false, message: `"${slug}" is not a role of this WorkOS environment (${roles.environmentRoles.map((r) => r.slug).join(', ')}).` };
+        }
+        set({ roles: { ...roles, mapping: { ...roles.mapping, [sourceRole]: slug } } });
+        return { ok: true };
+      },
+
+      setDefaultRole(slug) {
+        const roles = get().roles;
+        if (slug !== undefined && !roles.environmentRoles.some((r) => r.slug === slug)) {
+          return { ok: false, message: `"${slug}" is not a role of this WorkOS environment.` };
+        }
+        set({ roles: { ...roles, defaultRole: slug } });
+        return { ok: true };
+      },
+
+      confirmRoles() {
+        const roles = get().roles;
+        const unmapped = roles.usage.filter((u) => !roles.mapping[u.slug] && !roles.defaultRole);
+        if (unmapped.length) return { ok: false, message: `Map ${unmapped.map((u) => u.slug).join(', ')} or choose a default role.` };
+        journal?.updateSettings({ roleMap: roles.mapping, defaultRole: roles.defaultRole });
+        saveStep('import');
+        void get().actions.startImport();
+        return { ok: true };
+      },
+
+      async startImport() {
+        if (!journal || !target || get().importStatus.state === 'running') return;
+        const settings = journal.settings;
+        const bus = createEventBus();
+        bus.subscribe((event) => {
+          switch (event.type) {
+            case 'progress':
+              if (event.phase === 'organizations' || event.phase === 'users' || event.phase === 'memberships') {
+                set((s) => ({ importProgress: { ...s.importProgress, [event.phase]: event } }));
+              }
+              break;
+            case 'record':
+              log(`${event.outcome} ${event.kind} ${event.label ?? event.sourceId}: ${event.message}`, 'error');
+              break;
+            case 'notice':
+              log(event.message, event.level);
+              break;
+          }
+        });
+        importer = new Importer(journal, target, bus, {
+          concurrency: settings.concurrency,
+          signal: stopController.signal,
+          roleMap: settings.roleMap,
+          defaultRole: settings.defaultRole,
+          multipleRoles: settings.multipleRoles,
+          updateExistingRoles: settings.updateExistingRoles !== false,
+        });
+        set({ importStatus: { state: 'running', paused: false, stopping: false, stopped: false } });
+        try {
+          const result = await importer.run();
+          bus.flush();
+          if (result.stopped) {
+            set({
+              importStatus: { state: 'ok', paused: false, stopping: false, stopped: true, message: `Stopped. Resume with: workos-migrate resume --journal ${journal.path}` },
+            });
+            return;
+          }
+          set({ importStatus: { state: 'ok', paused: false, stopping: false, stopped: false } });
+          saveStep('verify');
+          void get().actions.runVerify();
+        } catch (error) {
+          set({ importStatus: { state: 'error', paused: false, stopping: false, stopped: false, message: describeError(error) } });
+        } finally {
+          importer = undefined;
+        }
+      },
+
+      togglePause() {
+        if (!importer) return;
+        if (importer.paused) importer.resume();
+        else importer.pause();
+        set((s) => ({ importStatus: { ...s.importStatus, paused: importer!.paused } }));
+      },
+
+      stop() {
+        set((s) => ({ importStatus: { ...s.importStatus, stopping: s.importStatus.state === 'running' } }));
+        if (importer?.paused) importer.resume();
+        stopController.abort(new Error('stopped by the operator'));
+      },
+
+      async runVerify() {
+        if (!journal || !target) return;
+        set({ verifyStatus: { state: 'running' }, step: 'verify' });
+        try {
+          const report = await runVerification(journal, target, {
+            signal: stopController.signal,
+            onProgress: (check, done, total) => set({ verifyProgress: { check, done, total } }),
+          });
+          set({ verify: report, verifyStatus: { state: 'ok' } });
+        } catch (error) {
+          set({ verifyStatus: { state: 'error', message: describeError(error) } });
+        }
+      },
+
+      async verifyJournal(journalPath) {
+        set({ step: 'verify', verifyStatus: { state: 'running' } });
+        try {
+          journal?.close();
+          journal = Journal.open(journalPath);
+          const settings = journal.settings;
+          const key = deps.env[settings.workos.apiKeyEnv]?.trim();
+          if (!key) throw new Error(`${settings.workos.apiKeyEnv} is not set: export it or put it in .env, then run workos-migrate verify again.`);
+          set({ journalPath: journal.path, apiKey: { value: key, fromEnv: true }, plan: planOf(journal) });
+          target = makeTarget(key, settings);
+        } catch (error) {
+          set({ verifyStatus: { state: 'error', message: describeError(error) } });
+          return;
+        }
+        await actions.runVerify();
+      },
+
+      tick(id) {
+        set((s) => ({ manualTicks: { ...s.manualTicks, [id]: !s.manualTicks[id] } }));
+      },
+
+      back() {
+        const previous = BACK[get().step];
+        if (previous) set({ step: previous });
+      },
+
+      goTo(step) {
+        set({ step });
+      },
+
+      quit(code = 0, message) {
+        set({ exit: { code, message } });
+      },
+
+      dispose() {
+        journal?.close();
+        journal = undefined;
+      },
+    };
+
+    /** After a resumed journal's key check: the step where it stopped, by what the journal says. */
+    async function continueResumed(): Promise<void> {
+      if (!journal) return;
+      const phase = journal.phase;
+      if (phase === 'created' || phase === 'exporting') {
+        await actions.startExport();
+        return;
+      }
+      set({ plan: planOf(journal) });
+      if (phase === 'importing') {
+        saveStep('import');
+        await actions.startImport();
+        return;
+      }
+      if (phase === 'imported' || phase === 'verified') {
+        await actions.runVerify();
+        return;
+      }
+      const saved = journal.getMeta<Step>('wizard_step');
+      if (saved === 'roles') {
+        saveStep('roles');
+        await actions.loadRoles();
+      } else if (saved === 'strategy') saveStep('strategy');
+      else saveStep('plan');
+    }
+
+    return {
+      step: 'welcome',
+      banner: deps.banner,
+      sources: SOURCES,
+      journals: [],
+      sourceFields: [],
+      pathSuggestions: [],
+      mappableFields: [...BASE_FIELDS, 'ignore'],
+      columnMap: {},
+      sourceCheck: { state: 'idle' },
+      apiKey: { value: envKey ?? '', fromEnv: !!envKey },
+      workosCheck: { state: 'idle' },
+      productionConfirmed: false,
+      exportStatus: { state: 'idle' },
+      roles: { status: { state: 'idle' }, usage: [], environmentRoles: [], mapping: {} },
+      importStatus: { state: 'idle', paused: false, stopping: false, stopped: false },
+      importProgress: {},
+      logLines: [],
+      verifyStatus: { state: 'idle' },
+      manualTicks: {},
+      actions,
+    };
+  });
+  return store;
+}
