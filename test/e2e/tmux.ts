@@ -1,0 +1,85 @@
+/** Drives the built binary in a real pseudo-terminal (tmux, 100 x 30), as a person would. */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT } from '../helpers.js';
+
+export const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+/** Builds dist/ when it is missing or older than the sources, so the test runs today's code. */
+export function ensureBuilt(): void {
+  const newest = (dir: string): number =>
+    fs.readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
+      const full = path.join(dir, e.name);
+      return Math.max(max, e.isDirectory() ? newest(full) : fs.statSync(full).mtimeMs);
+    }, 0);
+  if (!fs.existsSync(CLI) || fs.statSync(CLI).mtimeMs < newest(path.join(ROOT, 'src'))) {
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  }
+}
+
+export class Tmux {
+  readonly name = `wm-e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  private readonly exitFile: string;
+
+  constructor(
+    private readonly cwd: string,
+    private readonly env: Record<string, string>,
+  ) {
+    this.exitFile = path.join(cwd, `${this.name}.exit`);
+  }
+
+  start(args: string[]): void {
+    const envs = Object.entries({ ...this.env, TERM: 'xterm-256color' }).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+    const command = `cd ${JSON.stringify(this.cwd)} && env ${envs} ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} ${args.join(' ')}; echo $? > ${JSON.stringify(this.exitFile)}; sleep 30`;
+    execFileSync('tmux', ['new-session', '-d', '-s', this.name, '-x', '100', '-y', '30', command]);
+  }
+
+  keys(...keys: string[]): void {
+    execFileSync('tmux', ['send-keys', '-t', this.name, ...keys]);
+  }
+
+  type(text: string): void {
+    execFileSync('tmux', ['send-keys', '-t', this.name, '-l', text]);
+  }
+
+  screen(): string {
+    return execFileSync('tmux', ['capture-pane', '-p', '-t', this.name], { encoding: 'utf8' });
+  }
+
+  /** Waits until the screen matches, or fails with what the screen shows. */
+  async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      last = this.screen();
+      if (pattern.test(last)) return last;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    throw new Error(`timed out waiting for ${pattern}; the screen shows:\n${last}`);
+  }
+
+  async exitCode(timeoutMs = 20_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (fs.existsSync(this.exitFile)) return Number(fs.readFileSync(this.exitFile, 'utf8').trim());
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the program did not exit; the screen shows:\n${this.screen()}`);
+  }
+
+  /** SIGKILLs the wizard's process (the node child of the pane's shell). */
+  killProgram(): void {
+    const shell = execFileSync('tmux', ['list-panes', '-t', this.name, '-F', '#{pane_pid}'], { encoding: 'utf8' }).trim();
+    const child = execFileSync('pgrep', ['-P', shell], { encoding: 'utf8' }).trim().split('\n')[0];
+    process.kill(Number(child), 'SIGKILL');
+  }
+
+  close(): void {
+    try {
+      execFileSync('tmux', ['kill-session', '-t', this.name], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  }
+}
