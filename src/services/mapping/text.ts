@@ -1,0 +1,65 @@
+/**
+ * Small text helpers shared by the validators and the file source: email normalization and
+ * validation, full-name splitting, control-character detection. Pure functions, no I/O.
+ */
+
+/** The form WorkOS compares emails in (it treats them case-insensitively): trimmed, lowercased. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** At most this many characters in an email address (RFC 5321: 64 + 1 + 255). */
+export const MAX_EMAIL_LENGTH = 320;
+
+/**
+ * A pragmatic check, not RFC 5322: exactly one `@`, a non-empty local part, a domain with a dot
+ * that neither starts nor ends with one and has no empty label, no whitespace or control
+ * characters anywhere, at most 320 characters. Quoted local parts (`"a@b"@x.com`) are refused.
+ */
+export function isValidEmail(email: string): boolean {
+  const length = email.length;
+  if (length === 0 || length > MAX_EMAIL_LENGTH) return false;
+  let at = -1;
+  for (let i = 0; i < length; i++) {
+    const c = email.charCodeAt(i);
+    // C0 controls, space, DEL, C1 controls, and the Unicode spaces / separators.
+    if (c <= 0x20 || (c >= 0x7f && c <= 0xa0) || c === 0x2028 || c === 0x2029 || c === 0xfeff || (c >= 0x2000 && c <= 0x200b) || c === 0x3000) {
+      return false;
+    }
+    if (c === 0x40 /* @ */) {
+      if (at !== -1) return false;
+      at = i;
+    }
+  }
+  if (at <= 0) return false;
+  const domain = email.slice(at + 1);
+  if (domain.length < 3) return false;
+  const dot = domain.indexOf('.');
+  if (dot <= 0 || domain.endsWith('.') || domain.includes('..')) return false;
+  return true;
+}
+
+/** The first C0/C1 control character (tab and newline included) in `value`, if any. */
+export function findControlCharacter(value: string): { index: number; code: string } | undefined {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
+      return { index: i, code: `U+${c.toString(16).toUpperCase().padStart(4, '0')}` };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Splits a full name: the last whitespace-separated token is the last name, everything before
+ * it the first name (`Mary Ann Smith` → `Mary Ann` + `Smith`). One token is a first name only.
+ * Whitespace is trimmed and collapsed; an empty name gives neither.
+ */
+export function splitFullName(name: string): { firstName?: string; lastName?: string } {
+  const trimmed = name.trim();
+  if (!trimmed) return {};
+  const tokens = trimmed.split(/\s+/);
+  if (tokens.length === 1) return { firstName: tokens[0] };
+  const lastName = tokens.pop()!;
+  return { firstName: tokens.join(' '), lastName };
+}
