@@ -13,6 +13,7 @@ import path from 'node:path';
 import { benchImport, type ImportBenchResult } from './import.js';
 import { benchStytchExport } from './stytch-export.js';
 import { benchWizardImport } from './wizard.js';
+import { ensureBuilt } from '../test/e2e/tmux.js';
 import { writeBigCsv } from './stage.js';
 
 const only = process.env.BENCH_ONLY;
@@ -24,7 +25,8 @@ if (!only || only === 'stage') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wm-bench-'));
   const file = path.join(dir, 'big.csv');
   writeBigCsv(file, rows);
-  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'stage.ts'), '--child', file, String(rows)], {
+  ensureBuilt();
+  const out = execFileSync(process.execPath, [path.join(import.meta.dirname, 'stage-child.mjs'), file, String(rows)], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
   });

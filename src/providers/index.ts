@@ -1,5 +1,6 @@
 import { ExpectedError } from '../errors.js';
 import { createFileProvider } from './file/index.js';
+import { createStytchB2BProvider, createStytchConsumerProvider, type ImplicitRoles, type StytchMemberStatus } from './stytch/index.js';
 import type { SourceProvider } from './types.js';
 
 export interface SourceDescriptor {
@@ -11,16 +12,59 @@ export interface SourceDescriptor {
 }
 
 export const SOURCES: SourceDescriptor[] = [
-  { kind: 'stytch-b2b', name: 'Stytch B2B', brings: 'organizations, members, roles, password hashes (via support export)', available: false },
-  { kind: 'stytch', name: 'Stytch (consumer)', brings: 'users, password hashes (via support export)', available: false },
+  { kind: 'stytch-b2b', name: 'Stytch B2B', brings: 'organizations, members, roles, password hashes (via support export)', available: true },
+  { kind: 'stytch', name: 'Stytch (consumer)', brings: 'users, password hashes (via support export)', available: true },
   { kind: 'auth0', name: 'Auth0', brings: 'users, organizations, memberships, roles, password hashes (via support export)', available: false },
   { kind: 'better-auth', name: 'Better Auth', brings: 'users, organizations, members, scrypt password hashes (from your database)', available: false },
   { kind: 'file', name: 'A file (CSV, JSON, NDJSON)', brings: 'users, organizations, memberships, roles, password hashes (whatever its columns hold)', available: true },
 ];
 
+/**
+ * The credentials each source asks for: the environment variable that pre-fills it, and whether
+ * it is a secret (masked on screen, never written to the journal).
+ */
+export const SOURCE_FIELDS: Record<string, { name: string; label: string; env: string; secret: boolean; optional?: boolean }[]> = {
+  'stytch-b2b': [
+    { name: 'projectId', label: 'Stytch project id', env: 'STYTCH_PROJECT_ID', secret: false },
+    { name: 'secret', label: 'Stytch secret', env: 'STYTCH_SECRET', secret: true },
+    { name: 'passwordExportPath', label: 'Password export from Stytch support (optional)', env: 'STYTCH_PASSWORD_EXPORT', secret: false, optional: true },
+  ],
+  stytch: [
+    { name: 'projectId', label: 'Stytch project id', env: 'STYTCH_PROJECT_ID', secret: false },
+    { name: 'secret', label: 'Stytch secret', env: 'STYTCH_SECRET', secret: true },
+    { name: 'passwordExportPath', label: 'Password export from Stytch support (optional)', env: 'STYTCH_PASSWORD_EXPORT', secret: false, optional: true },
+  ],
+};
+
+/** Source role slugs with an obvious WorkOS counterpart, used when the environment has it. */
+export const DEFAULT_ROLE_MAPS: Record<string, Record<string, string>> = {
+  'stytch-b2b': { stytch_admin: 'admin', stytch_member: 'member' },
+};
+
 /** A provider from a run's settings; secrets come from `env`, never from the journal. */
-export function createProvider(kind: string, options: Record<string, unknown>, _env: NodeJS.ProcessEnv): SourceProvider {
+export function createProvider(kind: string, options: Record<string, unknown>, env: NodeJS.ProcessEnv): SourceProvider {
   switch (kind) {
+    case 'stytch-b2b':
+    case 'stytch': {
+      const secretEnv = (options.secretEnv as string | undefined) ?? 'STYTCH_SECRET';
+      const common = {
+        projectId: (options.projectId as string | undefined) || env.STYTCH_PROJECT_ID || '',
+        secret: env[secretEnv] ?? '',
+        apiUrl: (options.apiUrl as string | undefined) || env.STYTCH_API_URL || undefined,
+        passwordExportPath: (options.passwordExportPath as string | undefined) || undefined,
+        ...(typeof options.windowMs === 'number' ? { windowMs: options.windowMs } : {}),
+      };
+      if (!common.projectId) throw new ExpectedError('The Stytch project id is missing.', 'Pass --stytch-project ID or set STYTCH_PROJECT_ID.');
+      if (!common.secret) throw new ExpectedError(`${secretEnv} is not set.`, `Export ${secretEnv} (your Stytch secret) or put it in .env: it is never written to the journal.`);
+      return kind === 'stytch-b2b'
+        ? createStytchB2BProvider({
+            ...common,
+            memberStatuses: options.memberStatuses as StytchMemberStatus[] | undefined,
+            verifiedDomains: options.verifiedDomains === true,
+            implicitRoles: options.implicitRoles as ImplicitRoles | undefined,
+          })
+        : createStytchConsumerProvider(common);
+    }
     case 'file':
       if (typeof options.path !== 'string' || !options.path) {
         throw new ExpectedError('The file source needs a path.', 'Pass --file PATH.');
@@ -29,6 +73,7 @@ export function createProvider(kind: string, options: Record<string, unknown>, _
         path: options.path,
         map: options.map as Record<string, string> | undefined,
         format: options.format as 'csv' | 'json' | 'ndjson' | undefined,
+        batchSize: typeof options.batchSize === 'number' ? options.batchSize : undefined,
       });
     default: {
       const known = SOURCES.find((s) => s.kind === kind);

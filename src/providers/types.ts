@@ -72,6 +72,11 @@ export interface ExportBatch {
   cursor?: string;
   /** Units of progress the batch represents (rows, pages). */
   progress?: { done: number; total?: number; unit: string };
+  /**
+   * Set when the batch was already checked against WorkOS's limits (by the export worker):
+   * `issues` then includes the validation issues, and `invalid` names the records they rule out.
+   */
+  validated?: { invalid: { kind: 'user' | 'organization'; sourceId: string; reason: string }[] };
 }
 
 export interface ExportOptions {

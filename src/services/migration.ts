@@ -5,8 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExpectedError } from '../errors.js';
-import { createProvider } from '../providers/index.js';
+import { createProvider, DEFAULT_ROLE_MAPS } from '../providers/index.js';
 import { WORKOS_HASH_TYPES, type SourceProvider } from '../providers/types.js';
+import { providerInWorker } from './export/source-worker.js';
 import { Journal, JOURNAL_DIR } from './journal/journal.js';
 import type { BucketLimit, BucketName, Phase, RunSettings, StateCounts } from './journal/types.js';
 import { WorkOSTarget, type TargetOptions } from './workos/target.js';
@@ -108,7 +109,9 @@ export function targetFor(
   });
 }
 
+/** Files are parsed in a worker thread (CPU-bound, beside SQLite); API sources read in-process. */
 export function providerFor(settings: RunSettings, env: NodeJS.ProcessEnv): SourceProvider {
+  if (settings.source.kind === 'file') return providerInWorker(settings.source.kind, settings.source.options, env);
   return createProvider(settings.source.kind, settings.source.options, env);
 }
 
@@ -141,6 +144,12 @@ export function resolveRoles(
   explicit: Record<string, string>,
   defaultRole?: string,
 ): RoleResolution {
+  // The source's conventional pairs (stytch_admin -> admin) apply when the environment has the slug.
+  const conventional = DEFAULT_ROLE_MAPS[journal.settings.source.kind] ?? {};
+  explicit = {
+    ...Object.fromEntries(Object.entries(conventional).filter(([, slug]) => environmentRoles.includes(slug))),
+    ...explicit,
+  };
   const known = new Set(environmentRoles);
   const usage = journal.roleUsage();
   const roleMap: Record<string, string> = {};

@@ -1,8 +1,8 @@
 import type { EventBus } from '../events.js';
 import { RateMeter } from '../events.js';
-import type { Journal, StagedBatch } from '../journal/journal.js';
-import { validateOrganization, validateUser } from '../mapping/validate.js';
-import type { SourceIssue, SourceProvider } from '../../providers/types.js';
+import type { Journal } from '../journal/journal.js';
+import type { SourceProvider } from '../../providers/types.js';
+import { validateBatch } from './validate-batch.js';
 
 export interface ExportResult {
   completed: boolean;
@@ -35,20 +35,7 @@ export async function runExport(
   if (saved) bus.emit({ type: 'notice', level: 'info', message: `Resuming the export of ${provider.displayName} after ${saved.done} ${saved.unit ?? 'records'}.` });
 
   for await (const batch of provider.export({ cursor: saved?.cursor, signal: options.signal })) {
-    const issues: SourceIssue[] = [...(batch.issues ?? [])];
-    const invalid: NonNullable<StagedBatch['invalid']> = [];
-    for (const user of batch.users ?? []) {
-      const found = validateUser(user);
-      issues.push(...found);
-      const errors = found.filter((i) => i.severity !== 'warning');
-      if (errors.length) invalid.push({ kind: 'user', sourceId: user.sourceId, reason: errors.map((i) => `${i.field}: ${i.message}`).join('; ') });
-    }
-    for (const org of batch.organizations ?? []) {
-      const found = validateOrganization(org);
-      issues.push(...found);
-      const errors = found.filter((i) => i.severity !== 'warning');
-      if (errors.length) invalid.push({ kind: 'organization', sourceId: org.sourceId, reason: errors.map((i) => `${i.field}: ${i.message}`).join('; ') });
-    }
+    const { issues, invalid } = validateBatch(batch);
     if (batch.progress) {
       meter.add(batch.progress.done - done);
       done = batch.progress.done;

@@ -115,6 +115,8 @@ export class Journal {
     // NORMAL in WAL mode: a commit survives a process kill; only a power cut can lose the last few.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    // Staging a million rows keeps index pages hot: 64 MB of page cache, allocated only as used.
+    db.pragma('cache_size = -8192');
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > MIGRATIONS.length) {
       db.close();
@@ -317,27 +319,31 @@ export class Journal {
   finalizeStaging(): { duplicateEmails: number; orphanMemberships: number } {
     let duplicateEmails = 0;
     let orphanMemberships = 0;
+    this.db.exec('CREATE INDEX IF NOT EXISTS users_email_norm ON users(email_norm)');
     this.db.transaction(() => {
+      // Driven from the duplicated addresses (a scan of the index), not a probe per user.
       duplicateEmails = this.db
         .prepare(
-          `UPDATE users SET state = 'skipped', error_code = 'duplicate_email',
-             last_error = 'same email as user ' || (SELECT f.source_id FROM users f WHERE f.email_norm = users.email_norm ORDER BY f.id LIMIT 1)
+          `WITH dupes AS (SELECT email_norm, MIN(id) AS first FROM users GROUP BY email_norm HAVING COUNT(*) > 1)
+           UPDATE users SET state = 'skipped', error_code = 'duplicate_email',
+             last_error = 'same email as user ' || (SELECT f.source_id FROM users f WHERE f.id = dupes.first)
                || ' (emails are unique in WorkOS, whatever their case): merge the two in the source, or keep one'
-           WHERE state = 'pending' AND EXISTS (SELECT 1 FROM users f WHERE f.email_norm = users.email_norm AND f.id < users.id)`,
+             FROM dupes WHERE users.email_norm = dupes.email_norm AND users.id > dupes.first AND users.state = 'pending'`,
         )
         .run().changes;
-      orphanMemberships += this.db
+      // One pass over the memberships for both of their references.
+      orphanMemberships = this.db
         .prepare(
-          `UPDATE memberships SET state = 'skipped', error_code = 'missing_user',
-             last_error = 'no user ' || user_source_id || ' in the source'
-           WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM users u WHERE u.source_id = memberships.user_source_id)`,
-        )
-        .run().changes;
-      orphanMemberships += this.db
-        .prepare(
-          `UPDATE memberships SET state = 'skipped', error_code = 'missing_organization',
-             last_error = 'no organization ' || org_source_id || ' in the source'
-           WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM organizations o WHERE o.source_id = memberships.org_source_id)`,
+          `WITH orphans AS (
+             SELECT m.id,
+                    CASE WHEN u.id IS NULL THEN 'missing_user' ELSE 'missing_organization' END AS code,
+                    CASE WHEN u.id IS NULL THEN 'no user ' || m.user_source_id ELSE 'no organization ' || m.org_source_id END || ' in the source' AS reason
+               FROM memberships m
+               LEFT JOIN users u ON u.source_id = m.user_source_id
+               LEFT JOIN organizations o ON o.source_id = m.org_source_id
+              WHERE m.state = 'pending' AND (u.id IS NULL OR o.id IS NULL))
+           UPDATE memberships SET state = 'skipped', error_code = orphans.code, last_error = orphans.reason
+             FROM orphans WHERE memberships.id = orphans.id`,
         )
         .run().changes;
     })();

@@ -53,7 +53,6 @@ export const MIGRATIONS: string[] = [
     outcome TEXT,
     updated_at INTEGER
   );
-  CREATE INDEX users_email_norm ON users(email_norm);
 
   CREATE TABLE memberships (
     id INTEGER PRIMARY KEY,
@@ -71,6 +70,8 @@ export const MIGRATIONS: string[] = [
     updated_at INTEGER,
     UNIQUE (user_source_id, org_source_id)
   );
+  -- users(email_norm) is indexed by finalizeStaging(): building it once after a bulk load is
+  -- far cheaper than keeping it up to date through a million inserts.
 
   CREATE TABLE roles (
     slug TEXT PRIMARY KEY,

@@ -277,7 +277,7 @@ export function readStytchPasswordExport(filePath: string): StytchPasswordExport
     const code = (error as NodeJS.ErrnoException).code;
     throw new ExpectedError(
       `Cannot read the Stytch password export ${filePath}${code === 'ENOENT' ? ': no such file' : `: ${(error as Error).message}`}.`,
-      'Pass the decrypted CSV Stytch support sent with --stytch-passwords PATH.',
+      'Pass the decrypted CSV Stytch support sent with --stytch-password-export PATH.',
     );
   }
   return parseStytchPasswordExport(raw, path.basename(filePath));

@@ -1,0 +1,132 @@
+/**
+ * The export's reading half, in a worker thread: parsing a large file and validating its records
+ * is as much work as staging them in SQLite, so the two run side by side on two cores. The main
+ * thread keeps the journal; the worker posts validated batches, at most two ahead of staging.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { ExpectedError } from '../../errors.js';
+import { createProvider } from '../../providers/index.js';
+import type { ExportBatch, ExportOptions, SourceProvider } from '../../providers/types.js';
+import { validateBatch } from './validate-batch.js';
+
+interface WorkerInput {
+  kind: string;
+  options: Record<string, unknown>;
+  env: NodeJS.ProcessEnv;
+  cursor?: string;
+}
+
+type WorkerMessage =
+  | { type: 'batch'; batch: ExportBatch }
+  | { type: 'done' }
+  | { type: 'error'; message: string; nextStep?: string; expected: boolean; stack?: string };
+
+const AHEAD = 2;
+
+/** A provider whose export runs in a worker thread; `check()` stays in this thread (a head read). */
+export function providerInWorker(kind: string, options: Record<string, unknown>, env: NodeJS.ProcessEnv): SourceProvider {
+  const local = createProvider(kind, options, env);
+  // Smaller batches than in-process: fewer rows alive at once on either side of the channel.
+  options = { batchSize: 2000, ...options };
+  return {
+    id: local.id,
+    displayName: local.displayName,
+    check: () => local.check(),
+    export: (exportOptions) => exportInWorker({ kind, options, env, cursor: exportOptions.cursor }, exportOptions),
+  };
+}
+
+/** The worker's entry: this module as built, or (from source, in tests) through tsx's loader. */
+function startWorker(workerData: WorkerInput): Worker {
+  const self = import.meta.url;
+  const options = {
+    workerData,
+    // Small generations: the worker's garbage is short-lived rows, and a bounded heap keeps a
+    // million-row export within its memory budget (~145 MB for the whole process).
+    resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 },
+  };
+  if (!self.endsWith('.ts')) return new Worker(new URL(self), options);
+  const tsxApi = pathToFileURL(path.join(path.dirname(createRequire(self).resolve('tsx')), 'esm', 'api', 'index.mjs')).href;
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(self)}); })`;
+  return new Worker(bootstrap, { ...options, eval: true });
+}
+
+async function* exportInWorker(input: WorkerInput, options: ExportOptions): AsyncGenerator<ExportBatch> {
+  const worker = startWorker(input);
+  const inbox: (WorkerMessage | { type: 'crash'; error: Error })[] = [];
+  let wake: (() => void) | undefined;
+  const push = (message: (typeof inbox)[number]) => {
+    inbox.push(message);
+    wake?.();
+  };
+  worker.on('message', (message: WorkerMessage) => push(message));
+  worker.on('error', (error) => push({ type: 'crash', error }));
+  worker.on('exit', (code) => push(code === 0 ? { type: 'done' } : { type: 'crash', error: new Error(`the export worker stopped (exit code ${code})`) }));
+  const onAbort = () => worker.postMessage({ type: 'stop' });
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      while (!inbox.length) await new Promise<void>((resolve) => (wake = resolve));
+      const message = inbox.shift()!;
+      if (message.type === 'batch') {
+        yield message.batch;
+        worker.postMessage({ type: 'ack' }); // staged: the worker may read one more
+      } else if (message.type === 'done') return;
+      else if (message.type === 'crash') throw message.error;
+      else if (message.expected) throw new ExpectedError(message.message, message.nextStep);
+      else {
+        const error = new Error(message.message);
+        error.stack = message.stack;
+        throw error;
+      }
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    await worker.terminate();
+  }
+}
+
+/** The worker's side: read, validate, post; wait for staging when two batches are ahead. */
+async function runInWorker(): Promise<void> {
+  const port = parentPort!;
+  const input = workerData as WorkerInput;
+  const stop = new AbortController();
+  let credits = AHEAD;
+  let waiting: (() => void) | undefined;
+  port.on('message', (message: { type: string }) => {
+    if (message.type === 'ack') {
+      credits++;
+      waiting?.();
+    } else if (message.type === 'stop') {
+      stop.abort(new Error('stopped'));
+      waiting?.();
+    }
+  });
+  try {
+    const provider = createProvider(input.kind, input.options, input.env);
+    for await (const batch of provider.export({ cursor: input.cursor, signal: stop.signal })) {
+      const { issues, invalid } = validateBatch(batch);
+      while (credits === 0 && !stop.signal.aborted) await new Promise<void>((resolve) => (waiting = resolve));
+      if (stop.signal.aborted) break;
+      credits--;
+      port.postMessage({ type: 'batch', batch: { ...batch, issues, validated: { invalid } } } satisfies WorkerMessage);
+    }
+    port.postMessage({ type: 'done' } satisfies WorkerMessage);
+  } catch (error) {
+    const e = error as Error;
+    port.postMessage({
+      type: 'error',
+      message: e.message,
+      nextStep: error instanceof ExpectedError ? error.nextStep : undefined,
+      expected: error instanceof ExpectedError,
+      stack: e.stack,
+    } satisfies WorkerMessage);
+  } finally {
+    port.close();
+  }
+}
+
+if (!isMainThread && (workerData as WorkerInput | undefined)?.kind) await runInWorker();
