@@ -35,6 +35,11 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     'dry-run': { type: 'boolean', default: false },
     'retry-failed': { type: 'boolean', default: false },
     failures: { type: 'string' },
+    'stytch-project': { type: 'string' },
+    'stytch-statuses': { type: 'string' },
+    'stytch-password-export': { type: 'string' },
+    'verified-domains': { type: 'boolean', default: false },
+    'implicit-roles': { type: 'string' },
   },
   resume: {
     ...COMMON_OPTIONS,
@@ -111,6 +116,30 @@ export interface MainContext extends CommandContext {
 const NEEDS_TERMINAL =
   'The wizard needs a terminal. Without one, run it headless: workos-migrate run --source file --file PATH (see workos-migrate --help).';
 
+/** The source's non-secret settings from its flags; secrets stay in the environment. */
+function sourceOptionsFrom(source: string, values: Values, cwd: string, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  if (source === 'file') {
+    return { path: values.file ? path.resolve(cwd, values.file as string) : undefined, map: pairs(values.map, '--map', 'COLUMN=FIELD') };
+  }
+  if (source === 'stytch-b2b' || source === 'stytch') {
+    const statuses = (values['stytch-statuses'] as string | undefined)?.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = statuses?.filter((s) => !['active', 'invited', 'pending'].includes(s));
+    if (bad?.length) throw new ExpectedError(`--stytch-statuses: ${bad.join(', ')} cannot be exported.`, 'Choose among active, invited, pending (deleted members are never migrated).');
+    const implicit = values['implicit-roles'] as string | undefined;
+    if (implicit && implicit !== 'keep' && implicit !== 'drop') throw new ExpectedError(`--implicit-roles ${implicit} is not understood.`, 'Use keep or drop.');
+    return {
+      projectId: (values['stytch-project'] as string | undefined) ?? env.STYTCH_PROJECT_ID,
+      apiUrl: env.STYTCH_API_URL || undefined,
+      secretEnv: 'STYTCH_SECRET',
+      memberStatuses: statuses,
+      verifiedDomains: !!values['verified-domains'],
+      implicitRoles: implicit,
+      passwordExportPath: values['stytch-password-export'] ? path.resolve(cwd, values['stytch-password-export'] as string) : undefined,
+    };
+  }
+  return {};
+}
+
 export async function main(argv: string[], base: MainContext): Promise<number> {
   const [command, ...rest] = argv;
   let debug = rest.includes('--debug');
@@ -150,8 +179,7 @@ export async function main(argv: string[], base: MainContext): Promise<number> {
         const source = (values.source as string | undefined) ?? (values.file ? 'file' : undefined);
         if (!source) throw new ExpectedError('run needs a source.', 'Pass --source file --file PATH.');
         if (source === 'file' && !values.file && !values['retry-failed']) throw new ExpectedError('The file source needs a file.', 'Pass --file PATH (CSV, JSON or NDJSON).');
-        const map = pairs(values.map, '--map', 'COLUMN=FIELD');
-        const sourceOptions = source === 'file' ? { path: values.file ? path.resolve(base.cwd, values.file as string) : undefined, map } : {};
+        const sourceOptions = sourceOptionsFrom(source, values, base.cwd, ctx.env);
         return await runCommand(ctx, { kind: source, options: sourceOptions }, { ...migrateFlags(values), journal: values.journal as string | undefined });
       }
       case 'resume':

@@ -5,13 +5,18 @@ Usage
   workos-migrate resume [--journal PATH]                   continue a stopped migration
   workos-migrate status [--journal PATH]                   where a migration stands
   workos-migrate report [--journal PATH] [--out DIR]       write the id map, failures and summary
-  workos-migrate demo [--users N] [--fast]                 the whole flow against a local sandbox
+  workos-migrate                                           the wizard (in a terminal)
+  workos-migrate verify [--journal PATH]                   the verification checklist (wizard)
+  workos-migrate demo [--users N] [--fast] [--headless]    the whole flow against a local sandbox
 
 Run \`workos-migrate COMMAND --help\` for a command's options.
 
 Environment
   WORKOS_API_KEY   the WorkOS secret key (sk_test_... or sk_live_...); also read from ./.env
   WORKOS_API_URL   another WorkOS-compatible endpoint (a proxy, the sandbox); default https://api.workos.com
+  STYTCH_PROJECT_ID, STYTCH_SECRET
+                   the Stytch project's credentials (the secret is never written anywhere)
+  STYTCH_API_URL   another Stytch-compatible endpoint; default chosen by Stytch from the project id
 
 Every run keeps a journal (SQLite, mode 0600) in ./.workos-migrate/: a stopped or killed run
 resumes where it was, without creating anything twice. Keys are never written to it.
@@ -36,12 +41,21 @@ Usage
   workos-migrate run --source file --file PATH [--map COLUMN=FIELD ...] [options]
 
 Source
-  --source KIND         file (more sources come later)
-  --file PATH           a CSV, JSON array or NDJSON export of your users
+  --source KIND         file, stytch-b2b or stytch (consumer)
+  --file PATH           file: a CSV, JSON array or NDJSON export of your users
   --map COLUMN=FIELD    map a column to a field, overriding the guess; repeatable. Fields: id, email,
                         first_name, last_name, name, email_verified, password_hash, password_hash_type,
                         organization_id, organization_name, organization_domains, role, metadata.KEY,
                         or ignore
+  --stytch-project ID   Stytch: the project id (else STYTCH_PROJECT_ID); the secret is read
+                        from STYTCH_SECRET, never written anywhere
+  --stytch-statuses L   stytch-b2b: member statuses to migrate, e.g. active,invited (default active;
+                        deleted members never are)
+  --stytch-password-export PATH
+                        Stytch: the decrypted password export from Stytch support (optional)
+  --verified-domains    stytch-b2b: import allowed email domains as verified (default pending)
+  --implicit-roles keep|drop
+                        stytch-b2b: keep roles given by email domain or SSO/SCIM groups (default keep)
 
 Roles
   --role-map SRC=SLUG   map a source role to a WorkOS role slug; repeatable
@@ -78,10 +92,20 @@ Files: id-map.csv (source_id, email, workos_user_id) with id-map.sql to load it 
 database; failures.csv (every record that did not make it and why; never a password hash);
 summary.md.
 `,
+  verify: `workos-migrate verify: the post-migration checklist, checked against WorkOS (wizard).
+
+Usage
+  workos-migrate verify [--journal PATH]
+
+Without --journal, the newest migration in ./.workos-migrate/. Needs a terminal; headless, use
+\`workos-migrate status\` and \`workos-migrate report\`.
+`,
   demo: `workos-migrate demo: the whole migration against a local WorkOS sandbox with generated data.
 
 Usage
-  workos-migrate demo [--users N] [--organizations N] [--fast] [--json]
+  workos-migrate demo [--users N] [--organizations N] [--fast] [--headless] [--json]
+
+In a terminal it opens the wizard; --headless (or no terminal, or --json) runs the headless flow.
 
 Nothing leaves this machine: the sandbox listens on 127.0.0.1 and enforces WorkOS's real rate
 limits (50 writes/s), so you see the pacing a real run gets. --fast lifts the limits.
