@@ -59,6 +59,7 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   verify: { journal: { type: 'string' }, debug: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
   demo: {
     headless: { type: 'boolean', default: false },
+    source: { type: 'string' },
     users: { type: 'string' },
     organizations: { type: 'string' },
     fast: { type: 'boolean', default: false },
@@ -199,7 +200,11 @@ export async function main(argv: string[], base: MainContext): Promise<number> {
           const { demoWizard } = await import('./headless/demo.js');
           return await demoWizard(ctx, { users: positiveInt(values.users, '--users') ?? 300, organizations: positiveInt(values.organizations, '--organizations') ?? 8, fast: !!values.fast });
         }
+        if (values.source !== undefined && values.source !== 'file' && values.source !== 'stytch-b2b') {
+          throw new ExpectedError(`The demo has no source "${String(values.source)}".`, 'Choose --source file or --source stytch-b2b.');
+        }
         return await demoCommand(ctx, {
+          source: (values.source as string | undefined) ?? 'file',
           users: positiveInt(values.users, '--users') ?? 300,
           organizations: positiveInt(values.organizations, '--organizations') ?? 8,
           fast: !!values.fast,

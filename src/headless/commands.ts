@@ -227,9 +227,13 @@ function printPlan(journal: Journal, out: HeadlessOutput): void {
   ];
   if (plan.hashTypes.length) lines.push(`  password hashes: ${plan.hashTypes.map((h) => `${h.type} ${h.users}`).join(', ')}; ${plan.withoutPassword} users without one`);
   if (plan.duplicates) lines.push(`  ${plural(plan.duplicates, 'duplicate email')} (skipped; see the failures file)`);
-  if (plan.issues.errors || plan.issues.warnings) {
-    lines.push(`  ${plural(plan.issues.errors, 'problem')} and ${plural(plan.issues.warnings, 'warning')} in the source, e.g.:`);
+  if (plan.issues.errors) {
+    lines.push(`  ${plural(plan.issues.errors, 'problem')} in the source (those rows are not imported; all are in the failures file), e.g.:`);
     for (const e of plan.issues.examples) lines.push(`    ${e.location}${e.field ? ` [${e.field}]` : ''}: ${e.message}`);
+  }
+  if (plan.manual.length) {
+    lines.push(`  to do by hand (${plural(plan.issues.warnings, 'warning')}; all are in the summary):`);
+    for (const m of plan.manual) lines.push(`    ${m.count} × ${m.recordKind} ${m.field}: ${m.example.length > 160 ? `${m.example.slice(0, 157)}...` : m.example}`);
   }
   if (plan.socialProviders.length) lines.push(`  social sign-in to configure in WorkOS: ${plan.socialProviders.map((p) => `${p.provider} (${p.users})`).join(', ')}`);
   if (plan.mfa.sms) lines.push(`  ${plural(plan.mfa.sms, 'user')} with SMS MFA must re-enroll`);

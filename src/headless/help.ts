@@ -103,9 +103,10 @@ Without --journal, the newest migration in ./.workos-migrate/. Needs a terminal;
   demo: `workos-migrate demo: the whole migration against a local WorkOS sandbox with generated data.
 
 Usage
-  workos-migrate demo [--users N] [--organizations N] [--fast] [--headless] [--json]
+  workos-migrate demo [--users N] [--organizations N] [--fast] [--headless] [--source file|stytch-b2b] [--json]
 
-In a terminal it opens the wizard; --headless (or no terminal, or --json) runs the headless flow.
+In a terminal it opens the wizard; --headless (or no terminal, or --json) runs the headless flow,
+from a generated file or (--source stytch-b2b) from a fake Stytch B2B project.
 
 Nothing leaves this machine: the sandbox listens on 127.0.0.1 and enforces WorkOS's real rate
 limits (50 writes/s), so you see the pacing a real run gets. --fast lifts the limits.

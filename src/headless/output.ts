@@ -33,6 +33,7 @@ export function progressLine(event: Extract<MigrationEvent, { type: 'progress' }
 export class HeadlessOutput {
   private readonly lastProgressAt = new Map<PhaseName, number>();
   private readonly lastProgress = new Map<PhaseName, Extract<MigrationEvent, { type: 'progress' }>>();
+  private readonly lastPrinted = new Map<PhaseName, Extract<MigrationEvent, { type: 'progress' }>>();
   private recordLines = 0;
   private recordLinesHidden = 0;
 
@@ -73,7 +74,7 @@ export class HeadlessOutput {
       case 'phase':
         if (event.status === 'end') {
           const last = this.lastProgress.get(event.phase);
-          if (last) this.stderr.write(`${progressLine(last)}\n`);
+          if (last && last !== this.lastPrinted.get(event.phase)) this.stderr.write(`${progressLine(last)}\n`);
           if (this.recordLinesHidden) {
             this.stderr.write(`  ... and ${number(this.recordLinesHidden)} more (all are in the failures file)\n`);
             this.recordLinesHidden = 0;
@@ -85,6 +86,7 @@ export class HeadlessOutput {
         const now = performance.now();
         if (now - (this.lastProgressAt.get(event.phase) ?? -Infinity) >= 1_000) {
           this.lastProgressAt.set(event.phase, now);
+          this.lastPrinted.set(event.phase, event);
           this.stderr.write(`${progressLine(event)}\n`);
         }
         return;

@@ -83,10 +83,13 @@ export function createEventBus(flushEveryMs = 100): EventBus {
 
 /** Calls per second over a sliding few seconds, for rates and ETAs that do not jitter. */
 export class RateMeter {
-  private readonly samples: { at: number; count: number }[] = [];
+  private readonly samples: { at: number; count: number }[];
   private count = 0;
 
-  constructor(private readonly spanMs = 5_000) {}
+  /** Starts counting now: early rates are measured from the start, never from two close samples. */
+  constructor(private readonly spanMs = 5_000, now = performance.now()) {
+    this.samples = [{ at: now, count: 0 }];
+  }
 
   add(n = 1): void {
     this.count += n;
@@ -94,7 +97,7 @@ export class RateMeter {
 
   perSecond(now = performance.now()): number {
     this.samples.push({ at: now, count: this.count });
-    while (this.samples.length > 2 && now - this.samples[0].at > this.spanMs) this.samples.shift();
+    while (this.samples.length > 2 && now - this.samples[1].at >= this.spanMs) this.samples.shift();
     const first = this.samples[0];
     const elapsed = now - first.at;
     return elapsed > 0 ? ((this.count - first.count) * 1000) / elapsed : 0;

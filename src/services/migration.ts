@@ -175,6 +175,8 @@ export interface Plan {
   duplicates: number;
   /** Users whose hash type WorkOS cannot take: imported without a password, they reset it. */
   unsupportedHashes: number;
+  /** What the operator must do by hand (SSO/SCIM handoffs, MFA re-enrolment...), by kind. */
+  manual: { recordKind: string; field: string; count: number; example: string }[];
   /** A few examples behind each line of the plan. */
   examples: Record<'users' | 'organizations' | 'memberships' | 'issues' | 'duplicates' | 'hashes' | 'social' | 'mfa', string[]>;
 }
@@ -189,7 +191,7 @@ export function planOf(journal: Journal): Plan {
     issues: {
       errors: issues.errors ?? 0,
       warnings: issues.warnings ?? 0,
-      examples: journal.all(`SELECT location, field, message FROM issues ORDER BY id LIMIT 5`),
+      examples: journal.all(`SELECT location, field, message FROM issues WHERE severity = 'error' ORDER BY id LIMIT 5`),
     },
     hashTypes: journal.all(
       `SELECT password_hash_type AS type, COUNT(*) AS users FROM users WHERE password_hash_type IS NOT NULL GROUP BY password_hash_type ORDER BY users DESC`,
@@ -206,6 +208,10 @@ export function planOf(journal: Journal): Plan {
       journal.get<{ n: number }>(
         `SELECT COUNT(*) AS n FROM users WHERE password_hash_type IS NOT NULL AND password_hash_type NOT IN (${WORKOS_HASH_TYPES.map((t) => `'${t}'`).join(',')})`,
       )?.n ?? 0,
+    manual: journal.all(
+      `SELECT COALESCE(record_kind, 'record') AS recordKind, COALESCE(field, 'other') AS field, COUNT(*) AS count, MIN(message) AS example
+         FROM issues WHERE severity = 'warning' GROUP BY record_kind, field ORDER BY count DESC`,
+    ),
     examples: {
       users: texts(journal, `SELECT email || COALESCE(' (' || origin || ')', '') AS t FROM users WHERE state = 'pending' ORDER BY id LIMIT 3`),
       organizations: texts(journal, `SELECT name || ' [' || source_id || ']' AS t FROM organizations ORDER BY id LIMIT 3`),

@@ -419,14 +419,16 @@ export class Importer {
       },
       onInvalid: async (code) => {
         if (code !== 'multiple_roles_not_enabled' || wanted.length < 2) return null;
-        // Learned once for the whole run: from here on, one role per membership.
-        this.multipleRoles = false;
-        this.journal.updateSettings({ multipleRoles: false });
-        this.bus.emit({
-          type: 'notice',
-          level: 'warning',
-          message: 'This WorkOS environment allows one role per membership: members with several roles get the first mapped one.',
-        });
+        // Learned once for the whole run (several calls may learn it at once): one role per membership.
+        if (this.multipleRoles !== false) {
+          this.multipleRoles = false;
+          this.journal.updateSettings({ multipleRoles: false });
+          this.bus.emit({
+            type: 'notice',
+            level: 'warning',
+            message: 'This WorkOS environment allows one role per membership: members with several roles get the first mapped one.',
+          });
+        }
         this.journal.release('membership', row.id);
         return this.importMembership({ ...row, state: 'pending' });
       },

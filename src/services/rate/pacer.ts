@@ -45,7 +45,8 @@ export class Pacer {
     this.windowMs = options.windowMs;
     this.now = options.now ?? (() => performance.now());
     // A little slack lets a late timer catch up instead of losing its slot.
-    this.burst = Math.min(Math.max(2, Math.floor(options.limit * 0.008)), Math.max(0, options.limit - 3));
+    // Never more than a handful back to back, however large the window: no visible bursts.
+    this.burst = Math.min(4, Math.max(2, Math.floor(options.limit * 0.008)), Math.max(0, options.limit - 3));
     // Any window sees at most ceil(W / T + burst) grants: spacing for limit - 2 keeps one slot
     // spare for rounding and one for network jitter.
     this.minInterval = options.windowMs / Math.max(1, options.limit - this.burst - 2);

@@ -163,6 +163,27 @@ function summaryMarkdown(journal: Journal, paths: ReportPaths, failureCount: num
   if (hashes.length) {
     lines.push('## Password hashes', '', ...hashes.map((h) => `- ${h.type}: ${h.n}`), '');
   }
+  const handoffs = journal.all<{ field: string; name: string; workos_id: string | null; message: string }>(
+    `SELECT i.field, o.name, o.workos_id, i.message FROM issues i JOIN organizations o ON o.source_id = i.source_id
+      WHERE i.severity = 'warning' AND i.record_kind = 'organization' AND i.field IN ('sso', 'scim') ORDER BY o.name LIMIT 500`,
+  );
+  const manual = journal.all<{ record_kind: string | null; field: string | null; n: number; example: string }>(
+    `SELECT record_kind, field, COUNT(*) AS n, MIN(message) AS example FROM issues WHERE severity = 'warning' GROUP BY record_kind, field ORDER BY n DESC`,
+  );
+  if (handoffs.length || manual.length) {
+    lines.push('## What to do by hand', '');
+    for (const h of handoffs) {
+      const intent = h.field === 'sso' ? 'sso' : 'dsync';
+      lines.push(
+        `- ${h.name}: ${h.field === 'sso' ? 'SSO' : 'Directory Sync (SCIM)'} must be set up again by its IT admin: send an Admin Portal link (portal.generateLink({ organization: '${h.workos_id ?? '<not imported yet>'}', intent: '${intent}' }))`,
+      );
+    }
+    for (const m of manual) {
+      if (m.record_kind === 'organization' && (m.field === 'sso' || m.field === 'scim')) continue;
+      lines.push(`- ${m.n} ${m.record_kind ?? 'record'} warning${m.n === 1 ? '' : 's'} on ${m.field ?? 'the record'}, e.g.: ${m.example}`);
+    }
+    lines.push('');
+  }
   if (codes.length) {
     lines.push('## Why records did not make it', '', ...codes.map((c) => `- ${c.kind} \`${c.code ?? 'unknown'}\`: ${c.n}`), '');
   }
