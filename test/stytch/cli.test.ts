@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateStytchProject, startFakeStytch, type FakeStytch, type GeneratedStytchProject } from '../../src/sandbox/stytch/index.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { FAST_LIMITS, rateFlags, runCli, tempDir } from '../helpers.js';
+
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
+describe('workos-migrate run --source stytch-b2b (headless)', () => {
+  let sandbox: Sandbox;
+  let stytch: FakeStytch;
+  let generated: GeneratedStytchProject;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ limits: FAST_LIMITS });
+    generated = generateStytchProject({ organizations: 6, members: 150, seed: 4 });
+    stytch = await startFakeStytch({ project: generated.project, secret: 'secret-test-Xq81kZ0pLm' });
+  });
+  afterAll(async () => {
+    await sandbox.close();
+    await stytch.close();
+  });
+
+  it('migrates the project with the credentials from the environment and writes the secret nowhere', async () => {
+    const dir = tempDir();
+    const env = {
+      WORKOS_API_KEY: sandbox.apiKey,
+      WORKOS_API_URL: sandbox.url,
+      STYTCH_PROJECT_ID: stytch.projectId,
+      STYTCH_SECRET: stytch.secret,
+      STYTCH_API_URL: stytch.url,
+    };
+    const result = await runCli(['run', '--source', 'stytch-b2b', '--default-role', 'member', ...rateFlags(FAST_LIMITS)], { cwd: dir, env });
+    expect(result.code, result.stderr).toBe(0);
+    // The Stytch roles went to their WorkOS counterparts by default.
+    expect(result.stderr).toMatch(/to do by hand/);
+    const { expected } = generated;
+    expect(sandbox.state.users.size).toBe(expected.users.length);
+    expect(sandbox.state.memberships.size).toBe(expected.memberships.length);
+    const admins = [...sandbox.state.memberships.values()].filter((m) => m.role.slug === 'admin').length;
+    expect(admins).toBe(expected.memberships.filter((m) => m.admin).length);
+    expect(admins).toBeGreaterThan(0);
+    for (const file of filesUnder(path.join(dir, '.workos-migrate'))) {
+      expect(fs.readFileSync(file).includes(Buffer.from(stytch.secret)), `${file} holds the Stytch secret`).toBe(false);
+    }
+    const summary = filesUnder(path.join(dir, '.workos-migrate')).find((f) => f.endsWith('summary.md'))!;
+    expect(fs.readFileSync(summary, 'utf8')).toMatch(/## What to do by hand/);
+  });
+
+  it('says what is missing when the secret is not set, before writing anything', async () => {
+    const dir = tempDir();
+    const result = await runCli(['run', '--source', 'stytch-b2b'], {
+      cwd: dir,
+      env: { WORKOS_API_KEY: sandbox.apiKey, WORKOS_API_URL: sandbox.url, STYTCH_PROJECT_ID: stytch.projectId, STYTCH_API_URL: stytch.url },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/✖ STYTCH_SECRET is not set/);
+    expect(fs.existsSync(path.join(dir, '.workos-migrate'))).toBe(false);
+  });
+
+  it("gives Stytch's own reason for a wrong secret", async () => {
+    const dir = tempDir();
+    const result = await runCli(['run', '--source', 'stytch-b2b'], {
+      cwd: dir,
+      env: { WORKOS_API_KEY: sandbox.apiKey, WORKOS_API_URL: sandbox.url, STYTCH_PROJECT_ID: stytch.projectId, STYTCH_SECRET: 'wrong', STYTCH_API_URL: stytch.url },
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/unauthorized_credentials/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
