@@ -3,6 +3,7 @@
  * organizations and memberships, and the exact state WorkOS must end in once it is imported.
  */
 import fs from 'node:fs';
+import { mulberry32 } from './rate-limit.js';
 
 export interface DatasetOptions {
   users: number;
@@ -36,19 +37,8 @@ const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances',
 const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson', 'Perlman', 'Berners-Lee', 'Hamilton', 'Torvalds', 'Wilson', 'van Rossum'];
 const B64 = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function generateDataset(options: DatasetOptions): Dataset {
-  const random = prng(options.seed ?? 42);
+  const random = mulberry32(options.seed ?? 42);
   const pad = (n: number) => String(n).padStart(6, '0');
   const organizations = Array.from({ length: options.organizations }, (_, i) => ({
     sourceId: `org_${pad(i + 1)}`,
@@ -86,7 +76,7 @@ function fakeBcrypt(random: () => number): string {
 
 /** Writes the dataset as the CSV an application export would be: one row per membership. */
 export function writeDatasetCsv(dataset: Dataset, file: string, options: { withPasswords?: number; seed?: number } = {}): void {
-  const random = prng((options.seed ?? 42) + 1);
+  const random = mulberry32((options.seed ?? 42) + 1);
   const orgs = new Map(dataset.organizations.map((o) => [o.sourceId, o]));
   const byUser = new Map<string, ExpectedMembership[]>();
   for (const m of dataset.memberships) {

@@ -8,6 +8,30 @@ import { expectSandboxHolds, tempDir } from '../helpers.js';
 import { ensureBuilt, Tmux } from './tmux.js';
 
 const DOWN = 'Down';
+
+/** A new migration of ./users.csv through every screen, up to the start of the import. */
+async function walkToImport(t: Tmux): Promise<void> {
+  await t.waitFor(/Start a new migration/);
+  t.keys('Enter');
+  await t.waitFor(/Where are your users now/);
+  // The available sources: Stytch B2B, Stytch, then the file.
+  t.keys(DOWN, DOWN, 'Enter');
+  await t.waitFor(/File \(CSV, JSON or NDJSON\)/);
+  t.type('users.csv');
+  t.keys('Enter');
+  await t.waitFor(/Enter continue/);
+  t.keys('Enter');
+  await t.waitFor(/Test environment/);
+  t.keys('Enter');
+  await t.waitFor(/Nothing has been written to WorkOS yet/);
+  t.keys('c');
+  await t.waitFor(/How will new signups be handled/);
+  t.keys('Enter');
+  await t.waitFor(/Are signups off now/);
+  t.keys('y');
+  await t.waitFor(/c confirm and start the import/);
+  t.keys('c');
+}
 const hasTmux = (() => {
   try {
     execFileSync('tmux', ['-V'], { stdio: 'ignore' });
@@ -48,26 +72,7 @@ describe.runIf(hasTmux)('the built binary in a terminal', () => {
     const dir = tempDir();
     const t = session(dir, { PATH: process.env.PATH ?? '' });
     t.start(['demo', '--fast', '--users', '60']);
-    await t.waitFor(/Start a new migration/);
-    t.keys('Enter');
-    await t.waitFor(/Where are your users now/);
-    // The available sources: Stytch B2B, Stytch, then the file.
-    t.keys(DOWN, DOWN, 'Enter');
-    await t.waitFor(/File \(CSV, JSON or NDJSON\)/);
-    t.type('users.csv');
-    t.keys('Enter');
-    await t.waitFor(/Enter continue/);
-    t.keys('Enter');
-    await t.waitFor(/Test environment/);
-    t.keys('Enter');
-    await t.waitFor(/Nothing has been written to WorkOS yet/);
-    t.keys('c');
-    await t.waitFor(/How will new signups be handled/);
-    t.keys('Enter');
-    await t.waitFor(/Are signups off now/);
-    t.keys('y');
-    await t.waitFor(/c confirm and start the import/);
-    t.keys('c');
+    await walkToImport(t);
     const verify = await t.waitFor(/For you to tick/, 60_000);
     expect(verify).toMatch(/✔ Imported users exist with the right email and external id: 60 of 60 checked match/);
     expect(verify).toMatch(/✔ Memberships exist with the mapped role/);
@@ -91,25 +96,7 @@ describe.runIf(hasTmux)('the built binary in a terminal', () => {
 
       const first = session(dir, env);
       first.start([]);
-      await first.waitFor(/Start a new migration/);
-      first.keys('Enter');
-      await first.waitFor(/Where are your users now/);
-      first.keys(DOWN, DOWN, 'Enter');
-      await first.waitFor(/File \(CSV, JSON or NDJSON\)/);
-      first.type('users.csv');
-      first.keys('Enter');
-      await first.waitFor(/Enter continue/);
-      first.keys('Enter');
-      await first.waitFor(/Test environment/);
-      first.keys('Enter');
-      await first.waitFor(/Nothing has been written to WorkOS yet/);
-      first.keys('c');
-      await first.waitFor(/How will new signups be handled/);
-      first.keys('Enter');
-      await first.waitFor(/Are signups off now/);
-      first.keys('y');
-      await first.waitFor(/c confirm and start the import/);
-      first.keys('c');
+      await walkToImport(first);
       // At 50 writes/s the users take a few seconds: kill it in the middle of them.
       await first.waitFor(/users\s+\S+\s+([2-9]\d|1[0-4]\d)\/150/, 30_000);
       first.killProgram();
