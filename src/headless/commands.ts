@@ -57,7 +57,14 @@ export async function runCommand(
   const out = new HeadlessOutput(ctx.stdout, ctx.stderr, flags.json);
   const journalPath = flags.journal ? path.resolve(ctx.cwd, flags.journal) : defaultJournalPath(ctx.cwd, source.kind);
   if (fs.existsSync(journalPath)) {
-    if (flags.retryFailed) return migrate(ctx, Journal.open(journalPath), flags, out);
+    if (flags.retryFailed) {
+      const journal = Journal.open(journalPath);
+      try {
+        return await migrate(ctx, journal, flags, out);
+      } finally {
+        journal.close();
+      }
+    }
     throw new ExpectedError(
       `A journal already exists at ${journalPath}.`,
       `Continue it with \`workos-migrate resume --journal ${journalPath}\`, retry its failures with \`run --retry-failed --journal ${journalPath}\`, or choose a new --journal.`,
@@ -85,7 +92,20 @@ export async function runCommand(
   out.info(`Source: ${checked.summary}`);
   const journal = Journal.create(journalPath, settings);
   out.info(`Journal: ${journal.path}`);
-  return migrate(ctx, journal, flags, out);
+  try {
+    return await migrate(ctx, journal, flags, out);
+  } catch (error) {
+    // A source that turns out unreadable past its head leaves no half-staged journal behind:
+    // nothing reached WorkOS, and the next run starts from a fixed file.
+    if (error instanceof ExpectedError && (journal.phase === 'created' || journal.phase === 'exporting')) {
+      journal.close();
+      for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${journalPath}${suffix}`, { force: true });
+      throw new ExpectedError(`${error.message}${error.message.endsWith('.') ? '' : '.'} Nothing was written to WorkOS and the journal was removed.`, error.nextStep);
+    }
+    throw error;
+  } finally {
+    journal.close();
+  }
 }
 
 /** `workos-migrate resume`: picks a journal up where it stopped. */
@@ -93,7 +113,11 @@ export async function resumeCommand(ctx: CommandContext, flags: MigrateFlags & {
   const out = new HeadlessOutput(ctx.stdout, ctx.stderr, flags.json);
   const journal = Journal.open(resolveJournalToResume(ctx.cwd, flags.journal));
   out.info(`Resuming ${journal.path} (${journal.phase}).`);
-  return migrate(ctx, journal, flags, out);
+  try {
+    return await migrate(ctx, journal, flags, out);
+  } finally {
+    journal.close();
+  }
 }
 
 function confirmEnvironment(settings: RunSettings, flags: { yes: boolean; dryRun: boolean }): void {
@@ -184,7 +208,6 @@ async function migrate(ctx: CommandContext, journal: Journal, flags: MigrateFlag
   } finally {
     bus.flush();
     detach();
-    journal.close();
   }
 }
 

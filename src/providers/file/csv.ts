@@ -339,8 +339,9 @@ class CsvRun {
     const message = span.eof
       ? `record larger than 1 MiB: the row starting on line ${span.startLine} runs to the end of the file (line ${span.endLine}) — probably a double quote that is never closed — so ${lines} could not be read and were not imported; fix the quoting and export again.`
       : `record larger than 1 MiB (${lines}); the row was not imported — a value this long usually means a missing closing quote or the wrong delimiter.`;
-    if (counted) this.sink.note({ location: this.sink.origin(span.startLine), message, recordKind: 'user', severity: 'error' });
-    else this.sink.reject(span.startLine, message);
+    const field = this.ctx.columns[span.open ?? span.longest.index];
+    if (counted) this.sink.note({ location: this.sink.origin(span.startLine), field, message, recordKind: 'user', severity: 'error' });
+    else this.sink.reject(span.startLine, message, field);
     return span.eof ? undefined : { offset: span.next, lineBase: span.endLine };
   }
 
@@ -351,6 +352,7 @@ class CsvRun {
     this.sink.reject(
       span.startLine,
       `unclosed quote: the double-quoted value starting on line ${span.startLine} is never closed, so ${lines} (to the end of the file) could not be read and were not imported; fix the quoting and export again.`,
+      this.ctx.columns[span.open ?? span.longest.index],
     );
   }
 }
@@ -362,6 +364,10 @@ export interface RecordSpan {
   /** Byte offset after the record's line break (the file's size when `eof`). */
   next: number;
   eof: boolean;
+  /** The record's longest value: its field index and length in bytes (quotes included). */
+  longest: { index: number; bytes: number };
+  /** At the end of the file inside a quoted value: that value's field index. */
+  open?: number;
 }
 
 /**
@@ -385,6 +391,15 @@ export async function findRecord(fh: FileHandle, delimiter: string, from: number
   let pos = from;
   let lastWasCR = false;
   let atLineStart = true;
+  // The current record's field and where it started, and its longest value so far.
+  let field = 0;
+  let fieldStart = from;
+  let longest = { index: 0, bytes: 0 };
+  const endField = (at: number) => {
+    if (at - fieldStart > longest.bytes) longest = { index: field, bytes: at - fieldStart };
+    field++;
+    fieldStart = at + 1;
+  };
   const buf = Buffer.allocUnsafe(CHUNK_BYTES);
   for (;;) {
     const { bytesRead } = await fh.read(buf, 0, CHUNK_BYTES, pos);
@@ -404,12 +419,13 @@ export async function findRecord(fh: FileHandle, delimiter: string, from: number
           continue;
         }
         if (content) {
+          endField(pos + i);
           let end = pos + i + 1;
           if (c === 13) {
             const nextByte = i + 1 < bytesRead ? buf[i + 1] : await peek(fh, end);
             if (nextByte === 10) end++;
           }
-          if (end > boundary) return { startLine, endLine: line, next: end, eof: false };
+          if (end > boundary) return { startLine, endLine: line, next: end, eof: false, longest };
         }
         content = false;
         state = FIELD;
@@ -419,6 +435,9 @@ export async function findRecord(fh: FileHandle, delimiter: string, from: number
       if (!content) {
         content = true;
         startLine = line;
+        field = 0;
+        fieldStart = pos + i;
+        longest = { index: 0, bytes: 0 };
       }
       switch (state) {
         case FIELD:
@@ -434,11 +453,14 @@ export async function findRecord(fh: FileHandle, delimiter: string, from: number
           state = c === DELIM ? FIELD : QUOTED; // "" is a quote; anything else keeps the value open
           break;
       }
+      if (state === FIELD && c === DELIM) endField(pos + i);
     }
     pos += bytesRead;
   }
   const lastLine = atLineStart ? Math.max(fromLine, line - 1) : line;
-  return { startLine: content ? startLine : lastLine, endLine: lastLine, next: pos, eof: true };
+  const open = content && state === QUOTED ? field : undefined;
+  if (content) endField(pos);
+  return { startLine: content ? startLine : lastLine, endLine: lastLine, next: pos, eof: true, longest, ...(open !== undefined ? { open } : {}) };
 }
 
 /**

@@ -72,7 +72,9 @@ export function createFileProvider(options: FileProviderOptions): SourceProvider
     const layout = await analyzeFile(fh, options.path, size, options.format);
     if (layout.format === 'csv') {
       const dataLike = layout.columns.find((c) => /^[^@\s"]+@[^@\s"]+\.[a-z]{2,}$/i.test(c));
-      if (dataLike && !options.map) {
+      // `--map` given (the operator knows the columns) lets a header of odd names stand; an empty
+      // map (the CLI passes {} when there is no --map) does not.
+      if (dataLike && Object.keys(options.map ?? {}).length === 0) {
         throw new ExpectedError(
           `${layout.name}: the first line looks like data, not a header (it holds "${dataLike}").`,
           'Add a first line naming the columns, e.g. id,email,first_name,last_name.',

@@ -196,7 +196,9 @@ export async function analyzeFile(fh: FileHandle, file: string, size: number, fo
   let format: FileFormat = forced ?? BY_EXTENSION[ext] ?? (first === '[' ? 'json' : first === '{' ? 'ndjson' : 'csv');
   let formatNote: string | undefined;
   if (forced === undefined && format === 'json' && first === '{') {
-    if (firstLineIsObject(text)) {
+    // One object per line is NDJSON named .json; one object wrapping the records
+    // ({"users": [...]}, on one line or several) is not a list of users.
+    if (firstLineIsObject(text) && !wrapsRecords(text)) {
       format = 'ndjson';
       formatNote = 'one JSON object per line';
     } else throw notAnArray(name, text, 'an object');
@@ -266,7 +268,7 @@ export async function analyzeFile(fh: FileHandle, file: string, size: number, fo
     const p = sample.firstProblem!;
     throw new ExpectedError(
       `${name} does not look like NDJSON: line ${p.line}: ${p.problem.replace(/; it was not imported.*$/, '')}.`,
-      'Pass one JSON object per line, or force another format with --format csv|json.',
+      'Pass one JSON object per line; if the file is CSV or a JSON array, give it the matching extension (.csv, .json).',
     );
   }
   const columns = sample.columns.filter((c) => c !== '');
@@ -287,6 +289,28 @@ function firstLineIsObject(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * True when the file is one object wrapping the records (e.g. `{"users": [{...}]}` on one line):
+ * an array of objects in it, no email-like text of its own, and no second object line after it.
+ */
+function wrapsRecords(text: string): boolean {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const parse = (line: string | undefined): unknown => {
+    try {
+      return line === undefined ? undefined : JSON.parse(line.replace(/^\uFEFF/, ''));
+    } catch {
+      return undefined;
+    }
+  };
+  const value = parse(lines[0]);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const second = parse(lines[1]);
+  if (typeof second === 'object' && second !== null && !Array.isArray(second)) return false;
+  const values = Object.values(value);
+  if (values.some((v) => typeof v === 'string' && v.includes('@'))) return false;
+  return values.some((v) => Array.isArray(v) && v.some((e) => typeof e === 'object' && e !== null && !Array.isArray(e)));
 }
 
 function notAnArray(name: string, text: string, what: string): ExpectedError {

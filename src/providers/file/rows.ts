@@ -178,6 +178,15 @@ export class RowSink {
 
   private build(cells: ArrayLike<Cell>, location: number): void {
     const m = this.m;
+    const damaged = this.replacementCharacter(cells);
+    if (damaged >= 0) {
+      return this.issue(
+        location,
+        this.fieldOf(damaged),
+        `${this.column(damaged)} holds U+FFFD, the replacement character: bytes there are not UTF-8 text (a Latin-1 / Windows-1252 file?), or the text was damaged by an earlier conversion; the row was not imported — convert the file to UTF-8 (iconv -f WINDOWS-1252 -t UTF-8 FILE > FILE.utf8) or fix the value, and run again.`,
+        'error',
+      );
+    }
     const rawEmail = cells[m.email];
     if (typeof rawEmail !== 'string') {
       if (rawEmail === undefined || rawEmail.length === 0) return this.missingEmail(cells, location);
@@ -228,6 +237,46 @@ export class RowSink {
         'warning',
       );
     }
+  }
+
+  /**
+   * The first mapped cell holding U+FFFD, or -1. The readers decode UTF-8 leniently, so a byte
+   * that is not UTF-8 past the head (which alone is checked up front) arrives as U+FFFD: imported,
+   * it would garble a name or an email for good.
+   */
+  private replacementCharacter(cells: ArrayLike<Cell>): number {
+    const used = this.m.used;
+    for (let i = 0; i < used.length; i++) {
+      const v = cells[used[i]];
+      if (typeof v === 'string') {
+        if (v.indexOf('\uFFFD') !== -1) return used[i];
+      } else if (v !== undefined) {
+        for (let k = 0; k < v.length; k++) if (v[k].indexOf('\uFFFD') !== -1) return used[i];
+      }
+    }
+    return -1;
+  }
+
+  /** The field a column index is mapped to, for issues. */
+  private fieldOf(index: number): string {
+    const m = this.m;
+    const slots: [number, string][] = [
+      [m.id, 'id'],
+      [m.email, 'email'],
+      [m.firstName, 'first_name'],
+      [m.lastName, 'last_name'],
+      [m.name, 'name'],
+      [m.emailVerified, 'email_verified'],
+      [m.passwordHash, 'password_hash'],
+      [m.passwordHashType, 'password_hash_type'],
+      [m.orgId, 'organization_id'],
+      [m.orgName, 'organization_name'],
+      [m.orgDomains, 'organization_domains'],
+      [m.role, 'role'],
+    ];
+    for (const [slot, field] of slots) if (slot === index) return field;
+    const meta = m.metadata.find((e) => e.index === index);
+    return meta ? `metadata.${meta.key}` : m.columns[index];
   }
 
   private missingEmail(cells: ArrayLike<Cell>, location: number): void {

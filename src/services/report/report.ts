@@ -94,13 +94,18 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Report
           yield [kind, r.source_id, r.label, r.origin, r.state, r.error_code, r.last_error];
         }
       }
-      // Rows that never became a record (unreadable, no email...) are failures too.
+      // Problems in the source that no failed or skipped record already explains: rows that never
+      // became a record (unreadable, no email...), and data a record could not carry (a second
+      // email under one id...).
       for (const issue of journal.iterate<{ location: string; field: string | null; message: string; record_kind: string | null; source_id: string | null }>(
-        `SELECT location, field, message, record_kind, source_id FROM issues
-          WHERE severity = 'error' AND (source_id IS NULL OR NOT EXISTS (SELECT 1 FROM users u WHERE u.source_id = issues.source_id))
+        `SELECT location, field, message, record_kind, source_id FROM issues i
+          WHERE severity = 'error'
+            AND NOT EXISTS (SELECT 1 FROM users u WHERE i.record_kind = 'user' AND u.source_id = i.source_id AND u.state IN ('failed', 'skipped'))
+            AND NOT EXISTS (SELECT 1 FROM organizations o WHERE i.record_kind = 'organization' AND o.source_id = i.source_id AND o.state IN ('failed', 'skipped'))
           ORDER BY id`,
       )) {
-        yield ['row', issue.source_id ?? '', '', issue.location, 'unreadable', issue.field ?? '', issue.message];
+        const unreadable = !issue.source_id;
+        yield [unreadable ? 'row' : issue.record_kind ?? 'row', issue.source_id ?? '', '', issue.location, unreadable ? 'unreadable' : 'not_imported', issue.field ?? '', issue.message];
       }
     })(),
   );
