@@ -3,7 +3,7 @@
  * which the CLI turns into the process's exit code).
  */
 import { extendTheme, defaultTheme, ThemeProvider } from '@inkjs/ui';
-import { Text, useApp, useInput } from 'ink';
+import { Box, Static, Text, useApp, useInput } from 'ink';
 import React, { useEffect } from 'react';
 import type { StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
@@ -68,10 +68,35 @@ function Shell({ store }: { store: StoreApi<WizardState> }) {
   return <Screen />;
 }
 
+/**
+ * Notices and failed records, oldest first, drawn once each above the live area and never redrawn;
+ * wrapped (not cut) at 80 columns, since why a record failed is read in full.
+ *
+ * Mounted for the app's whole life, outside the error boundary: Ink 6.8 keeps a reference to a
+ * <Static>'s layout node after it unmounts and reads the freed node on every later render
+ * (vadimdemedes/ink#904), which crashed the wizard with "memory access out of bounds" once the
+ * Import screen, which used to own it, gave way to Verify.
+ */
+function Log({ store }: { store: StoreApi<WizardState> }) {
+  const lines = useStore(store, (s) => s.logLines);
+  return (
+    <Static items={lines}>
+      {(line) => (
+        <Box key={line.id} width={80}>
+          <Text color={line.level === 'error' ? 'red' : line.level === 'warning' ? 'yellow' : undefined} wrap="wrap">
+            {line.text}
+          </Text>
+        </Box>
+      )}
+    </Static>
+  );
+}
+
 export function App({ store }: { store: StoreApi<WizardState> }) {
   return (
     <ThemeProvider theme={theme}>
       <StoreContext.Provider value={store}>
+        <Log store={store} />
         <Boundary onError={(error) => store.getState().actions.quit(1, `Unexpected error: ${error.message}`)}>
           <Shell store={store} />
         </Boundary>

@@ -8,7 +8,8 @@ export function Export() {
   const progress = useWizard((s) => s.exportProgress);
   const journalPath = useWizard((s) => s.journalPath);
   const actions = useWizard((s) => s.actions);
-  useInput((input) => {
+  useInput((input, key) => {
+    if (key.ctrl) return;
     if (status.state === 'error' && input === 'r') void actions.startExport();
   });
   const c = progress?.counts;

@@ -1,8 +1,7 @@
-import { Select } from '@inkjs/ui';
 import { Box, Text, useInput } from 'ink';
 import React, { useState } from 'react';
 import type { Plan as PlanData } from '../store/wizard.js';
-import { Frame, useWizard } from './ui.js';
+import { Frame, Menu, useWizard } from './ui.js';
 
 type LineId = keyof PlanData['examples'];
 
@@ -30,16 +29,23 @@ export function Plan() {
   const plan = useWizard((s) => s.plan);
   const actions = useWizard((s) => s.actions);
   const [open, setOpen] = useState<LineId | undefined>();
-  useInput((input) => {
-    if (input === 'c') actions.confirmPlan();
+  useInput((input, key) => {
+    // Ctrl-C arrives as "c" with ctrl: it quits (the shell's), it does not confirm.
+    if (input === 'c' && !key.ctrl) actions.confirmPlan();
   });
-  if (!plan) return <Frame step="plan" keys={[]}><Text>Reading the plan...</Text></Frame>;
+  if (!plan)
+    return (
+      <Frame step="plan" keys={['Ctrl-C quit (resume later)']}>
+        <Text>Reading the plan...</Text>
+      </Frame>
+    );
   const lines = planLines(plan);
   return (
-    <Frame step="plan" keys={['↑↓ choose', 'Enter show examples', 'c confirm and continue', 'Ctrl-C quit (resume later)']}>
-      <Text>What was found, and what will happen to it. Nothing has been written to WorkOS yet.</Text>
+    <Frame step="plan" keys={['↑↓ choose', 'Enter examples', 'c confirm and continue', 'Ctrl-C quit (resume later)']}>
+      {/* One line at 80 columns (the end-to-end tests look for it whole). */}
+      <Text>Nothing has been written to WorkOS yet. What was found, and what will happen:</Text>
       <Box marginTop={1} flexDirection="column">
-        <Select options={lines.map((l) => ({ value: l.id, label: l.text }))} visibleOptionCount={9} onChange={(id) => setOpen((current) => (current === id ? undefined : (id as LineId)))} />
+        <Menu items={lines.map((l) => ({ value: l.id, label: l.text }))} onSelect={(id) => setOpen((current) => (current === id ? undefined : id))} />
       </Box>
       {open ? (
         <Box flexDirection="column" marginTop={1} borderStyle="round" paddingX={1}>

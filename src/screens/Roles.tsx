@@ -1,7 +1,7 @@
-import { Select, Spinner, TextInput } from '@inkjs/ui';
+import { Select, Spinner } from '@inkjs/ui';
 import { Box, Text, useInput } from 'ink';
 import React, { useState } from 'react';
-import { Frame, StatusLine, useWizard } from './ui.js';
+import { Frame, LineInput, StatusLine, useWizard } from './ui.js';
 
 const DEFAULT = '__default__';
 type Mode = { name: 'list' } | { name: 'pick'; role: string } | { name: 'type'; role: string };
@@ -13,6 +13,13 @@ export function Roles() {
   const [message, setMessage] = useState<string | undefined>();
 
   useInput((input, key) => {
+    // Ctrl-C arrives as "c" with ctrl: it quits (the shell's), it must not confirm and start the import.
+    if (key.ctrl) return;
+    // While the roles load, or after they failed to: only Esc.
+    if (roles.status.state !== 'ok') {
+      if (key.escape) actions.back();
+      return;
+    }
     if (mode.name === 'type') {
       if (key.escape) setMode({ name: 'pick', role: mode.role });
       return;
@@ -35,7 +42,7 @@ export function Roles() {
 
   if (roles.status.state === 'running' || roles.status.state === 'idle') {
     return (
-      <Frame step="roles" keys={[]}>
+      <Frame step="roles" keys={['Esc back']}>
         <Spinner label="Reading the WorkOS environment's roles..." />
       </Frame>
     );
@@ -66,7 +73,7 @@ export function Roles() {
             {mode.name === 'pick' ? (
               <Select options={roles.environmentRoles.map((r) => ({ value: r.slug, label: `${r.slug} (${r.name})` }))} onChange={(slug) => apply(mode.role, slug)} />
             ) : (
-              <TextInput placeholder="role slug" onSubmit={(slug) => apply(mode.role, slug.trim())} />
+              <LineInput placeholder="role slug" onSubmit={(slug) => apply(mode.role, slug.trim())} />
             )}
           </>
         )}

@@ -19,9 +19,9 @@ export function Source() {
         {sources
           .filter((s) => !s.available)
           .map((s) => (
-            <Text key={s.kind} dimColor>
-              {`  ${s.name}: ${s.brings}`}
-            </Text>
+            <Box key={s.kind} paddingLeft={2}>
+              <Text dimColor>{`${s.name}: ${s.brings}`}</Text>
+            </Box>
           ))}
       </Box>
     </Frame>

@@ -1,15 +1,23 @@
-import { PasswordInput, Select, Spinner, TextInput } from '@inkjs/ui';
+import { Select, Spinner } from '@inkjs/ui';
 import { Box, Text, useInput } from 'ink';
 import React, { useState } from 'react';
-import { Frame, StatusLine, useWizard } from './ui.js';
+import { Frame, LineInput, StatusLine, useWizard } from './ui.js';
 
 type Mode = { name: 'field'; index: number } | { name: 'review' } | { name: 'pick-column' } | { name: 'pick-field'; column: string };
 
-/** Which field has the cursor, and whether the mapping is being edited: view state only. */
-function useSourceAuthMode(fieldCount: number) {
-  const [mode, setMode] = useState<Mode>({ name: 'field', index: 0 });
+/**
+ * Which field has the cursor, and whether the mapping is being edited: view state only. Coming
+ * back to a source already checked (Esc from the next step) opens its review, not its first field.
+ */
+function useSourceAuthMode(fieldCount: number, checked: boolean) {
+  const [mode, setCurrent] = useState<Mode>(checked ? { name: 'review' } : { name: 'field', index: 0 });
+  const [reviewed, setReviewed] = useState(checked);
+  const setMode = (next: Mode) => {
+    if (next.name === 'review') setReviewed(true);
+    setCurrent(next);
+  };
   const nextField = (index: number) => setMode(index + 1 < fieldCount ? { name: 'field', index: index + 1 } : { name: 'review' });
-  return { mode, setMode, nextField };
+  return { mode, setMode, nextField, reviewed };
 }
 
 export function SourceAuth() {
@@ -20,10 +28,18 @@ export function SourceAuth() {
   const suggestions = useWizard((s) => s.pathSuggestions);
   const mappable = useWizard((s) => s.mappableFields);
   const actions = useWizard((s) => s.actions);
-  const { mode, setMode, nextField } = useSourceAuthMode(fields.length);
+  const { mode, setMode, nextField, reviewed } = useSourceAuthMode(fields.length, check.state === 'ok');
 
   useInput((input, key) => {
-    if (mode.name === 'field' || check.state === 'running') return;
+    if (check.state === 'running' || key.ctrl) return;
+    if (mode.name === 'field') {
+      // Typing: only Esc is ours (the input ignores it): back to the review once there is one.
+      if (key.escape) {
+        if (reviewed) setMode({ name: 'review' });
+        else actions.back();
+      }
+      return;
+    }
     if (key.escape) {
       if (mode.name === 'review') actions.back();
       else setMode({ name: 'review' });
@@ -44,7 +60,7 @@ export function SourceAuth() {
 
   const keys =
     mode.name === 'field'
-      ? ['type the value', 'Tab complete', 'Enter next']
+      ? ['type the value', ...(kind === 'file' && suggestions.length ? ['Tab complete'] : []), 'Enter next', 'Esc back']
       : mode.name === 'review'
         ? [check.state === 'ok' ? 'Enter continue' : 'r check again', 'e edit', ...(inspection ? ['m change a column'] : []), 'Esc back']
         : ['↑↓ choose', 'Enter select', 'Esc cancel'];
@@ -53,21 +69,35 @@ export function SourceAuth() {
     <Frame step="source-auth" keys={keys}>
       {fields.map((field, index) => {
         const editing = mode.name === 'field' && mode.index === index;
+        // Where a value came from goes after it, or under it when the two do not fit on one line.
+        const origin = field.fromEnv ? <Text dimColor>{` (from ${field.fromEnv})`}</Text> : null;
         return (
           <Box key={field.name}>
-            <Text>{`${field.label}: `}</Text>
-            {editing ? (
-              field.secret ? (
-                <PasswordInput placeholder={field.fromEnv ? `(from ${field.fromEnv})` : ''} onSubmit={(v) => submit(field.name, index)(v || field.value)} />
+            <Box flexShrink={0}>
+              <Text>{`${field.label}: `}</Text>
+            </Box>
+            <Box flexWrap="wrap" flexShrink={1}>
+              {editing ? (
+                field.secret ? (
+                  <LineInput
+                    mask
+                    placeholder={field.fromEnv ? `(from ${field.fromEnv}; Enter keeps it)` : field.value ? '(Enter keeps the one given)' : ''}
+                    onSubmit={(v) => submit(field.name, index)(v || field.value)}
+                  />
+                ) : (
+                  <>
+                    <LineInput defaultValue={field.value} suggestions={kind === 'file' ? suggestions : undefined} onSubmit={submit(field.name, index)} />
+                    {origin}
+                  </>
+                )
               ) : (
-                <TextInput defaultValue={field.value} suggestions={kind === 'file' ? suggestions : undefined} onSubmit={submit(field.name, index)} />
-              )
-            ) : (
-              <Text>
-                {field.secret ? '•'.repeat(Math.min(12, field.value.length)) : field.value}
-                {field.fromEnv ? <Text dimColor>{` (from ${field.fromEnv})`}</Text> : null}
-              </Text>
-            )}
+                <>
+                  {/* A secret shows that it is set, not its length. */}
+                  <Text>{field.secret ? (field.value ? '•'.repeat(12) : '') : field.value}</Text>
+                  {origin}
+                </>
+              )}
+            </Box>
           </Box>
         );
       })}

@@ -55,7 +55,12 @@ export function Strategy() {
         <Box flexDirection="column">
           <Text bold>{list!.title}</Text>
           {list!.items.map((item) => (
-            <Text key={item}>{`  ☐ ${item}`}</Text>
+            <Box key={item} paddingLeft={2}>
+              <Text>{'☐ '}</Text>
+              <Box flexShrink={1}>
+                <Text>{item}</Text>
+              </Box>
+            </Box>
           ))}
           <Box marginTop={1}>
             <Text>{`${list!.question} `}</Text>

@@ -1,7 +1,7 @@
-import { Select, Spinner } from '@inkjs/ui';
+import { Spinner } from '@inkjs/ui';
 import { Box, Text, useInput } from 'ink';
 import React from 'react';
-import { Frame, StatusLine, useWizard } from './ui.js';
+import { Frame, Menu, StatusLine, useWizard } from './ui.js';
 
 export function Verify() {
   const status = useWizard((s) => s.verifyStatus);
@@ -10,7 +10,8 @@ export function Verify() {
   const ticks = useWizard((s) => s.manualTicks);
   const actions = useWizard((s) => s.actions);
   const failed = report?.checks.some((c) => c.status === 'fail') ?? false;
-  useInput((input) => {
+  useInput((input, key) => {
+    if (key.ctrl) return;
     if (input === 'q') actions.quit(status.state === 'error' || failed ? 1 : 0, failed ? 'Some checks failed: see the report files.' : undefined);
     if (input === 'r' && status.state !== 'running') void actions.runVerify();
   });
@@ -35,10 +36,7 @@ export function Verify() {
           ))}
           <Box marginTop={1} flexDirection="column">
             <Text bold>For you to tick:</Text>
-            <Select
-              options={report.manual.map((m) => ({ value: m.id, label: `${ticks[m.id] ? '☑' : '☐'} ${m.label}` }))}
-              onChange={(id) => actions.tick(id)}
-            />
+            <Menu items={report.manual.map((m) => ({ value: m.id, label: `${ticks[m.id] ? '☑' : '☐'} ${m.label}` }))} onSelect={(id) => actions.tick(id)} />
           </Box>
           <Text dimColor>{`Reports: ${report.reports.dir}`}</Text>
         </Box>

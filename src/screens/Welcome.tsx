@@ -1,18 +1,17 @@
 import { Select } from '@inkjs/ui';
 import { Box, Text, useInput } from 'ink';
 import React, { useEffect } from 'react';
-import { StatusLine, Frame, useWizard } from './ui.js';
+import { Frame, useWizard } from './ui.js';
 
 const NEW = '__new__';
 
 export function Welcome() {
   const journals = useWizard((s) => s.journals);
   const banner = useWizard((s) => s.banner);
-  const errors = useWizard((s) => s.logLines.filter((l) => l.level === 'error'));
   const actions = useWizard((s) => s.actions);
   useEffect(() => actions.refreshJournals(), [actions]);
-  useInput((input) => {
-    if (input === 'q') actions.quit(0);
+  useInput((input, key) => {
+    if (input === 'q' && !key.ctrl) actions.quit(0);
   });
 
   const options = [
@@ -43,11 +42,6 @@ export function Welcome() {
           }}
         />
       </Box>
-      {errors.slice(-1).map((e) => (
-        <StatusLine key={e.id} status="error">
-          {e.text}
-        </StatusLine>
-      ))}
     </Frame>
   );
 }

@@ -1,7 +1,7 @@
-import { ConfirmInput, PasswordInput, Spinner } from '@inkjs/ui';
+import { ConfirmInput, Spinner } from '@inkjs/ui';
 import { Box, Text, useInput } from 'ink';
 import React, { useEffect, useState } from 'react';
-import { Frame, StatusLine, useWizard } from './ui.js';
+import { Frame, LineInput, StatusLine, useWizard } from './ui.js';
 
 export function WorkOSAuth() {
   const apiKey = useWizard((s) => s.apiKey);
@@ -20,21 +20,36 @@ export function WorkOSAuth() {
   const ready = check.state === 'ok' && (!production || confirmed);
 
   useInput((input, key) => {
-    if (typing || check.state === 'running') return;
+    if (key.ctrl) return;
+    if (typing) {
+      // The input ignores Esc: leave the typing for the key already given, else go back.
+      if (key.escape && apiKey.value) setTyping(false);
+      else if (key.escape && !resuming) actions.back();
+      return;
+    }
+    if (check.state === 'running') return;
     if (key.escape && !resuming) actions.back();
     else if (input === 'e') setTyping(true);
     else if (key.return && ready && !resuming) void actions.startExport();
   });
 
-  const masked = apiKey.value ? `${apiKey.value.slice(0, 8)}${'•'.repeat(12)}` : '';
+  // Only the kind of key is shown (sk_test_ / sk_live_), never a character of the secret itself.
+  const masked = apiKey.value ? `${/^sk_(test|live)_/.exec(apiKey.value)?.[0] ?? ''}${'•'.repeat(12)}` : '';
   return (
-    <Frame step="workos-auth" keys={typing ? ['type the key (hidden)', 'Enter check'] : [ready && !resuming ? 'Enter start the export' : '', 'e enter another key', resuming ? '' : 'Esc back'].filter(Boolean)}>
+    <Frame step="workos-auth" keys={typing ? ['type the key (hidden)', 'Enter check', ...(apiKey.value ? ['Esc keep the current key'] : resuming ? [] : ['Esc back'])] : [ready && !resuming ? 'Enter start the export' : '', 'e enter another key', resuming ? '' : 'Esc back'].filter(Boolean)}>
       <Box>
         <Text>WORKOS_API_KEY: </Text>
         {typing ? (
-          <PasswordInput
+          <LineInput
+            mask
             placeholder="sk_test_..."
             onSubmit={(value) => {
+              if (!value.trim()) {
+                // Nothing typed: keep the key already given, or say what is expected.
+                if (apiKey.value) setTyping(false);
+                else void actions.checkWorkOS();
+                return;
+              }
               actions.setApiKey(value);
               setTyping(false);
             }}

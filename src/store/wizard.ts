@@ -3,12 +3,13 @@
  * call actions; actions run the engine (the same services the headless runner uses) and turn its
  * events into state. One store per run, created by the caller and passed down: never a global.
  */
+import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { describeError } from '../errors.js';
 import { BASE_FIELDS, inspectFile, type FileInspection } from '../providers/file/index.js';
-import { SOURCES, type SourceDescriptor } from '../providers/index.js';
+import { SOURCE_FIELDS, SOURCES, type SourceDescriptor } from '../providers/index.js';
 import type { SourceProvider } from '../providers/types.js';
 import { createEventBus, type MigrationEvent } from '../services/events.js';
 import { runExport } from '../services/export/exporter.js';
@@ -64,6 +65,11 @@ export interface WizardDeps {
   /** Shown on the welcome screen (the demo says what it runs against). */
   banner?: string;
   concurrency?: number;
+  /**
+   * Merged into the source provider's options (tests scale a source's rate window with
+   * `{ windowMs: 1000 }`); written to the journal's settings like the rest of them.
+   */
+  sourceOptions?: Record<string, unknown>;
 }
 
 export interface WizardState {
@@ -156,15 +162,18 @@ const BACK: Partial<Record<Step, Step>> = {
 const MAX_LOG_LINES = 500;
 
 function sourceFieldsFor(kind: string, env: NodeJS.ProcessEnv, previous?: Record<string, unknown>): SourceField[] {
-  switch (kind) {
-    case 'file':
-      return [{ name: 'path', label: 'File (CSV, JSON or NDJSON)', value: String(previous?.path ?? ''), secret: false }];
-    default: {
-      // Sources to come declare their fields here; env vars pre-fill them.
-      void env;
-      return [];
-    }
-  }
+  if (kind === 'file') return [{ name: 'path', label: 'File (CSV, JSON or NDJSON)', value: String(previous?.path ?? ''), secret: false }];
+  return (SOURCE_FIELDS[kind] ?? []).map((field) => {
+    const fromEnv = env[field.env]?.trim();
+    const saved = previous?.[field.name];
+    return {
+      name: field.name,
+      label: field.label,
+      secret: field.secret,
+      value: typeof saved === 'string' ? saved : (fromEnv ?? ''),
+      fromEnv: typeof saved !== 'string' && fromEnv ? field.env : undefined,
+    };
+  });
 }
 
 /** Files that look like exports, two levels down from the working directory, as typed paths. */
@@ -194,7 +203,18 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
   let journal: Journal | undefined;
   let target: WorkOSTarget | undefined;
   let importer: Importer | undefined;
-  const stopController = new AbortController();
+  // Ctrl-C aborts the running export or import. A stopped export can be retried from the screen,
+  // so each run takes a fresh controller once the previous one has been aborted. Many calls in
+  // flight listen to it at once: no "possible memory leak" warning drawn over the wizard.
+  let stopController = new AbortController();
+  setMaxListeners(0, stopController.signal);
+  const stopSignal = (): AbortSignal => {
+    if (stopController.signal.aborted) {
+      stopController = new AbortController();
+      setMaxListeners(0, stopController.signal);
+    }
+    return stopController.signal;
+  };
   let logId = 0;
 
   const envKey = deps.env.WORKOS_API_KEY?.trim();
@@ -210,15 +230,25 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
 
     const settingsFor = (): RunSettings => {
       const s = get();
-      const options: Record<string, unknown> = {};
-      for (const field of s.sourceFields) if (!field.secret) options[field.name] = field.value;
+      const options: Record<string, unknown> = { ...deps.sourceOptions };
+      const secretEnv: Record<string, string> = {};
+      for (const field of s.sourceFields) {
+        const envName = SOURCE_FIELDS[s.sourceKind!]?.find((f) => f.name === field.name)?.env;
+        if (field.secret && envName) {
+          // Secrets stay in this process's memory; the journal names the variable to read on resume.
+          deps.env[envName] = field.value;
+          secretEnv[field.name] = envName;
+          options.secretEnv = envName;
+        } else if (field.value) options[field.name] = field.value;
+      }
+      if (options.passwordExportPath) options.passwordExportPath = path.resolve(deps.cwd, String(options.passwordExportPath));
       if (s.sourceKind === 'file') {
         options.path = path.resolve(deps.cwd, String(options.path));
         if (Object.keys(s.columnMap).length) options.map = s.columnMap;
       }
       return {
         version: 1,
-        source: { kind: s.sourceKind!, options },
+        source: { kind: s.sourceKind!, options, secretEnv },
         workos: { apiKeyEnv: 'WORKOS_API_KEY', apiUrl: deps.env.WORKOS_API_URL || undefined, environment: environmentOfKey(s.apiKey.value) },
         limits: deps.limits,
         concurrency: deps.concurrency,
@@ -268,7 +298,8 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
           set({ step: 'workos-auth' });
           return;
         }
-        set({ apiKey: { value: key, fromEnv: true } });
+        // Checked on the WorkOS screen: its spinner, a refused key and the production question show there.
+        set({ apiKey: { value: key, fromEnv: true }, step: 'workos-auth' });
         await get().actions.checkWorkOS();
       },
 
@@ -287,7 +318,11 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
       },
 
       setField(name, value) {
-        set((s) => ({ sourceFields: s.sourceFields.map((f) => (f.name === name ? { ...f, value, fromEnv: undefined } : f)), sourceCheck: { state: 'idle' } }));
+        // A value kept as the environment gave it stays marked as coming from there.
+        set((s) => ({
+          sourceFields: s.sourceFields.map((f) => (f.name === name ? { ...f, value, fromEnv: f.value === value ? f.fromEnv : undefined } : f)),
+          sourceCheck: { state: 'idle' },
+        }));
       },
 
       setColumnField(column, field) {
@@ -323,7 +358,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         set({ workosCheck: { state: 'running' } });
         try {
           target = makeTarget(key, journal?.settings);
-          await target.checkKey({ signal: stopController.signal });
+          await target.checkKey({ signal: stopSignal() });
           set({ workosCheck: { state: 'ok', environment: target.environment, apiUrl: target.apiUrl } });
           if (journal) {
             // Resuming: straight back to where the run stopped once the key is proven.
@@ -357,7 +392,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
           if (event.type === 'notice') log(event.message, event.level);
         });
         try {
-          const result = await runExport(journal, provider(), bus, { signal: stopController.signal });
+          const result = await runExport(journal, provider(), bus, { signal: stopSignal() });
           bus.flush();
           if (!result.completed) {
             set({ exportStatus: { state: 'error', message: 'Stopped. The export resumes from its last page.' } });
@@ -387,7 +422,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         if (!journal || !target) return;
         set((s) => ({ roles: { ...s.roles, status: { state: 'running' } } }));
         try {
-          const environmentRoles = await target.listEnvironmentRoles({ signal: stopController.signal });
+          const environmentRoles = await target.listEnvironmentRoles({ signal: stopSignal() });
           const current = get().roles;
           const resolution = resolveRoles(journal, environmentRoles.map((r) => r.slug), current.mapping, current.defaultRole);
           set({
@@ -424,6 +459,9 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
 
       confirmRoles() {
         const roles = get().roles;
+        // Not before the environment's roles and the source's usage are known: an empty usage would
+        // pass every check and start the import with no mapping at all.
+        if (roles.status.state !== 'ok') return { ok: false, message: 'The WorkOS roles are not read yet.' };
         const unmapped = roles.usage.filter((u) => !roles.mapping[u.slug] && !roles.defaultRole);
         if (unmapped.length) return { ok: false, message: `Map ${unmapped.map((u) => u.slug).join(', ')} or choose a default role.` };
         journal?.updateSettings({ roleMap: roles.mapping, defaultRole: roles.defaultRole });
@@ -453,7 +491,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         });
         importer = new Importer(journal, target, bus, {
           concurrency: settings.concurrency,
-          signal: stopController.signal,
+          signal: stopSignal(),
           roleMap: settings.roleMap,
           defaultRole: settings.defaultRole,
           multipleRoles: settings.multipleRoles,
@@ -497,7 +535,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         set({ verifyStatus: { state: 'running' }, step: 'verify' });
         try {
           const report = await runVerification(journal, target, {
-            signal: stopController.signal,
+            signal: stopSignal(),
             onProgress: (check, done, total) => set({ verifyProgress: { check, done, total } }),
           });
           set({ verify: report, verifyStatus: { state: 'ok' } });

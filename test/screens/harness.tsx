@@ -1,0 +1,172 @@
+/**
+ * Drives the wizard in process: <App/> rendered by ink-testing-library around a real store, keys
+ * written to its stdin, frames read back. Every helper waits for what it expects to be drawn
+ * (Ink renders and @inkjs/ui fires its callbacks asynchronously).
+ */
+import { stripVTControlCharacters } from 'node:util';
+import { render } from 'ink-testing-library';
+import React from 'react';
+import { expect } from 'vitest';
+import type { StoreApi } from 'zustand/vanilla';
+import { App } from '../../src/app.js';
+import { createWizardStore, type WizardDeps, type WizardState } from '../../src/store/wizard.js';
+
+export const KEY = {
+  up: '\u001B[A',
+  down: '\u001B[B',
+  enter: '\r',
+  esc: '\u001B',
+  tab: '\t',
+  ctrlC: '\u0003',
+  backspace: '\u007F',
+} as const;
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A frame as a person reads it: no escape codes. */
+export const plain = (frame: string | undefined) => stripVTControlCharacters(frame ?? '');
+
+export interface Wizard {
+  store: StoreApi<WizardState>;
+  /** Every frame drawn so far, plain. */
+  frames(): string[];
+  frame(): string;
+  /** Writes keys, one write each, with a pause so that Ink handles them one by one. */
+  press(...keys: string[]): Promise<void>;
+  /** Writes keys back to back, with no pause: as a fast typist, a paste or a terminal multiplexer sends them. */
+  burst(...keys: string[]): Promise<void>;
+  type(text: string): Promise<void>;
+  /** Waits until the last frame matches (a string: white space aside; or a predicate), and returns it. */
+  waitFor(pattern: RegExp | string | ((frame: string) => boolean), timeoutMs?: number): Promise<string>;
+  /** Waits until the store is in a state. */
+  until(predicate: (state: WizardState) => boolean, timeoutMs?: number): Promise<void>;
+  unmount(): void;
+}
+
+export function renderWizard(storeOrDeps: StoreApi<WizardState> | WizardDeps): Wizard {
+  const store = 'getState' in storeOrDeps ? storeOrDeps : createWizardStore(storeOrDeps);
+  const instance = render(<App store={store} />);
+  const frame = () => plain(instance.lastFrame());
+  const wizard: Wizard = {
+    store,
+    frames: () => instance.frames.map(plain),
+    frame,
+    async press(...keys) {
+      for (const key of keys) {
+        instance.stdin.write(key);
+        await sleep(30);
+      }
+    },
+    async burst(...keys) {
+      for (const key of keys) instance.stdin.write(key);
+      await sleep(30);
+    },
+    async type(text) {
+      instance.stdin.write(text);
+      await sleep(30);
+    },
+    async waitFor(pattern, timeoutMs = 10_000) {
+      // A string matches wherever the layout wrapped it; a pattern matches the frame as drawn.
+      const matches = (text: string) =>
+        typeof pattern === 'string' ? squeeze(text).includes(squeeze(pattern)) : typeof pattern === 'function' ? pattern(text) : pattern.test(text);
+      const deadline = Date.now() + timeoutMs;
+      while (!matches(frame())) {
+        if (Date.now() > deadline) {
+          throw new Error(`Timed out after ${timeoutMs} ms waiting for ${String(pattern)}; the last frame:\n${frame()}`);
+        }
+        await sleep(10);
+      }
+      // A new screen's key handlers attach in effects that run after its frame is drawn:
+      // give them a moment, or the next key would reach nobody.
+      await sleep(40);
+      return frame();
+    },
+    async until(predicate, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate(store.getState())) {
+        if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms; step ${store.getState().step}; the last frame:\n${frame()}`);
+        await sleep(10);
+      }
+    },
+    unmount() {
+      instance.unmount();
+      instance.cleanup();
+      store.getState().actions.dispose();
+    },
+  };
+  return wizard;
+}
+
+/** The widest line of any frame, in terminal cells (the wizard's glyphs are all one cell wide). */
+export function widestLine(frames: string[]): { width: number; line: string } {
+  let widest = { width: 0, line: '' };
+  for (const f of frames) {
+    for (const line of f.split('\n')) {
+      const width = [...line].length;
+      if (width > widest.width) widest = { width, line };
+    }
+  }
+  return widest;
+}
+
+/** The layout holds at 80 columns: no line of any frame drawn so far is wider. */
+export function expectFitsIn80Columns(wizard: Wizard) {
+  const { width, line } = widestLine(wizard.frames());
+  expect(width, `a line ${width} columns wide: ${JSON.stringify(line)}`).toBeLessThanOrEqual(80);
+}
+
+/** The key hints line: the last non-empty line of the frame. */
+export function keyHints(frame: string): string {
+  return (
+    frame
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .at(-1) ?? ''
+  );
+}
+
+/** The screen shows these keys in its hints line (the last line of the frame). */
+export function expectKeys(frame: string, ...hints: string[]) {
+  const line = keyHints(frame);
+  for (const hint of hints) expect(line, `key hints of:\n${frame}`).toContain(hint);
+}
+
+/** Text with every run of white space removed: for long paths that the layout wraps. */
+export const squeeze = (text: string) => text.replace(/\s+/g, '');
+
+/** The frame shows this text, wherever the layout wrapped it. */
+export function expectShows(frame: string, text: string) {
+  expect(squeeze(frame), `the frame:\n${frame}\ndoes not show: ${text}`).toContain(squeeze(text));
+}
+
+/**
+ * A new migration of a file in the working directory, from Welcome to the role mapping (signup
+ * freeze confirmed): what the tests of the later screens start from.
+ */
+export async function walkToRoles(w: Wizard, file: string): Promise<string> {
+  await w.waitFor('Start a new migration');
+  await w.press(KEY.enter);
+  await w.waitFor('Where are your users now?');
+  await w.press(KEY.down, KEY.down, KEY.enter);
+  await w.waitFor('File (CSV, JSON or NDJSON):');
+  await w.type(file);
+  await w.press(KEY.enter);
+  await w.waitFor('Enter continue');
+  await w.press(KEY.enter);
+  await w.waitFor('Test environment');
+  await w.press(KEY.enter);
+  await w.waitFor('Nothing has been written to WorkOS yet', 20_000);
+  await w.press('c');
+  await w.waitFor('How will new signups be handled');
+  await w.press(KEY.enter);
+  await w.waitFor('Are signups off now?');
+  await w.press('y');
+  return w.waitFor('c confirm and start the import');
+}
+
+/** Records finished of the total on an import progress row ("users  ███░░ 12/60"). */
+export function rowCount(frame: string, label: 'organizations' | 'users' | 'memberships'): { finished: number; total: number } | undefined {
+  const match = new RegExp(`^${label}\\s+[█░]+ ([\\d,]+)/([\\d,]+)`, 'm').exec(frame);
+  return match ? { finished: Number(match[1].replace(/,/g, '')), total: Number(match[2].replace(/,/g, '')) } : undefined;
+}
