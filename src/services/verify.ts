@@ -162,7 +162,7 @@ export async function runVerification(journal: Journal, target: WorkOSTarget, op
   return {
     checks,
     manual: [
-      { id: 'signups', label: journal.settings.source.options.strategy === 'dual-write' ? 'Dual-write is in place for new signups' : 'Signups are re-enabled' },
+      { id: 'signups', label: journal.getMeta<string>('strategy') === 'dual-write' ? 'Dual-write is in place for new signups' : 'Signups are re-enabled' },
       { id: 'sign-in', label: 'A migrated user signed in successfully' },
     ],
     reports,

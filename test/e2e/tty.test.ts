@@ -73,7 +73,7 @@ describe.runIf(hasTmux)('the built binary in a terminal', () => {
     const t = session(dir, { PATH: process.env.PATH ?? '' });
     t.start(['demo', '--fast', '--users', '60']);
     await walkToImport(t);
-    const verify = await t.waitFor(/For you to tick/, 60_000);
+    const verify = (await t.waitFor(/For you to tick/, 60_000)).replace(/\s+/g, ' ');
     expect(verify).toMatch(/✔ Imported users exist with the right email and external id: 60 of 60 checked match/);
     expect(verify).toMatch(/✔ Memberships exist with the mapped role/);
     expect(verify).not.toMatch(/✖/);
