@@ -18,7 +18,7 @@ import {
   targetFor,
 } from '../services/migration.js';
 import { FAILURES_HEADER, writeReports } from '../services/report/report.js';
-import { environmentOfKey } from '../services/workos/target.js';
+import { environmentOfKey, type WorkOSTarget } from '../services/workos/target.js';
 import { formatDuration, HeadlessOutput } from './output.js';
 
 export interface CommandContext {
@@ -97,7 +97,7 @@ export async function runCommand(
   } catch (error) {
     // A source that turns out unreadable past its head leaves no half-staged journal behind:
     // nothing reached WorkOS, and the next run starts from a fixed file.
-    if (error instanceof ExpectedError && (journal.phase === 'created' || journal.phase === 'exporting')) {
+    if (error instanceof ExpectedError && settings.source.kind === 'file' && (journal.phase === 'created' || journal.phase === 'exporting')) {
       journal.close();
       for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${journalPath}${suffix}`, { force: true });
       throw new ExpectedError(`${error.message}${error.message.endsWith('.') ? '' : '.'} Nothing was written to WorkOS and the journal was removed.`, error.nextStep);
@@ -120,6 +120,27 @@ export async function resumeCommand(ctx: CommandContext, flags: MigrateFlags & {
   }
 }
 
+/**
+ * A resumed journal must keep writing where it began: same kind of environment, and the users it
+ * already imported still there. Otherwise done records would point into another environment.
+ */
+async function confirmSameEnvironment(journal: Journal, target: WorkOSTarget, signal: AbortSignal): Promise<void> {
+  const saved = journal.settings.workos.environment;
+  if (saved && saved !== 'unknown' && target.environment !== saved) {
+    throw new ExpectedError(
+      `This journal was written to a ${saved} environment, but WORKOS_API_KEY is a ${target.environment} key.`,
+      'Resume with the key of the environment the migration began in.',
+    );
+  }
+  const sample = journal.get<{ workos_id: string; email: string }>(`SELECT workos_id, email FROM users WHERE state = 'done' ORDER BY id LIMIT 1`);
+  if (sample && !(await target.getUser(sample.workos_id, { signal }))) {
+    throw new ExpectedError(
+      `The users this journal already imported are not in this WorkOS environment (${sample.email} is ${sample.workos_id} there, and this key cannot find it).`,
+      'Resume with the key of the environment the migration began in.',
+    );
+  }
+}
+
 function confirmEnvironment(settings: RunSettings, flags: { yes: boolean; dryRun: boolean }): void {
   if (settings.workos.environment === 'production' && !flags.yes && !flags.dryRun) {
     throw new ExpectedError(
@@ -133,14 +154,20 @@ async function migrate(ctx: CommandContext, journal: Journal, flags: MigrateFlag
   const bus = createEventBus();
   const detach = out.attach(bus);
   try {
-    if (flags.workosUrl) journal.updateSettings({ workos: { ...journal.settings.workos, apiUrl: flags.workosUrl } });
-    if (flags.limits) journal.updateSettings({ limits: { ...journal.settings.limits, ...flags.limits } });
-    const settings = journal.settings;
+    // Flags override the journal's endpoint and limits, saved only once the environment checks out.
+    const saved = journal.settings;
+    const settings: RunSettings = {
+      ...saved,
+      workos: { ...saved.workos, apiUrl: flags.workosUrl ?? saved.workos.apiUrl },
+      limits: flags.limits ? { ...saved.limits, ...flags.limits } : saved.limits,
+    };
     const target = targetFor(settings, ctx.env, {
       onRateLimited: (bucket, retryAfterMs) => bus.emit({ type: 'rate_limited', bucket, retryAfterMs }),
     });
     await target.checkKey({ signal: ctx.signal });
-    confirmEnvironment(settings, flags);
+    await confirmSameEnvironment(journal, target, ctx.signal);
+    confirmEnvironment({ ...settings, workos: { ...settings.workos, environment: target.environment } }, flags);
+    if (flags.workosUrl || flags.limits) journal.updateSettings({ workos: settings.workos, limits: settings.limits });
 
     if (journal.phase === 'created' || journal.phase === 'exporting') {
       const provider = providerFor(settings, ctx.env);
@@ -200,7 +227,7 @@ async function migrate(ctx: CommandContext, journal: Journal, flags: MigrateFlag
     ];
     if (reports.failureCount) {
       lines.push(
-        `${plural(reports.failureCount, 'record')} did not make it: see ${reports.failures}; fix them, then run \`workos-migrate run --retry-failed --journal ${journal.path}\`.`,
+        `${plural(reports.failureCount, 'record')} did not make it: see ${reports.failures}. Retry what WorkOS or the network failed with \`workos-migrate run --retry-failed --journal ${journal.path}\`; for what the source got wrong, fix it and run again with a new journal (existing records are adopted).`,
       );
     }
     out.result({ counts, reports, elapsedMs: result.elapsedMs, calls: result.calls }, lines);

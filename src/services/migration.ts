@@ -158,7 +158,7 @@ export function resolveRoles(
   for (const [source, slug] of Object.entries(explicit)) if (!known.has(slug)) unknownTargets.push({ source, slug });
   if (defaultRole && !known.has(defaultRole)) unknownTargets.push({ source: '(default)', slug: defaultRole });
   for (const { slug } of usage) {
-    const target = explicit[slug] ?? (known.has(slug) ? slug : undefined);
+    const target = Object.hasOwn(explicit, slug) ? explicit[slug] : known.has(slug) ? slug : undefined;
     if (target) roleMap[slug] = target;
     else if (!defaultRole) unmapped.push(slug);
   }

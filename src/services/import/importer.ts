@@ -108,7 +108,11 @@ export class Importer {
       if (this.signal.aborted) break;
     }
     const stopped = this.signal.aborted;
-    if (!stopped) this.journal.setPhase('imported');
+    if (!stopped) {
+      this.journal.setPhase('imported');
+      // A hash is needed only until its user exists in WorkOS; failed users keep theirs for a retry.
+      this.journal.purgeImportedHashes();
+    }
     return { stopped, phases, elapsedMs: performance.now() - started, calls: this.target.calls - callsBefore };
   }
 
@@ -359,7 +363,7 @@ export class Importer {
       onInvalid: async (code, message) => {
         if (code === 'invalid_password_hash') {
           return this.fail('user', row.id, { sourceId: row.source_id, text: row.email }, code,
-            `WorkOS rejected the ${row.password_hash_type} password hash: ${message}. Fix the hash in the source and run --retry-failed; the hash itself is not written here`);
+            `WorkOS rejected the ${row.password_hash_type} password hash: ${message}. Fix the hash in the source and run the migration again (existing users are adopted); the hash itself is not written here`);
         }
         return null;
       },
@@ -368,7 +372,8 @@ export class Importer {
 
   private mappedRoles(sourceRoles: string[]): string[] {
     const map = this.options.roleMap ?? {};
-    const slugs = sourceRoles.map((r) => map[r] ?? this.options.defaultRole).filter((s): s is string => !!s);
+    // Own keys only: a source role called "constructor" must not find Object's.
+    const slugs = sourceRoles.map((r) => (Object.hasOwn(map, r) ? map[r] : this.options.defaultRole)).filter((s): s is string => typeof s === 'string' && !!s);
     return [...new Set(slugs)];
   }
 

@@ -67,8 +67,11 @@ export class Journal {
   /** Creates a new journal file (mode 0600) and records the run's settings. */
   static create(filePath: string, settings: RunSettings): Journal {
     const resolved = path.resolve(filePath);
-    fs.mkdirSync(path.dirname(resolved), { recursive: true, mode: 0o700 });
     try {
+      fs.mkdirSync(path.dirname(resolved), { recursive: true, mode: 0o700 });
+      // Journals hold staged password hashes: keep the folder out of the application's repository.
+      const ignore = path.join(path.dirname(resolved), '.gitignore');
+      if (path.basename(path.dirname(resolved)) === JOURNAL_DIR && !fs.existsSync(ignore)) fs.writeFileSync(ignore, '*\n');
       // Create the file ourselves so it is 0600 from its first byte; SQLite gives the
       // -wal and -shm files the database file's mode.
       fs.closeSync(fs.openSync(resolved, 'wx', 0o600));
@@ -97,6 +100,14 @@ export class Journal {
     }
     let db: Database.Database;
     try {
+      // Look before touching: a mistyped --journal must not get our tables or WAL mode.
+      const peek = new Database(resolved, { readonly: true, fileMustExist: true });
+      try {
+        const hasMeta = peek.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
+        if (!hasMeta) throw new Error('it holds no journal tables');
+      } finally {
+        peek.close();
+      }
       db = Journal.connect(resolved);
     } catch (error) {
       throw new ExpectedError(`${resolved} is not a workos-migrate journal (${(error as Error).message}).`, 'Pass the .db file a previous run created.');
@@ -233,10 +244,14 @@ export class Journal {
          unit = excluded.unit, updated_at = excluded.updated_at`,
     );
 
+    // Records this batch created: only those may be marked invalid by it. A later bad row of a
+    // person already staged from a good one leaves that record alone (its issue still counts).
+    const created = { user: new Set<string>(), organization: new Set<string>() };
     this.db.transaction(() => {
       for (const org of batch.organizations ?? []) {
-        counts.organizations += insertOrg.run(org.sourceId, org.name, json(org.domains), json(org.metadata), org.origin ?? null, now)
-          .changes;
+        const changes = insertOrg.run(org.sourceId, org.name, json(org.domains), json(org.metadata), org.origin ?? null, now).changes;
+        counts.organizations += changes;
+        if (changes) created.organization.add(org.sourceId);
       }
       for (const user of batch.users ?? []) {
         const emailNorm = user.email.trim().toLowerCase();
@@ -257,6 +272,7 @@ export class Journal {
         );
         if (result.changes) {
           counts.users++;
+          created.user.add(user.sourceId);
           continue;
         }
         // The same source id again (another row of the same person): first one wins, but a
@@ -302,7 +318,7 @@ export class Journal {
           issue.sourceId ?? null,
         ).changes;
       }
-      for (const invalid of batch.invalid ?? []) skip[invalid.kind].run(invalid.reason, invalid.sourceId);
+      for (const invalid of batch.invalid ?? []) if (created[invalid.kind].has(invalid.sourceId)) skip[invalid.kind].run(invalid.reason, invalid.sourceId);
       if (batch.cursor) {
         const c = batch.cursor;
         saveCursor.run(c.source, c.cursor, c.done, c.total ?? null, c.unit, now);
@@ -448,10 +464,14 @@ export class Journal {
           organization: this.stmt(`UPDATE organizations SET state = 'pending' WHERE state = 'failed' AND source_id = ?`),
           user: this.stmt(`UPDATE users SET state = 'pending' WHERE state = 'failed' AND source_id = ?`),
           membership: this.stmt(
-            `UPDATE memberships SET state = 'pending' WHERE state IN ('failed', 'skipped') AND error_code NOT IN ('missing_user', 'missing_organization') AND user_source_id || char(31) || org_source_id = ?`,
+            `UPDATE memberships SET state = 'pending' WHERE state IN ('failed', 'skipped') AND error_code NOT IN ('missing_user', 'missing_organization') AND user_source_id = ? AND org_source_id = ?`,
           ),
         };
-        for (const item of only) reset += byKind[item.kind].run(item.sourceId).changes;
+        for (const item of only) {
+          // A membership's id in the failures file is "user<US>organization": split, the pair uses its index.
+          const args = item.kind === 'membership' ? item.sourceId.split('\u001f') : [item.sourceId];
+          if (args.length === (item.kind === 'membership' ? 2 : 1)) reset += byKind[item.kind].run(...args).changes;
+        }
       } else {
         for (const kind of ['organization', 'user', 'membership'] as RecordKind[]) {
           reset += this.db.prepare(`UPDATE ${TABLE[kind]} SET state = 'pending' WHERE state = 'failed'`).run().changes;

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { ExpectedError } from '../../errors.js';
 import type { Journal } from '../journal/journal.js';
 import type { RecordKind } from '../journal/types.js';
 
@@ -11,10 +12,12 @@ export interface ReportPaths {
   summary: string;
 }
 
-/** RFC 4180 quoting; a leading formula character is defused so a spreadsheet shows it as text. */
+/**
+ * RFC 4180 quoting. Values are written exactly (no formula-defusing prefix): these files are read
+ * by SQL loads and by --retry-failed, where `-42` must stay `-42`.
+ */
 export function csvField(value: unknown): string {
-  let text = value === null || value === undefined ? '' : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  const text = value === null || value === undefined ? '' : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -53,7 +56,12 @@ export const FAILURES_HEADER = ['kind', 'source_id', 'label', 'origin', 'state',
  * reason: never a password hash), and a Markdown summary.
  */
 export function writeReports(journal: Journal, dir = reportDir(journal)): ReportPaths & { failureCount: number; mapped: number } {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (error) {
+    throw new ExpectedError(`Cannot write the reports to ${dir}: ${(error as Error).message}.`, 'Choose a writable folder with --out.');
+  }
   const paths: ReportPaths = {
     dir,
     idMap: path.join(dir, 'id-map.csv'),
@@ -202,7 +210,9 @@ function summaryMarkdown(journal: Journal, paths: ReportPaths, failureCount: num
     '## Next steps',
     '',
     failureCount
-      ? `- Fix the records in ${paths.failures}, then \`workos-migrate run --retry-failed --journal ${journal.path}\`.`
+      ? `- Failures WorkOS or the network caused (codes \`transient\`, \`conflict\`, \`blocked\`): \`workos-migrate run --retry-failed --journal ${journal.path}\`. ` +
+        'Records wrong in the source (invalid, duplicate, rejected hash): fix the source, then run the migration again with a new journal: ' +
+        'what already exists in WorkOS is adopted, not created twice.'
       : '- Nothing failed.',
     '- Store each user\'s WorkOS id in your database (id-map.sql).',
     '- Configure the social sign-in providers your users used, re-enable signups, and test a sign-in.',

@@ -49,7 +49,9 @@ function messageOf(e: SdkErrorShape, fallback: string): string {
 
 export function classifyWorkOSError(error: unknown): ErrorClass {
   const e = (error ?? {}) as SdkErrorShape;
-  const status = typeof e.status === 'number' ? e.status : undefined;
+  // The SDK reports a non-JSON answer as a ParseError with status 500; its rawStatus is the truth.
+  const raw = (error as { rawStatus?: unknown } | undefined)?.rawStatus;
+  const status = typeof raw === 'number' ? raw : typeof e.status === 'number' ? e.status : undefined;
   const codes = [e.code, e.rawData?.code, ...(e.errors ?? []).map((x) => x.code), ...(e.rawData?.errors ?? []).map((x) => x.code)].filter(
     (c): c is string => typeof c === 'string',
   );
@@ -70,7 +72,8 @@ export function classifyWorkOSError(error: unknown): ErrorClass {
     const seconds = typeof e.retryAfter === 'number' && Number.isFinite(e.retryAfter) ? e.retryAfter : null;
     return { kind: 'rate_limited', retryAfterMs: seconds === null ? null : seconds * 1000, message: messageOf(e, 'rate limited') };
   }
-  if (status === 401 || status === 403) return { kind: 'unauthorized', code, message: messageOf(e, 'unauthorized') };
+  // 401 means the key itself; a 403 on one record is that record's problem.
+  if (status === 401) return { kind: 'unauthorized', code, message: messageOf(e, 'unauthorized') };
   if (status === 408 || status >= 500) return { kind: 'transient', code, message: messageOf(e, `HTTP ${status}`) };
   if (status === 409) return { kind: 'conflict', code: code === `http_409` ? 'conflict' : code, message: messageOf(e, 'conflict') };
   if (codes.some((c) => CONFLICT_CODES.has(c))) return { kind: 'conflict', code, message: messageOf(e, 'conflict') };

@@ -116,8 +116,10 @@ export class WorkOSTarget {
   async call<T>(bucket: 'writes' | 'reads' | null, fn: () => Promise<T>, options: CallOptions & { idempotent: boolean }): Promise<T> {
     let transientAttempts = 0;
     for (;;) {
-      if (bucket) await this.pacers[bucket].acquire(options.signal);
+      // The shared general bucket first, the tighter AuthKit bucket last: a token is never held
+      // while waiting on another bucket, so no backlog of write tokens can burst out together.
       await this.pacers.general.acquire(options.signal);
+      if (bucket) await this.pacers[bucket].acquire(options.signal);
       options.onSend?.();
       this.calls++;
       try {
