@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { render } from 'ink';
 import React from 'react';
 import { App } from '../src/app.js';
@@ -18,14 +18,22 @@ import type { ImportBenchResult } from './import.js';
 class FakeTerminal extends Writable {
   frames = 0;
   bytes = 0;
+  /** The last few KB drawn, to prove what was on screen. */
+  text = '';
   columns = 100;
   rows = 30;
   isTTY = true;
   override _write(chunk: Buffer, _enc: string, done: () => void) {
     this.frames++;
     this.bytes += chunk.length;
+    this.text = (this.text + chunk.toString()).slice(-8192);
     done();
   }
+}
+
+/** A keyboard nobody types on: Ink wants a TTY stdin for raw mode, whatever its source. */
+function idleKeyboard(): NodeJS.ReadStream {
+  return Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => undefined, ref: () => undefined, unref: () => undefined }) as unknown as NodeJS.ReadStream;
 }
 
 const until = async (check: () => boolean, what: string, timeoutMs = 60_000) => {
@@ -43,7 +51,7 @@ export async function benchWizardImport(users = Number(process.env.BENCH_USERS ?
   writeDatasetCsv(dataset, path.join(dir, 'users.csv'));
   const store = createWizardStore({ cwd: dir, env: { WORKOS_API_KEY: sandbox.apiKey, WORKOS_API_URL: sandbox.url } });
   const terminal = new FakeTerminal();
-  const instance = render(<App store={store} />, { stdout: terminal as unknown as NodeJS.WriteStream, stdin: process.stdin, exitOnCtrlC: false, patchConsole: false });
+  const instance = render(<App store={store} />, { stdout: terminal as unknown as NodeJS.WriteStream, stdin: idleKeyboard(), exitOnCtrlC: false, patchConsole: false });
   try {
     const a = store.getState().actions;
     a.startNew();
@@ -69,6 +77,7 @@ export async function benchWizardImport(users = Number(process.env.BENCH_USERS ?
     unsubscribe();
     const s = store.getState();
     if (s.importStatus.state === 'error') throw new Error(s.importStatus.message);
+    if (!terminal.text.includes('memberships')) throw new Error(`benchmark wizard: the Import screen was not drawn:\n${terminal.text.slice(-2000)}`);
     const writes = (s.importProgress.users?.counts.done ?? 0) + (s.importProgress.memberships?.counts.done ?? 0);
     const failed = (s.importProgress.users?.counts.failed ?? 0) + (s.importProgress.memberships?.counts.failed ?? 0);
     const seconds = (ended - started) / 1000;

@@ -34,43 +34,47 @@ export async function runExport(
   bus.emit({ type: 'phase', phase: 'export', status: 'start' });
   if (saved) bus.emit({ type: 'notice', level: 'info', message: `Resuming the export of ${provider.displayName} after ${saved.done} ${saved.unit ?? 'records'}.` });
 
-  for await (const batch of provider.export({ cursor: saved?.cursor, signal: options.signal })) {
-    const { issues, invalid } = validateBatch(batch);
-    if (batch.progress) {
-      meter.add(batch.progress.done - done);
-      done = batch.progress.done;
-      unit = batch.progress.unit;
-    }
-    const counts = journal.stageBatch({
-      ...batch,
-      issues,
-      invalid,
-      cursor: batch.cursor === undefined ? undefined : { source: provider.id, cursor: batch.cursor, done, total: batch.progress?.total, unit },
-    });
-    staged.organizations += counts.organizations;
-    staged.users += counts.users;
-    staged.memberships += counts.memberships;
-    staged.issues += counts.issues;
-    const rate = meter.perSecond();
-    const total = batch.progress?.total;
-    bus.emit({
-      type: 'progress',
-      phase: 'export',
-      unit,
-      counts: { total: total ?? done, done, created: staged.users, adopted: 0, failed: 0, skipped: staged.issues },
-      ratePerSecond: rate,
-      etaSeconds: total && rate > 0 ? (total - done) / rate : undefined,
-    });
-    if (options.signal?.aborted) break;
-  }
-
-  const completed = !options.signal?.aborted;
   let duplicateEmails = 0;
   let orphanMemberships = 0;
-  if (completed) {
-    ({ duplicateEmails, orphanMemberships } = journal.finalizeStaging());
-    journal.setPhase('exported');
+  journal.beginBulk();
+  try {
+    for await (const batch of provider.export({ cursor: saved?.cursor, signal: options.signal })) {
+      const { issues, invalid } = validateBatch(batch);
+      if (batch.progress) {
+        meter.add(batch.progress.done - done);
+        done = batch.progress.done;
+        unit = batch.progress.unit;
+      }
+      const counts = journal.stageBatch({
+        ...batch,
+        issues,
+        invalid,
+        cursor: batch.cursor === undefined ? undefined : { source: provider.id, cursor: batch.cursor, done, total: batch.progress?.total, unit },
+      });
+      staged.organizations += counts.organizations;
+      staged.users += counts.users;
+      staged.memberships += counts.memberships;
+      staged.issues += counts.issues;
+      const rate = meter.perSecond();
+      const total = batch.progress?.total;
+      bus.emit({
+        type: 'progress',
+        phase: 'export',
+        unit,
+        counts: { total: total ?? done, done, created: staged.users, adopted: 0, failed: 0, skipped: staged.issues },
+        ratePerSecond: rate,
+        etaSeconds: total && rate > 0 ? (total - done) / rate : undefined,
+      });
+      if (options.signal?.aborted) break;
+    }
+    if (!options.signal?.aborted) {
+      ({ duplicateEmails, orphanMemberships } = journal.finalizeStaging());
+      journal.setPhase('exported');
+    }
+  } finally {
+    journal.endBulk();
   }
+  const completed = !options.signal?.aborted;
   bus.emit({ type: 'phase', phase: 'export', status: 'end' });
   return { completed, done, unit, staged, duplicateEmails, orphanMemberships };
 }
