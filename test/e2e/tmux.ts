@@ -30,8 +30,11 @@ export class Tmux {
   }
 
   start(args: string[]): void {
-    const envs = Object.entries({ ...this.env, TERM: 'xterm-256color' }).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
-    const command = `cd ${JSON.stringify(this.cwd)} && env ${envs} ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} ${args.join(' ')}; echo $? > ${JSON.stringify(this.exitFile)}; sleep 30`;
+    // A person's terminal: a clean environment (no CI variable from the test runner, which would
+    // rightly make the tool headless), with only what the test passes.
+    const base = { HOME: process.env.HOME ?? '/root', PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm-256color' };
+    const envs = Object.entries({ ...base, ...this.env }).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+    const command = `cd ${JSON.stringify(this.cwd)} && env -i ${envs} ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} ${args.join(' ')}; echo $? > ${JSON.stringify(this.exitFile)}; sleep 30`;
     execFileSync('tmux', ['new-session', '-d', '-s', this.name, '-x', '100', '-y', '30', command]);
   }
 
