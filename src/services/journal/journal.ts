@@ -56,6 +56,8 @@ const json = (value: unknown): string | null =>
 export class Journal {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Organization ids staged by this process (organizations are few next to users). */
+  private readonly seenOrganizations = new Set<string>();
 
   private constructor(
     readonly path: string,
@@ -88,6 +90,7 @@ export class Journal {
     const journal = new Journal(resolved, Journal.connect(resolved));
     journal.setMeta('settings', settings);
     journal.setMeta('phase', 'created');
+    journal.setMeta('orphan_check', false);
     journal.touch();
     return journal;
   }
@@ -261,6 +264,11 @@ export class Journal {
     // Records this batch created: only those may be marked invalid by it. A later bad row of a
     // person already staged from a good one leaves that record alone (its issue still counts).
     const created = { user: new Set<string>(), organization: new Set<string>() };
+    // Memberships whose user and organization this process has seen staged need no orphan
+    // check at the end (a million probes saved); any other flags the journal for one.
+    const batchUsers = new Set((batch.users ?? []).map((u) => u.sourceId));
+    for (const org of batch.organizations ?? []) this.seenOrganizations.add(org.sourceId);
+    let flagged = false;
     this.db.transaction(() => {
       for (const org of batch.organizations ?? []) {
         const changes = insertOrg.run(org.sourceId, org.name, json(org.domains), json(org.metadata), org.origin ?? null, now).changes;
@@ -304,7 +312,11 @@ export class Journal {
         }
       }
       for (const membership of batch.memberships ?? []) {
-        const roles = [...new Set(membership.roles)];
+        if (!flagged && (!batchUsers.has(membership.userSourceId) || !this.seenOrganizations.has(membership.orgSourceId))) {
+          flagged = true;
+          this.setMeta('orphan_check', true);
+        }
+        const roles = membership.roles.length > 1 ? [...new Set(membership.roles)] : membership.roles;
         const result = insertMembership.run(
           membership.userSourceId,
           membership.orgSourceId,
@@ -361,7 +373,9 @@ export class Journal {
              FROM dupes WHERE users.email_norm = dupes.email_norm AND users.id > dupes.first AND users.state = 'pending'`,
         )
         .run().changes;
-      // One pass over the memberships for both of their references.
+      // One pass over the memberships for both of their references, unless every membership
+      // was staged beside its user and after its organization (then none can be an orphan).
+      if (this.getMeta<boolean>('orphan_check') === false) return;
       orphanMemberships = this.db
         .prepare(
           `WITH orphans AS (
