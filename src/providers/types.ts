@@ -77,6 +77,8 @@ export interface ExportBatch {
    * `issues` then includes the validation issues, and `invalid` names the records they rule out.
    */
   validated?: { invalid: { kind: 'user' | 'organization'; sourceId: string; reason: string }[] };
+  /** Set by the export worker: `users` and `memberships` flattened into the journal's column values. */
+  rows?: { users: (string | number | null)[][]; memberships: (string | number | null)[][] };
 }
 
 export interface ExportOptions {

@@ -10,6 +10,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { ExpectedError } from '../../errors.js';
 import { createProvider } from '../../providers/index.js';
 import type { ExportBatch, ExportOptions, SourceProvider } from '../../providers/types.js';
+import { membershipRows, userRows } from '../journal/rows.js';
 import { validateBatch } from './validate-batch.js';
 
 interface WorkerInput {
@@ -112,7 +113,9 @@ async function runInWorker(): Promise<void> {
       while (credits === 0 && !stop.signal.aborted) await new Promise<void>((resolve) => (waiting = resolve));
       if (stop.signal.aborted) break;
       credits--;
-      port.postMessage({ type: 'batch', batch: { ...batch, issues, validated: { invalid } } } satisfies WorkerMessage);
+      // Flattened here, on the reading thread: the staging thread only binds values.
+      const rows = { users: userRows(batch.users ?? []), memberships: membershipRows(batch.memberships ?? []) };
+      port.postMessage({ type: 'batch', batch: { ...batch, users: undefined, memberships: undefined, rows, issues, validated: { invalid } } } satisfies WorkerMessage);
     }
     port.postMessage({ type: 'done' } satisfies WorkerMessage);
   } catch (error) {

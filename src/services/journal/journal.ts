@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ExpectedError } from '../../errors.js';
 import type { SourceIssue, SourceMembership, SourceOrganization, SourceRole, SourceUser } from '../../providers/types.js';
+import { membershipRows, userRows, type Cell } from './rows.js';
 import { MIGRATIONS } from './schema.js';
 import type {
   MembershipRow,
@@ -31,6 +32,8 @@ export interface StagedBatch {
   memberships?: SourceMembership[];
   roles?: SourceRole[];
   issues?: SourceIssue[];
+  /** Users and memberships already flattened into column values (by the export worker). */
+  rows?: { users: Cell[][]; memberships: Cell[][] };
   /** Users or organizations that failed validation: staged as `skipped` with the reason. */
   invalid?: { kind: 'user' | 'organization'; sourceId: string; reason: string }[];
   cursor?: { source: string; cursor: string; done: number; total?: number; unit: string };
@@ -129,8 +132,9 @@ export class Journal {
     // NORMAL in WAL mode: a commit survives a process kill; only a power cut can lose the last few.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
-    // Staging a million rows keeps index pages hot: 64 MB of page cache, allocated only as used.
-    db.pragma('cache_size = -8192');
+    // A modest page cache: staging's inserts are mostly appends, and memory is budgeted (150 MB for
+    // a million-row export, worker included).
+    db.pragma('cache_size = -4096');
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > MIGRATIONS.length) {
       db.close();
@@ -234,6 +238,7 @@ export class Journal {
        ON CONFLICT(source_id) DO NOTHING`,
     );
     const insertUser = this.stmt(
+      // Columns in the order of rows.ts, then updated_at.
       `INSERT INTO users (source_id, email, email_norm, first_name, last_name, email_verified, password_hash,
          password_hash_type, metadata, social, mfa, origin, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(source_id) DO NOTHING`,
@@ -266,7 +271,10 @@ export class Journal {
     const created = { user: new Set<string>(), organization: new Set<string>() };
     // Memberships whose user and organization this process has seen staged need no orphan
     // check at the end (a million probes saved); any other flags the journal for one.
-    const batchUsers = new Set((batch.users ?? []).map((u) => u.sourceId));
+    const users = batch.rows?.users ?? userRows(batch.users ?? []);
+    const memberships = batch.rows?.memberships ?? membershipRows(batch.memberships ?? []);
+    const batchUsers = new Set<string>();
+    for (const u of users) batchUsers.add(u[0] as string);
     for (const org of batch.organizations ?? []) this.seenOrganizations.add(org.sourceId);
     let flagged = false;
     this.db.transaction(() => {
@@ -275,62 +283,46 @@ export class Journal {
         counts.organizations += changes;
         if (changes) created.organization.add(org.sourceId);
       }
-      for (const user of batch.users ?? []) {
-        const emailNorm = user.email.trim().toLowerCase();
-        const result = insertUser.run(
-          user.sourceId,
-          user.email.trim(),
-          emailNorm,
-          user.firstName ?? null,
-          user.lastName ?? null,
-          user.emailVerified === undefined ? null : user.emailVerified ? 1 : 0,
-          user.passwordHash ?? null,
-          user.passwordHashType ?? null,
-          json(user.metadata),
-          user.socialProviders?.length ? JSON.stringify(user.socialProviders) : null,
-          json(user.mfa),
-          user.origin ?? null,
-          now,
-        );
+      for (const u of users) {
+        const sourceId = u[0] as string;
+        const result = insertUser.run(u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], now);
         if (result.changes) {
           counts.users++;
-          created.user.add(user.sourceId);
+          created.user.add(sourceId);
           continue;
         }
         // The same source id again (another row of the same person): first one wins, but a
         // different email under one id is a conflict the operator must see.
-        const existing = existingUser.get(user.sourceId) as { email_norm: string; origin: string | null };
-        if (existing.email_norm !== emailNorm) {
+        const existing = existingUser.get(sourceId) as { email_norm: string; origin: string | null };
+        if (existing.email_norm !== u[2]) {
+          const origin = u[11] as string | null;
           counts.issues += insertIssue.run(
             'error',
-            user.origin ?? user.sourceId,
+            origin ?? sourceId,
             'email',
-            `user ${user.sourceId} already has email ${existing.email_norm}${existing.origin ? ` (${existing.origin})` : ''}; this row says ${user.email}. The first was kept: fix the source and re-run to import the other.`,
+            `user ${sourceId} already has email ${existing.email_norm}${existing.origin ? ` (${existing.origin})` : ''}; this row says ${u[1]}. The first was kept: fix the source and re-run to import the other.`,
             'user',
-            user.sourceId,
+            sourceId,
           ).changes;
         }
       }
-      for (const membership of batch.memberships ?? []) {
-        if (!flagged && (!batchUsers.has(membership.userSourceId) || !this.seenOrganizations.has(membership.orgSourceId))) {
+      for (const m of memberships) {
+        const userSourceId = m[0] as string;
+        const orgSourceId = m[1] as string;
+        if (!flagged && (!batchUsers.has(userSourceId) || !this.seenOrganizations.has(orgSourceId))) {
           flagged = true;
           this.setMeta('orphan_check', true);
         }
-        const roles = membership.roles.length > 1 ? [...new Set(membership.roles)] : membership.roles;
-        const result = insertMembership.run(
-          membership.userSourceId,
-          membership.orgSourceId,
-          JSON.stringify(roles),
-          membership.origin ?? null,
-          now,
-        );
+        const roles = m[2] as string;
+        const result = insertMembership.run(userSourceId, orgSourceId, roles, m[3], now);
         if (result.changes) {
           counts.memberships++;
-        } else if (roles.length) {
+        } else if (roles !== '[]') {
           // One person listed twice in one organization with other roles: the roles add up.
-          const row = membershipRoles.get(membership.userSourceId, membership.orgSourceId) as { id: number; roles: string };
-          const merged = [...new Set([...(JSON.parse(row.roles) as string[]), ...roles])];
-          if (merged.length !== (JSON.parse(row.roles) as string[]).length) updateRoles.run(JSON.stringify(merged), row.id);
+          const row = membershipRoles.get(userSourceId, orgSourceId) as { id: number; roles: string };
+          const had = JSON.parse(row.roles) as string[];
+          const merged = [...new Set([...had, ...(JSON.parse(roles) as string[])])];
+          if (merged.length !== had.length) updateRoles.run(JSON.stringify(merged), row.id);
         }
       }
       for (const role of batch.roles ?? []) insertRole.run(role.slug, role.name ?? null, role.description ?? null);
@@ -361,9 +353,8 @@ export class Journal {
   finalizeStaging(): { duplicateEmails: number; orphanMemberships: number } {
     let duplicateEmails = 0;
     let orphanMemberships = 0;
-    this.db.exec('CREATE INDEX IF NOT EXISTS users_email_norm ON users(email_norm)');
     this.db.transaction(() => {
-      // Driven from the duplicated addresses (a scan of the index), not a probe per user.
+      // Driven from the duplicated addresses (one sort of the emails, no index kept), not a probe per user.
       duplicateEmails = this.db
         .prepare(
           `WITH dupes AS (SELECT email_norm, MIN(id) AS first FROM users GROUP BY email_norm HAVING COUNT(*) > 1)

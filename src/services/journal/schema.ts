@@ -70,8 +70,8 @@ export const MIGRATIONS: string[] = [
     updated_at INTEGER,
     UNIQUE (user_source_id, org_source_id)
   );
-  -- users(email_norm) is indexed by finalizeStaging(): building it once after a bulk load is
-  -- far cheaper than keeping it up to date through a million inserts.
+  -- users(email_norm) has no index: finalizeStaging() finds duplicates with one sort, which is
+  -- far cheaper than keeping an index up to date through a million inserts.
 
   CREATE TABLE roles (
     slug TEXT PRIMARY KEY,

@@ -1,0 +1,39 @@
+/**
+ * Users and memberships as the journal stores them: one small array of column values per record.
+ * The export worker builds them, so the thread that writes SQLite only binds values (and
+ * structured-cloning plain arrays is far cheaper than cloning keyed objects). Small arrays, not
+ * one flat array per batch: large arrays live outside V8's young generation and linger.
+ */
+import type { SourceMembership, SourceUser } from '../../providers/types.js';
+
+// A user row: source_id, email, email_norm, first_name, last_name, email_verified, password_hash,
+// password_hash_type, metadata, social, mfa, origin. A membership row: user_source_id,
+// org_source_id, roles (JSON), origin.
+export type Cell = string | number | null;
+
+const json = (value: unknown): string | null =>
+  value === undefined || value === null || (typeof value === 'object' && Object.keys(value).length === 0) ? null : JSON.stringify(value);
+
+export function userRows(users: readonly SourceUser[]): Cell[][] {
+  return users.map((user) => {
+    const email = user.email.trim();
+    return [
+      user.sourceId,
+      email,
+      email.toLowerCase(),
+      user.firstName ?? null,
+      user.lastName ?? null,
+      user.emailVerified === undefined ? null : user.emailVerified ? 1 : 0,
+      user.passwordHash ?? null,
+      user.passwordHashType ?? null,
+      json(user.metadata),
+      user.socialProviders?.length ? JSON.stringify(user.socialProviders) : null,
+      json(user.mfa),
+      user.origin ?? null,
+    ];
+  });
+}
+
+export function membershipRows(memberships: readonly SourceMembership[]): Cell[][] {
+  return memberships.map((m) => [m.userSourceId, m.orgSourceId, JSON.stringify(m.roles.length > 1 ? [...new Set(m.roles)] : m.roles), m.origin ?? null]);
+}
