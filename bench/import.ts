@@ -12,7 +12,7 @@ import { Journal } from '../src/services/journal/journal.js';
 import { createProvider } from '../src/providers/index.js';
 import { WorkOSTarget } from '../src/services/workos/target.js';
 import { generateDataset, writeDatasetCsv } from '../src/sandbox/dataset.js';
-import { REAL_LIMITS, startSandbox } from '../src/sandbox/index.js';
+import { REAL_LIMITS, startSandbox, type Sandbox } from '../src/sandbox/index.js';
 
 export interface ImportBenchResult {
   writes: number;
@@ -22,6 +22,20 @@ export interface ImportBenchResult {
   failed: number;
   rateLimited: number;
   maxWritesInAnyWindow: number;
+}
+
+/** Writes per second against the sandbox's real write ceiling, with what the sandbox saw. */
+export function importResult(writes: number, seconds: number, failed: number, sandbox: Sandbox): ImportBenchResult {
+  const stats = sandbox.stats();
+  return {
+    writes,
+    seconds,
+    writesPerSecond: writes / seconds,
+    ratio: writes / seconds / (REAL_LIMITS.writes.limit / (REAL_LIMITS.writes.windowMs / 1000)),
+    failed,
+    rateLimited: stats.rateLimited,
+    maxWritesInAnyWindow: stats.maxInAnyWindow.writes,
+  };
 }
 
 export async function benchImport(users = Number(process.env.BENCH_USERS ?? 5_000), onBus?: (bus: ReturnType<typeof createEventBus>) => void): Promise<ImportBenchResult> {
@@ -53,16 +67,7 @@ export async function benchImport(users = Number(process.env.BENCH_USERS ?? 5_00
     // The write-bound phases: users, then memberships, back to back.
     const seconds = (ended.get('memberships')! - started.get('users')!) / 1000;
     const writes = counts.user.done + counts.membership.done;
-    const stats = sandbox.stats();
-    return {
-      writes,
-      seconds,
-      writesPerSecond: writes / seconds,
-      ratio: writes / seconds / (REAL_LIMITS.writes.limit / (REAL_LIMITS.writes.windowMs / 1000)),
-      failed: counts.user.failed + counts.membership.failed + counts.organization.failed + (result.stopped ? 1 : 0),
-      rateLimited: stats.rateLimited,
-      maxWritesInAnyWindow: stats.maxInAnyWindow.writes,
-    };
+    return importResult(writes, seconds, counts.user.failed + counts.membership.failed + counts.organization.failed + (result.stopped ? 1 : 0), sandbox);
   } finally {
     await sandbox.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import { App } from '../src/app.js';
 import { generateDataset, writeDatasetCsv } from '../src/sandbox/dataset.js';
 import { REAL_LIMITS, startSandbox } from '../src/sandbox/index.js';
 import { createWizardStore } from '../src/store/wizard.js';
-import type { ImportBenchResult } from './import.js';
+import { importResult, type ImportBenchResult } from './import.js';
 
 /** A terminal that accepts frames and counts them. */
 class FakeTerminal extends Writable {
@@ -80,18 +80,7 @@ export async function benchWizardImport(users = Number(process.env.BENCH_USERS ?
     if (!terminal.text.includes('memberships')) throw new Error(`benchmark wizard: the Import screen was not drawn:\n${terminal.text.slice(-2000)}`);
     const writes = (s.importProgress.users?.counts.done ?? 0) + (s.importProgress.memberships?.counts.done ?? 0);
     const failed = (s.importProgress.users?.counts.failed ?? 0) + (s.importProgress.memberships?.counts.failed ?? 0);
-    const seconds = (ended - started) / 1000;
-    const stats = sandbox.stats();
-    return {
-      writes,
-      seconds,
-      writesPerSecond: writes / seconds,
-      ratio: writes / seconds / (REAL_LIMITS.writes.limit / (REAL_LIMITS.writes.windowMs / 1000)),
-      failed,
-      rateLimited: stats.rateLimited,
-      maxWritesInAnyWindow: stats.maxInAnyWindow.writes,
-      frames: terminal.frames,
-    };
+    return { ...importResult(writes, (ended - started) / 1000, failed, sandbox), frames: terminal.frames };
   } finally {
     store.getState().actions.stop();
     instance.unmount();
