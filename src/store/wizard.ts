@@ -4,11 +4,10 @@
  * events into state. One store per run, created by the caller and passed down: never a global.
  */
 import { setMaxListeners } from 'node:events';
-import fs from 'node:fs';
 import path from 'node:path';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { describeError } from '../errors.js';
-import { BASE_FIELDS, inspectFile, type FileInspection } from '../providers/file/index.js';
+import { BASE_FIELDS, exportFilesNear, inspectFile, type FileInspection } from '../providers/file/index.js';
 import { SOURCE_FIELDS, SOURCES, type SourceDescriptor } from '../providers/index.js';
 import type { SourceProvider } from '../providers/types.js';
 import { createEventBus, type MigrationEvent } from '../services/events.js';
@@ -174,28 +173,6 @@ function sourceFieldsFor(kind: string, env: NodeJS.ProcessEnv, previous?: Record
       fromEnv: typeof saved !== 'string' && fromEnv ? field.env : undefined,
     };
   });
-}
-
-/** Files that look like exports, two levels down from the working directory, as typed paths. */
-function exportFilesNear(cwd: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string, depth: number) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory() && depth > 0) walk(full, depth - 1);
-      else if (/\.(csv|tsv|json|ndjson|jsonl)$/i.test(entry.name)) found.push(path.relative(cwd, full));
-      if (found.length > 200) return;
-    }
-  };
-  walk(cwd, 2);
-  return found.sort();
 }
 
 export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {

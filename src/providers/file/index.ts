@@ -10,6 +10,8 @@
  * ExpectedErrors from `check()` and `export()`; row-level ones are SourceIssues located at
  * `file:line` (`file[index]` for JSON arrays), and such a row yields no records.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { ExpectedError } from '../../errors.js';
 import type { ExportBatch, ExportOptions, SourceProvider } from '../types.js';
 import { readCsv } from './csv.js';
@@ -62,6 +64,28 @@ export async function inspectFile(file: string, options: { map?: Record<string, 
   } finally {
     await fh.close();
   }
+}
+
+export /** Files that look like exports, two levels down from the working directory, as typed paths. */
+function exportFilesNear(cwd: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory() && depth > 0) walk(full, depth - 1);
+      else if (/\.(csv|tsv|json|ndjson|jsonl)$/i.test(entry.name)) found.push(path.relative(cwd, full));
+      if (found.length > 200) return;
+    }
+  };
+  walk(cwd, 2);
+  return found.sort();
 }
 
 export function createFileProvider(options: FileProviderOptions): SourceProvider {
