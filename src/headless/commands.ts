@@ -60,6 +60,7 @@ export async function runCommand(
     if (flags.retryFailed) {
       const journal = Journal.open(journalPath);
       try {
+        journal.lock();
         return await migrate(ctx, journal, flags, out);
       } finally {
         journal.close();
@@ -91,6 +92,7 @@ export async function runCommand(
   const checked = await provider.check();
   out.info(`Source: ${checked.summary}`);
   const journal = Journal.create(journalPath, settings);
+  journal.lock();
   out.info(`Journal: ${journal.path}`);
   try {
     return await migrate(ctx, journal, flags, out);
@@ -112,8 +114,9 @@ export async function runCommand(
 export async function resumeCommand(ctx: CommandContext, flags: MigrateFlags & { journal?: string }): Promise<number> {
   const out = new HeadlessOutput(ctx.stdout, ctx.stderr, flags.json);
   const journal = Journal.open(resolveJournalToResume(ctx.cwd, flags.journal));
-  out.info(`Resuming ${journal.path} (${journal.phase}).`);
   try {
+    journal.lock();
+    out.info(`Resuming ${journal.path} (${journal.phase}).`);
     return await migrate(ctx, journal, flags, out);
   } finally {
     journal.close();

@@ -254,7 +254,10 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         try {
           journal?.close();
           journal = Journal.open(journalPath);
+          journal.lock();
         } catch (error) {
+          journal?.close();
+          journal = undefined;
           log(describeError(error), 'error');
           return;
         }
@@ -359,6 +362,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
           // The key itself stays in memory: the journal names the variable, the process holds the value.
           deps.env.WORKOS_API_KEY = s.apiKey.value.trim();
           journal = Journal.create(deps.journalPath ?? defaultJournalPath(deps.cwd, settings.source.kind), settings);
+          journal.lock();
           set({ journalPath: journal.path });
         }
         saveStep('export');

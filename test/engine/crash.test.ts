@@ -78,7 +78,10 @@ describe('crash safety', () => {
     const confirmed = opened.get<{ n: number }>(
       `SELECT (SELECT COUNT(*) FROM users WHERE last_error LIKE 'confirmed by look-up%') + (SELECT COUNT(*) FROM memberships WHERE last_error LIKE 'confirmed by look-up%') AS n`,
     )!.n;
+    const withoutRoles = opened.get<{ n: number }>(`SELECT COUNT(*) AS n FROM memberships WHERE state = 'done' AND role_slugs IS NULL`)!.n;
     opened.close();
+    // Memberships found by look-up after a kill recorded the roles WorkOS has, for verification.
+    expect(withoutRoles).toBe(0);
     // Kills landed between requests and their answers, and those records were found by look-up
     // on resume: none was created again and then "adopted" as if someone else had made it.
     expect(confirmed).toBeGreaterThan(0);

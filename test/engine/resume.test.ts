@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -66,6 +67,31 @@ describe('resuming and reopening journals safely', () => {
     const db = new Database(journal, { readonly: true });
     expect(db.prepare('SELECT COUNT(*) AS n FROM users WHERE password_hash IS NOT NULL').get()).toEqual({ n: 0 });
     db.close();
+  });
+
+  it('refuses a journal another live process is working on, and takes over one a dead process left', async () => {
+    const dir = tempDir();
+    const journal = path.join(dir, 'lock.db');
+    const env = { WORKOS_API_KEY: TEST_KEY, WORKOS_API_URL: sandbox.url };
+    const first = await runCli(['run', '--file', writeUsers(dir), '--journal', journal, '--default-role', 'member', '--dry-run', ...rateFlags(FAST_LIMITS)], { cwd: dir, env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(fs.existsSync(`${journal}.lock`)).toBe(false);
+
+    const other = spawn('sleep', ['30']);
+    try {
+      fs.writeFileSync(`${journal}.lock`, String(other.pid));
+      const busy = await runCli(['resume', '--journal', journal], { cwd: dir, env });
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toMatch(new RegExp(`✖ Another workos-migrate \\(process ${other.pid}\\) is working on`));
+      expect(fs.readFileSync(`${journal}.lock`, 'utf8')).toBe(String(other.pid));
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((resolve) => other.once('exit', resolve));
+    }
+    // The holder died without cleaning up: its lock is stale and the resume goes on.
+    const resumed = await runCli(['resume', '--journal', journal], { cwd: dir, env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(fs.existsSync(`${journal}.lock`)).toBe(false);
   });
 
   it('leaves a database that is not a journal untouched', async () => {

@@ -401,7 +401,12 @@ export class Importer {
     const sameRoles = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
     return this.attempt('membership', row, label, {
-      lookup: async () => (await this.target.findMembership(userId, organizationId, { signal }))?.id ?? null,
+      lookup: async () => {
+        // Found after an interrupted call: record the roles it has, so verification can check them.
+        const found = await this.target.findMembership(userId, organizationId, { signal });
+        if (found) this.journal.setMembershipRoles(row.id, found.roleSlugs);
+        return found?.id ?? null;
+      },
       create: async (onSend) => {
         const membership = await this.target.createMembership({ userId, organizationId, roleSlugs: wanted }, { signal, onSend });
         this.journal.setMembershipRoles(row.id, membership.roleSlugs);

@@ -25,6 +25,15 @@ const TABLE: Record<RecordKind, string> = {
 
 export const JOURNAL_DIR = '.workos-migrate';
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Records staged in one transaction, with the source cursor that follows them. */
 export interface StagedBatch {
   organizations?: SourceOrganization[];
@@ -161,7 +170,39 @@ export class Journal {
     return statement;
   }
 
+  private lockFile: string | undefined;
+
+  /**
+   * Claims the journal for this process: two runs importing from one journal would race for the
+   * same records. A lock left by a process that died (a kill, a crash) is taken over.
+   */
+  lock(): void {
+    const file = `${this.path}.lock`;
+    for (let tries = 0; tries < 2; tries++) {
+      try {
+        fs.writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+        this.lockFile = file;
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const holder = Number(fs.readFileSync(file, 'utf8').trim());
+      if (holder && holder !== process.pid && isAlive(holder)) {
+        throw new ExpectedError(
+          `Another workos-migrate (process ${holder}) is working on ${this.path}.`,
+          `Let it finish or stop it (Ctrl-C), then run again; \`workos-migrate status --journal ${this.path}\` shows its progress meanwhile.`,
+        );
+      }
+      fs.rmSync(file, { force: true }); // stale: its process is gone
+    }
+    throw new ExpectedError(`Cannot lock ${this.path}.`, 'Make sure no other workos-migrate uses it, then run again.');
+  }
+
   close(): void {
+    if (this.lockFile) {
+      fs.rmSync(this.lockFile, { force: true });
+      this.lockFile = undefined;
+    }
     if (this.db.open) this.db.close();
   }
 
