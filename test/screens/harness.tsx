@@ -140,23 +140,33 @@ export function expectShows(frame: string, text: string) {
   expect(squeeze(frame), `the frame:\n${frame}\ndoes not show: ${text}`).toContain(squeeze(text));
 }
 
-/**
- * A new migration of a file in the working directory, from Welcome to the role mapping (signup
- * freeze confirmed): what the tests of the later screens start from.
- */
-export async function walkToRoles(w: Wizard, file: string): Promise<string> {
+/** A new migration from Welcome to the file source's path field. */
+export async function walkToSourceAuth(w: Wizard): Promise<string> {
   await w.waitFor('Start a new migration');
   await w.press(KEY.enter);
   await w.waitFor('Where are your users now?');
   await w.press(KEY.down, KEY.down, KEY.enter);
-  await w.waitFor('File (CSV, JSON or NDJSON):');
+  return w.waitFor('File (CSV, JSON or NDJSON):');
+}
+
+/** On to the plan: the file checked, the WorkOS key checked, the export done. */
+export async function walkToPlan(w: Wizard, file = 'users.csv'): Promise<string> {
+  await walkToSourceAuth(w);
   await w.type(file);
   await w.press(KEY.enter);
   await w.waitFor('Enter continue');
   await w.press(KEY.enter);
   await w.waitFor('Test environment');
   await w.press(KEY.enter);
-  await w.waitFor('Nothing has been written to WorkOS yet', 20_000);
+  return w.waitFor('Nothing has been written to WorkOS yet', 20_000);
+}
+
+/**
+ * A new migration of a file in the working directory, from Welcome to the role mapping (signup
+ * freeze confirmed): what the tests of the later screens start from.
+ */
+export async function walkToRoles(w: Wizard, file: string): Promise<string> {
+  await walkToPlan(w, file);
   await w.press('c');
   await w.waitFor('How will new signups be handled');
   await w.press(KEY.enter);

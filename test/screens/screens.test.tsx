@@ -11,7 +11,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { Journal } from '../../src/services/journal/journal.js';
 import { createWizardStore, type WizardDeps } from '../../src/store/wizard.js';
 import { expectSandboxHolds, FAST_LIMITS, tempDir } from '../helpers.js';
-import { expectFitsIn80Columns, expectKeys, expectShows, KEY, renderWizard, sleep, walkToRoles, type Wizard } from './harness.js';
+import { expectFitsIn80Columns, expectKeys, expectShows, KEY, renderWizard, sleep, walkToPlan, walkToRoles, walkToSourceAuth, type Wizard } from './harness.js';
 
 const LIVE_KEY = 'sk_live_screens_test_9f8e7d';
 
@@ -40,25 +40,6 @@ function open(cwd: string, overrides: Partial<WizardDeps> = {}, on: Sandbox = sa
   const w = renderWizard({ cwd, env: { WORKOS_API_KEY: on.apiKey, WORKOS_API_URL: on.url }, limits: FAST_LIMITS, ...overrides });
   wizards.push(w);
   return w;
-}
-
-async function toSourceAuth(w: Wizard) {
-  await w.waitFor('Start a new migration');
-  await w.press(KEY.enter);
-  await w.waitFor('Where are your users now?');
-  await w.press(KEY.down, KEY.down, KEY.enter);
-  return w.waitFor('File (CSV, JSON or NDJSON):');
-}
-
-async function toPlan(w: Wizard, file = 'users.csv') {
-  await toSourceAuth(w);
-  await w.type(file);
-  await w.press(KEY.enter);
-  await w.waitFor('Enter continue');
-  await w.press(KEY.enter);
-  await w.waitFor('Test environment');
-  await w.press(KEY.enter);
-  return w.waitFor('Nothing has been written to WorkOS yet', 20_000);
 }
 
 describe('Welcome', () => {
@@ -187,7 +168,7 @@ describe('Source authentication (file)', () => {
   it('refuses a file that is not there, with the reason, and takes the right one after e', async () => {
     const { cwd } = project();
     const w = open(cwd);
-    let frame = await toSourceAuth(w);
+    let frame = await walkToSourceAuth(w);
     expect(frame).toContain('3/10  Source authentication');
     expectKeys(frame, 'type the value', 'Enter next', 'Esc back');
 
@@ -215,7 +196,7 @@ describe('Source authentication (file)', () => {
   it('takes a path typed (or pasted) and entered at once, as fast as a terminal sends it', async () => {
     const { cwd } = project();
     const w = open(cwd);
-    await toSourceAuth(w);
+    await walkToSourceAuth(w);
     // The text and the Enter in one go, before anything is drawn in between.
     await w.burst('users.csv', KEY.enter);
     let frame = await w.waitFor(/✔ users\.csv: CSV|✖ /);
@@ -236,7 +217,7 @@ describe('Source authentication (file)', () => {
     fs.mkdirSync(path.join(cwd, 'exports'));
     fs.copyFileSync(path.join(cwd, 'users.csv'), path.join(cwd, 'exports', 'all-users.csv'));
     const w = open(cwd);
-    const frame = await toSourceAuth(w);
+    const frame = await walkToSourceAuth(w);
     expectKeys(frame, 'Tab complete', 'Enter next');
     await w.type('exp');
     await w.press(KEY.tab);
@@ -250,7 +231,7 @@ describe('Source authentication (file)', () => {
     const { cwd } = project();
     fs.writeFileSync(path.join(cwd, 'people.csv'), 'id,name\n1,Ada Lovelace\n2,Grace Hopper\n');
     const w = open(cwd);
-    await toSourceAuth(w);
+    await walkToSourceAuth(w);
     await w.type('people.csv');
     await w.press(KEY.enter);
     const frame = await w.waitFor(/✖ /);
@@ -263,7 +244,7 @@ describe('Source authentication (file)', () => {
   it('m maps a column to another field; the check runs again with it', async () => {
     const { cwd } = project();
     const w = open(cwd);
-    await toSourceAuth(w);
+    await walkToSourceAuth(w);
     await w.type('users.csv');
     await w.press(KEY.enter);
     let frame = await w.waitFor('Enter continue');
@@ -294,7 +275,7 @@ describe('Source authentication (file)', () => {
   it('Esc while typing goes back to Source; coming back from WorkOS opens the review, not the first field', async () => {
     const { cwd } = project();
     const w = open(cwd);
-    await toSourceAuth(w);
+    await walkToSourceAuth(w);
     await w.press(KEY.esc);
     await w.waitFor('Where are your users now?');
     expect(w.store.getState().step).toBe('source');
@@ -328,7 +309,7 @@ describe('WorkOS authentication', () => {
   it('asks for a key when the environment has none, masks it, and shows a refused one plainly', async () => {
     const { cwd } = project();
     const w = open(cwd, { env: { WORKOS_API_URL: sandbox.url } });
-    await toSourceAuth(w);
+    await walkToSourceAuth(w);
     await w.type('users.csv');
     await w.press(KEY.enter);
     await w.waitFor('Enter continue');
@@ -374,7 +355,7 @@ describe('WorkOS authentication', () => {
   it('a production key is said plainly and needs a yes before the export can start', async () => {
     const { cwd } = project();
     const w = open(cwd, { env: { WORKOS_API_KEY: LIVE_KEY, WORKOS_API_URL: sandbox.url } });
-    await toSourceAuth(w);
+    await walkToSourceAuth(w);
     await w.type('users.csv');
     await w.press(KEY.enter);
     await w.waitFor('Enter continue');
@@ -405,7 +386,7 @@ describe('Export', () => {
   it('shows a failed export with r to retry, and retries it', async () => {
     const { cwd } = project();
     const w = open(cwd);
-    await toSourceAuth(w);
+    await walkToSourceAuth(w);
     await w.type('users.csv');
     await w.press(KEY.enter);
     await w.waitFor('Enter continue');
@@ -432,7 +413,7 @@ describe('Plan', () => {
   it('Enter opens the examples of a line; Esc does not go back into the export; Ctrl-C quits without confirming', async () => {
     const { cwd } = project();
     const w = open(cwd);
-    let frame = await toPlan(w);
+    let frame = await walkToPlan(w);
     expect(frame).toContain('6/10  Plan');
     expectKeys(frame, '↑↓ choose', 'Enter examples', 'c confirm and continue', 'Ctrl-C quit (resume later)');
 
@@ -474,7 +455,7 @@ describe('Strategy', () => {
   it('n refuses to go on, Esc returns to the choice then to the plan, and dual-write is recorded', async () => {
     const { cwd } = project();
     const w = open(cwd);
-    await toPlan(w);
+    await walkToPlan(w);
     await w.press('c');
     let frame = await w.waitFor('How will new signups be handled during the import?');
     expect(frame).toContain('7/10  Strategy');
@@ -567,7 +548,7 @@ describe('Role mapping', () => {
     try {
       const { cwd } = project();
       const w = open(cwd, {}, own);
-      await toPlan(w);
+      await walkToPlan(w);
       await w.press('c');
       await w.waitFor('How will new signups be handled');
       await w.press(KEY.enter);
