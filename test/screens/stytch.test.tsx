@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { generateStytchProject, startFakeStytch, type FakeStytch, type GeneratedStytchProject } from '../../src/sandbox/stytch/index.js';
 import { FAST_LIMITS, tempDir } from '../helpers.js';
+import { expectWorkOSHoldsProject } from '../stytch/util.js';
 import { expectFitsIn80Columns, expectKeys, expectShows, KEY, renderWizard, type Wizard } from './harness.js';
 
 const SECRET = 'secret-test-Zq81xKw7Hd';
@@ -102,21 +103,7 @@ describe('the wizard with a Stytch B2B source', () => {
     expect(frame).not.toContain('✖');
 
     // WorkOS holds the project: one user per email, organizations by id, memberships with the mapped role.
-    const users = [...sandbox.state.users.values()];
-    const orgs = [...sandbox.state.organizations.values()];
-    const memberships = [...sandbox.state.memberships.values()];
-    expect(users.length).toBe(expected.users.length);
-    expect(orgs.length).toBe(expected.organizations.length);
-    expect(memberships.length).toBe(expected.memberships.length);
-    const userByEmail = new Map(users.map((u) => [u.email.toLowerCase(), u]));
-    for (const exp of expected.users) expect(userByEmail.get(exp.email)?.external_id, exp.email).toBe(exp.sourceId);
-    const orgByExternal = new Map(orgs.map((o) => [o.external_id, o]));
-    for (const exp of expected.organizations) expect(orgByExternal.get(exp.sourceId)?.name).toBe(exp.name);
-    const membershipByKey = new Map(memberships.map((m) => [`${m.user_id}/${m.organization_id}`, m]));
-    for (const exp of expected.memberships) {
-      const m = membershipByKey.get(`${userByEmail.get(exp.userSourceId)!.id}/${orgByExternal.get(exp.orgSourceId)!.id}`);
-      expect(m?.role.slug, `${exp.userSourceId} in ${exp.orgSourceId}`).toBe(exp.admin ? 'admin' : 'member');
-    }
+    expectWorkOSHoldsProject(sandbox, expected);
     expect(expected.memberships.some((m) => m.admin)).toBe(true);
 
     // Paced under the fake's limit: never a 429, never a page twice.

@@ -14,7 +14,7 @@ import { Importer } from '../../src/services/import/importer.js';
 import { Journal } from '../../src/services/journal/journal.js';
 import { WorkOSTarget } from '../../src/services/workos/target.js';
 import { FAST_LIMITS, tempDir } from '../helpers.js';
-import { newJournal, scryptPhcVerifies, stopAfter } from './util.js';
+import { expectWorkOSHoldsProject, newJournal, scryptPhcVerifies, stopAfter } from './util.js';
 
 const WINDOW_MS = 1_000;
 
@@ -169,37 +169,8 @@ describe('Stytch B2B -> journal -> WorkOS sandbox', () => {
     expect(counts.membership).toMatchObject({ total: expected.memberships.length, done: expected.memberships.length, failed: 0 });
     expect(counts.organization).toMatchObject({ total: 50, done: 50 });
 
+    expectWorkOSHoldsProject(sandbox, expected);
     const users = [...sandbox.state.users.values()];
-    const orgs = [...sandbox.state.organizations.values()];
-    const memberships = [...sandbox.state.memberships.values()];
-    expect(users.length).toBe(expected.users.length);
-    expect(orgs.length).toBe(expected.organizations.length);
-    expect(memberships.length).toBe(expected.memberships.length);
-
-    const userByEmail = new Map(users.map((u) => [u.email.toLowerCase(), u]));
-    expect(userByEmail.size).toBe(users.length);
-    for (const exp of expected.users) {
-      const user = userByEmail.get(exp.email)!;
-      expect(user, exp.email).toBeDefined();
-      expect(user.external_id).toBe(exp.sourceId);
-      expect(user.first_name ?? undefined).toBe(exp.firstName);
-      expect(user.last_name ?? undefined).toBe(exp.lastName);
-    }
-    const orgByExternal = new Map(orgs.map((o) => [o.external_id, o]));
-    for (const exp of expected.organizations) {
-      const org = orgByExternal.get(exp.sourceId)!;
-      expect(org.name).toBe(exp.name);
-      expect(org.domains.map((d) => [d.domain, d.state])).toEqual(exp.domains.map((d) => [d, 'pending']));
-      expect(org.metadata.stytch_slug).toBe(exp.slug);
-    }
-    const userIdByEmail = new Map(users.map((u) => [u.email.toLowerCase(), u.id]));
-    const membershipByKey = new Map(memberships.map((m) => [`${m.user_id}/${m.organization_id}`, m]));
-    expect(membershipByKey.size).toBe(memberships.length);
-    for (const exp of expected.memberships) {
-      const m = membershipByKey.get(`${userIdByEmail.get(exp.userSourceId)}/${orgByExternal.get(exp.orgSourceId)!.id}`);
-      expect(m, `${exp.userSourceId} in ${exp.orgSourceId}`).toBeDefined();
-      expect(m!.role.slug).toBe(exp.admin ? 'admin' : 'member');
-    }
 
     // Passwords: every hashed person has a scrypt credential that verifies their known password.
     const idByEmail = new Map(users.map((u) => [u.email.toLowerCase(), u.id]));

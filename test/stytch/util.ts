@@ -1,8 +1,11 @@
 import { scryptSync } from 'node:crypto';
+import { expect } from 'vitest';
 import path from 'node:path';
 import type { ExportBatch, SourceProvider } from '../../src/providers/types.js';
 import { Journal } from '../../src/services/journal/journal.js';
 import type { RunSettings } from '../../src/services/journal/types.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import type { ExpectedStytchState } from '../../src/sandbox/stytch/index.js';
 import { tempDir } from '../helpers.js';
 
 export const journalSettings = (kind: string): RunSettings => ({
@@ -61,4 +64,42 @@ export function scryptPhcVerifies(phc: string, password: string): boolean {
   const r = Number(p.r);
   const key = scryptSync(password, Buffer.from(salt, 'base64'), Number(p.kl), { N, r, p: Number(p.p), maxmem: 256 * N * r + (1 << 20) });
   return key.equals(Buffer.from(hash, 'base64'));
+}
+
+/**
+ * WorkOS holds exactly the Stytch project: one user per email with its external id and name,
+ * organizations by id with name, pending domains and slug, memberships with the mapped role.
+ */
+export function expectWorkOSHoldsProject(sandbox: Sandbox, expected: ExpectedStytchState): void {
+  const users = [...sandbox.state.users.values()];
+  const orgs = [...sandbox.state.organizations.values()];
+  const memberships = [...sandbox.state.memberships.values()];
+  expect(users.length).toBe(expected.users.length);
+  expect(orgs.length).toBe(expected.organizations.length);
+  expect(memberships.length).toBe(expected.memberships.length);
+
+  const userByEmail = new Map(users.map((u) => [u.email.toLowerCase(), u]));
+  expect(userByEmail.size).toBe(users.length);
+  for (const exp of expected.users) {
+    const user = userByEmail.get(exp.email)!;
+    expect(user, exp.email).toBeDefined();
+    expect(user.external_id).toBe(exp.sourceId);
+    expect(user.first_name ?? undefined).toBe(exp.firstName);
+    expect(user.last_name ?? undefined).toBe(exp.lastName);
+  }
+  const orgByExternal = new Map(orgs.map((o) => [o.external_id, o]));
+  for (const exp of expected.organizations) {
+    const org = orgByExternal.get(exp.sourceId)!;
+    expect(org.name).toBe(exp.name);
+    expect(org.domains.map((d) => [d.domain, d.state])).toEqual(exp.domains.map((d) => [d, 'pending']));
+    expect(org.metadata.stytch_slug).toBe(exp.slug);
+  }
+  const userIdByEmail = new Map(users.map((u) => [u.email.toLowerCase(), u.id]));
+  const membershipByKey = new Map(memberships.map((m) => [`${m.user_id}/${m.organization_id}`, m]));
+  expect(membershipByKey.size).toBe(memberships.length);
+  for (const exp of expected.memberships) {
+    const m = membershipByKey.get(`${userIdByEmail.get(exp.userSourceId)}/${orgByExternal.get(exp.orgSourceId)!.id}`);
+    expect(m, `${exp.userSourceId} in ${exp.orgSourceId}`).toBeDefined();
+    expect(m!.role.slug).toBe(exp.admin ? 'admin' : 'member');
+  }
 }
