@@ -13,6 +13,15 @@ import { expectFitsIn80Columns, expectKeys, expectShows, KEY, renderWizard, type
 const SECRET = 'secret-test-Zq81xKw7Hd';
 const WINDOW_MS = 1_000;
 
+/** A new migration from Welcome to Stytch B2B's credentials (the first source listed). */
+async function toStytchCredentials(w: Wizard): Promise<string> {
+  await w.waitFor('Start a new migration');
+  await w.press(KEY.enter);
+  await w.waitFor('Where are your users now?');
+  await w.press(KEY.enter);
+  return w.waitFor('Stytch project id:');
+}
+
 describe('the wizard with a Stytch B2B source', () => {
   let generated: GeneratedStytchProject;
   let fake: FakeStytch;
@@ -130,11 +139,7 @@ describe('the wizard with a Stytch B2B source', () => {
         STYTCH_API_URL: slow.url,
       };
       const w = (wizard = renderWizard({ cwd, env, limits: FAST_LIMITS, sourceOptions: { windowMs: WINDOW_MS } }));
-      await w.waitFor('Start a new migration');
-      await w.press(KEY.enter);
-      await w.waitFor('Where are your users now?');
-      await w.press(KEY.enter);
-      await w.waitFor('Stytch project id:');
+      await toStytchCredentials(w);
       await w.press(KEY.enter, KEY.enter, KEY.enter);
       await w.waitFor('Enter continue', 10_000);
       await w.press(KEY.enter);
@@ -165,11 +170,7 @@ describe('the wizard with a Stytch B2B source', () => {
     const cwd = tempDir('wm-screens-stytch-');
     const env: NodeJS.ProcessEnv = { STYTCH_PROJECT_ID: fake.projectId, STYTCH_API_URL: fake.url, STYTCH_SECRET: 'secret-test-wrong-one' };
     const w = (wizard = renderWizard({ cwd, env, limits: FAST_LIMITS, sourceOptions: { windowMs: WINDOW_MS } }));
-    await w.waitFor('Start a new migration');
-    await w.press(KEY.enter);
-    await w.waitFor('Where are your users now?');
-    await w.press(KEY.enter);
-    await w.waitFor('Stytch project id:');
+    await toStytchCredentials(w);
     await w.press(KEY.enter);
     // The secret from the environment: masked, named, kept with Enter.
     let frame = await w.waitFor('Stytch secret:');
