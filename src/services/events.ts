@@ -95,8 +95,9 @@ export class RateMeter {
     this.count += n;
   }
 
+  /** Called once per record: keeps at most one sample per 100 ms, so the window stays ~50 long. */
   perSecond(now = performance.now()): number {
-    this.samples.push({ at: now, count: this.count });
+    if (now - this.samples[this.samples.length - 1].at >= 100) this.samples.push({ at: now, count: this.count });
     while (this.samples.length > 2 && now - this.samples[1].at >= this.spanMs) this.samples.shift();
     const first = this.samples[0];
     const elapsed = now - first.at;
