@@ -40,6 +40,10 @@ export interface SourceMembership {
   orgSourceId: string;
   /** Source role slugs; mapped to WorkOS slugs at import time. */
   roles: string[];
+  /** The member's status in the source; absent means active. Invited and pending members follow the operator's choice. */
+  status?: 'active' | 'invited' | 'pending';
+  /** The source's own id for this membership (a Stytch member_id), written to the id map. */
+  sourceRef?: string;
   origin?: string;
 }
 
@@ -85,6 +89,16 @@ export interface ExportOptions {
   /** The cursor saved with the last staged batch, when resuming. */
   cursor?: string;
   signal?: AbortSignal;
+  /** Told when the source answers 429 and the export waits: the operator must never stare at a silent screen. */
+  onRateLimited?: (waitMs: number) => void;
+}
+
+/** What reading the source cost: shown in the summary and in `--json`. */
+export interface SourceStats {
+  requests: number;
+  rateLimited: number;
+  /** Time spent waiting on the source's 429s. */
+  waitedMs: number;
 }
 
 export interface SourceProvider {
@@ -94,4 +108,6 @@ export interface SourceProvider {
   check(): Promise<{ summary: string }>;
   /** Yields batches in order; each is staged atomically with its cursor. */
   export(options: ExportOptions): AsyncIterable<ExportBatch>;
+  /** Requests made and 429s met so far by this provider (API sources). */
+  stats?(): SourceStats;
 }

@@ -1,7 +1,7 @@
 import type { EventBus } from '../events.js';
 import { RateMeter } from '../events.js';
 import type { Journal } from '../journal/journal.js';
-import type { SourceProvider } from '../../providers/types.js';
+import type { SourceProvider, SourceStats } from '../../providers/types.js';
 import { validateBatch } from './validate-batch.js';
 
 export interface ExportResult {
@@ -12,7 +12,12 @@ export interface ExportResult {
   staged: { organizations: number; users: number; memberships: number; issues: number };
   duplicateEmails: number;
   orphanMemberships: number;
+  /** Requests and 429s of every export pass so far (API sources). */
+  sourceStats?: SourceStats;
 }
+
+/** Journal meta key: requests and 429s summed over every export pass of this journal. */
+export const SOURCE_STATS_KEY = 'source_stats';
 
 /**
  * Pages the source into the journal. Each batch is validated against WorkOS's limits and staged
@@ -36,9 +41,28 @@ export async function runExport(
 
   let duplicateEmails = 0;
   let orphanMemberships = 0;
+  // A source's 429 waits are said as they happen, at most one notice every 10 s, so a long wait
+  // never looks like a hang.
+  let lastWaitNotice = -Infinity;
+  const onRateLimited = (waitMs: number) => {
+    bus.emit({ type: 'rate_limited', bucket: 'source', retryAfterMs: waitMs });
+    const now = performance.now();
+    if (now - lastWaitNotice < 10_000) return;
+    lastWaitNotice = now;
+    bus.emit({ type: 'notice', level: 'info', message: `${provider.displayName} answered 429 (rate limited): waiting ${Math.max(1, Math.round(waitMs / 1000))} s, then going on where it stopped.` });
+  };
+  const before = journal.getMeta<SourceStats>(SOURCE_STATS_KEY) ?? { requests: 0, rateLimited: 0, waitedMs: 0 };
+  const saveStats = (): SourceStats | undefined => {
+    const now = provider.stats?.();
+    if (!now) return undefined;
+    const total = { requests: before.requests + now.requests, rateLimited: before.rateLimited + now.rateLimited, waitedMs: before.waitedMs + now.waitedMs };
+    journal.setMeta(SOURCE_STATS_KEY, total);
+    return total;
+  };
+  let sourceStats: SourceStats | undefined;
   journal.beginBulk();
   try {
-    for await (const batch of provider.export({ cursor: saved?.cursor, signal: options.signal })) {
+    for await (const batch of provider.export({ cursor: saved?.cursor, signal: options.signal, onRateLimited })) {
       const { issues, invalid } = validateBatch(batch);
       if (batch.progress) {
         meter.add(batch.progress.done - done);
@@ -73,8 +97,10 @@ export async function runExport(
     }
   } finally {
     journal.endBulk();
+    // Kept even when the export fails or stops: the next pass adds to them.
+    sourceStats = saveStats();
   }
   const completed = !options.signal?.aborted;
   bus.emit({ type: 'phase', phase: 'export', status: 'end' });
-  return { completed, done, unit, staged, duplicateEmails, orphanMemberships };
+  return { completed, done, unit, staged, duplicateEmails, orphanMemberships, sourceStats };
 }

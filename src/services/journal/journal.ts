@@ -286,7 +286,7 @@ export class Journal {
     );
     const existingUser = this.stmt('SELECT email_norm, origin FROM users WHERE source_id = ?');
     const insertMembership = this.stmt(
-      `INSERT INTO memberships (user_source_id, org_source_id, roles, origin, updated_at) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO memberships (user_source_id, org_source_id, roles, origin, status, source_ref, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(user_source_id, org_source_id) DO NOTHING`,
     );
     const membershipRoles = this.stmt('SELECT id, roles FROM memberships WHERE user_source_id = ? AND org_source_id = ?');
@@ -355,7 +355,7 @@ export class Journal {
           this.setMeta('orphan_check', true);
         }
         const roles = m[2] as string;
-        const result = insertMembership.run(userSourceId, orgSourceId, roles, m[3], now);
+        const result = insertMembership.run(userSourceId, orgSourceId, roles, m[3], m[4] ?? null, m[5] ?? null, now);
         if (result.changes) {
           counts.memberships++;
         } else if (roles !== '[]') {

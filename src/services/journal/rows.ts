@@ -8,7 +8,7 @@ import type { SourceMembership, SourceUser } from '../../providers/types.js';
 
 // A user row: source_id, email, email_norm, first_name, last_name, email_verified, password_hash,
 // password_hash_type, metadata, social, mfa, origin. A membership row: user_source_id,
-// org_source_id, roles (JSON), origin.
+// org_source_id, roles (JSON), origin, status, source_ref.
 export type Cell = string | number | null;
 
 const json = (value: unknown): string | null =>
@@ -35,5 +35,12 @@ export function userRows(users: readonly SourceUser[]): Cell[][] {
 }
 
 export function membershipRows(memberships: readonly SourceMembership[]): Cell[][] {
-  return memberships.map((m) => [m.userSourceId, m.orgSourceId, JSON.stringify(m.roles.length > 1 ? [...new Set(m.roles)] : m.roles), m.origin ?? null]);
+  return memberships.map((m) => [
+    m.userSourceId,
+    m.orgSourceId,
+    JSON.stringify(m.roles.length > 1 ? [...new Set(m.roles)] : m.roles),
+    m.origin ?? null,
+    m.status && m.status !== 'active' ? m.status : null,
+    m.sourceRef ?? null,
+  ]);
 }

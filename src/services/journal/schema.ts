@@ -89,4 +89,18 @@ export const MIGRATIONS: string[] = [
     source_id TEXT
   );
   `,
+  `
+  -- What happened to each user's password at import: set (the source's hash is in WorkOS), kept
+  -- (an adopted user kept the password WorkOS had, by the operator's choice), none (the source had
+  -- none), unsupported (a hash type WorkOS cannot take), rejected (WorkOS refused the hash). Every
+  -- user not 'set' or 'kept' is listed in password-resets.csv.
+  ALTER TABLE users ADD COLUMN password_state TEXT;
+  -- A second source user with an email already taken: its source id resolves to the kept user's
+  -- WorkOS user (the id map says so) and its memberships are carried by that user.
+  ALTER TABLE users ADD COLUMN merged_into TEXT;
+  -- The membership's status in the source (NULL = active; invited, pending) and the source's own
+  -- id for it (a Stytch member_id), for the id map.
+  ALTER TABLE memberships ADD COLUMN status TEXT;
+  ALTER TABLE memberships ADD COLUMN source_ref TEXT;
+  `,
 ];

@@ -37,6 +37,16 @@ export interface RunSettings {
   multipleRoles?: boolean;
   /** Update an adopted membership whose role differs from the mapped one (else only report it). */
   updateExistingRoles?: boolean;
+  /**
+   * A user already in WorkOS (adopted): `source` sets the source's hash on it (the default: the
+   * source is the truth until cutover); `keep` leaves the password WorkOS has.
+   */
+  adoptedPasswords?: 'source' | 'keep';
+  /**
+   * Members invited (or pending) in the source: `skip` lists them and imports no membership (the
+   * default); `active` makes them active members; `invite` sends each a WorkOS invitation.
+   */
+  invitedMembers?: 'skip' | 'active' | 'invite';
   createdAt: string;
 }
 
@@ -70,13 +80,20 @@ export interface UserRow extends RecordColumns {
   metadata: string | null;
   social: string | null;
   mfa: string | null;
+  password_state: PasswordState | null;
+  merged_into: string | null;
 }
+
+/** What became of a user's password at import (see the journal schema). */
+export type PasswordState = 'set' | 'kept' | 'none' | 'unsupported' | 'rejected';
 
 export interface MembershipRow extends RecordColumns {
   user_source_id: string;
   org_source_id: string;
   roles: string;
   role_slugs: string | null;
+  status: 'invited' | 'pending' | null;
+  source_ref: string | null;
   user_workos_id: string | null;
   user_state: RecordState | null;
   user_email: string | null;
