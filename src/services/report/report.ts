@@ -1,40 +1,80 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { ExpectedError } from '../../errors.js';
+import { WORKOS_HASH_TYPES, type SourceStats } from '../../providers/types.js';
 import type { Journal } from '../journal/journal.js';
-import type { RecordKind } from '../journal/types.js';
+import type { PasswordState, Phase, RecordKind, RunSettings, StateCounts } from '../journal/types.js';
 
 export interface ReportPaths {
   dir: string;
   idMap: string;
   idMapSql: string;
+  memberIdMap: string;
   failures: string;
+  passwordResets: string;
+  invitedMembers: string;
   summary: string;
 }
 
-/**
- * RFC 4180 quoting. Values are written exactly (no formula-defusing prefix): these files are read
- * by SQL loads and by --retry-failed, where `-42` must stay `-42`.
- */
+export type WrittenReports = ReportPaths & { failureCount: number; mapped: number; resetCount: number };
+
+// ---- CSV ---------------------------------------------------------------------------------------
+
+/** RFC 4180 quoting; the value itself is written exactly. */
 export function csvField(value: unknown): string {
   const text = value === null || value === undefined ? '' : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-const csvLine = (fields: unknown[]) => `${fields.map(csvField).join(',')}\n`;
+// A spreadsheet runs a cell starting with one of = + - @ TAB CR as a formula (=HYPERLINK(...) from a
+// source field would be live in failures.csv). A leading quote is defused too, so that undoing the
+// prefix is exact: every cell that starts with a quote was given one.
+const FORMULA_START = /^[=+\-@\t\r']/;
+const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A cell for a file people open in a spreadsheet: a formula-like value gets a leading `'`; numbers stay. */
+export function defuseCell(value: unknown): string {
+  const text = value === null || value === undefined ? '' : String(value);
+  return FORMULA_START.test(text) && !PLAIN_NUMBER.test(text) ? `'${text}` : text;
+}
+
+/** The value defuseCell was given. */
+export function undefuseCell(text: string): string {
+  return text.startsWith("'") ? text.slice(1) : text;
+}
+
+/** `machine`: read back by SQL loads or programs, values exact. `people`: opened in spreadsheets, defused. */
+type Audience = 'machine' | 'people';
+
+const csvLine = (fields: unknown[], audience: Audience) =>
+  `${fields.map((f) => csvField(audience === 'people' ? defuseCell(f) : f)).join(',')}\n`;
 
 export function reportDir(journal: Journal): string {
   return journal.path.replace(/\.db$/, '') + '.reports';
 }
 
+export function reportPaths(dir: string): ReportPaths {
+  return {
+    dir,
+    idMap: path.join(dir, 'id-map.csv'),
+    idMapSql: path.join(dir, 'id-map.sql'),
+    memberIdMap: path.join(dir, 'member-id-map.csv'),
+    failures: path.join(dir, 'failures.csv'),
+    passwordResets: path.join(dir, 'password-resets.csv'),
+    invitedMembers: path.join(dir, 'invited-members.csv'),
+    summary: path.join(dir, 'summary.md'),
+  };
+}
+
 /** Streams rows to a file in chunks, so a million-row report never sits in memory whole. */
-function writeRows(file: string, header: string[], rows: Iterable<unknown[]>): number {
+function writeRows(file: string, audience: Audience, header: string[], rows: Iterable<unknown[]>): number {
   const fd = fs.openSync(file, 'w', 0o600);
   let count = 0;
   try {
-    let chunk = csvLine(header);
+    let chunk = csvLine(header, audience);
     for (const row of rows) {
-      chunk += csvLine(row);
+      chunk += csvLine(row, audience);
       count++;
       if (chunk.length > 1 << 16) {
         fs.writeSync(fd, chunk);
@@ -48,83 +88,206 @@ function writeRows(file: string, header: string[], rows: Iterable<unknown[]>): n
   return count;
 }
 
-export const FAILURES_HEADER = ['kind', 'source_id', 'label', 'origin', 'state', 'code', 'reason'];
+// ---- what the files hold (one query per idea, shared by the files and the summary) -----------
 
 /**
- * The id map (source id -> WorkOS user id) with an SQL template to load it, the failures file
- * (every record that did not make it, and every source row that could not be read, with the
- * reason: never a password hash), and a Markdown summary.
+ * Records that did not make it and need the operator. Not among them: a duplicate merged into the
+ * user that kept its email (it is in the id map), and an invited member skipped by choice (it is in
+ * invited-members.csv).
  */
-export function writeReports(journal: Journal, dir = reportDir(journal)): ReportPaths & { failureCount: number; mapped: number } {
+const NOT_IMPORTED: Record<RecordKind, string> = {
+  organization: `state IN ('failed', 'skipped')`,
+  user: `state IN ('failed', 'skipped') AND merged_into IS NULL`,
+  membership: `state IN ('failed', 'skipped') AND error_code IS NOT 'invited'`,
+};
+
+export const FAILURES_HEADER = ['kind', 'source_id', 'label', 'origin', 'state', 'code', 'reason'];
+
+const FAILURE_QUERIES: { kind: RecordKind | 'issue'; sql: string }[] = [
+  {
+    kind: 'organization',
+    sql: `SELECT source_id, name AS label, origin, state, error_code, last_error FROM organizations WHERE ${NOT_IMPORTED.organization} ORDER BY id`,
+  },
+  { kind: 'user', sql: `SELECT source_id, email AS label, origin, state, error_code, last_error FROM users WHERE ${NOT_IMPORTED.user} ORDER BY id` },
+  {
+    // A membership's id is "user<US>organization" (resetFailed splits it there).
+    kind: 'membership',
+    sql: `SELECT user_source_id || char(31) || org_source_id AS source_id, user_source_id || ' in ' || org_source_id AS label, origin, state, error_code, last_error
+            FROM memberships WHERE ${NOT_IMPORTED.membership} ORDER BY id`,
+  },
+  {
+    // Problems in the source that no listed record already explains: rows that never became a
+    // record (unreadable, no email...), and data a record could not carry (a second email under one
+    // id...). The predicates' bare columns (state, merged_into) are the record's: issues has none.
+    kind: 'issue',
+    sql: `SELECT location, field, message, record_kind, source_id FROM issues i
+           WHERE severity = 'error'
+             AND NOT EXISTS (SELECT 1 FROM users u WHERE i.record_kind = 'user' AND u.source_id = i.source_id AND ${NOT_IMPORTED.user})
+             AND NOT EXISTS (SELECT 1 FROM organizations o WHERE i.record_kind = 'organization' AND o.source_id = i.source_id AND ${NOT_IMPORTED.organization})
+           ORDER BY id`,
+  },
+];
+
+function* failureRows(journal: Journal): Generator<unknown[]> {
+  for (const { kind, sql } of FAILURE_QUERIES) {
+    if (kind !== 'issue') {
+      for (const r of journal.iterate<{ source_id: string; label: string; origin: string | null; state: string; error_code: string | null; last_error: string | null }>(sql)) {
+        yield [kind, r.source_id, r.label, r.origin, r.state, r.error_code, r.last_error];
+      }
+      continue;
+    }
+    for (const issue of journal.iterate<{ location: string; field: string | null; message: string; record_kind: string | null; source_id: string | null }>(sql)) {
+      const unreadable = !issue.source_id;
+      yield [unreadable ? 'row' : issue.record_kind ?? 'row', issue.source_id ?? '', '', issue.location, unreadable ? 'unreadable' : 'not_imported', issue.field ?? '', issue.message];
+    }
+  }
+}
+
+const failureCount = (journal: Journal) =>
+  FAILURE_QUERIES.reduce((sum, q) => sum + (journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (${q.sql})`)?.n ?? 0), 0);
+
+/** Users who stand for themselves in WorkOS (a merged duplicate is carried by its kept user). */
+const OWN_DONE_USERS = `state = 'done' AND merged_into IS NULL`;
+
+/**
+ * What became of a user's password. Journals from before password_state was recorded: no hash means
+ * none, a type WorkOS cannot take means unsupported (a refused hash failed its user then).
+ */
+const PASSWORD_STATE_SQL = `COALESCE(password_state, CASE WHEN password_hash_type IS NULL THEN 'none'
+  WHEN password_hash_type IN (${WORKOS_HASH_TYPES.map((t) => `'${t}'`).join(', ')}) THEN 'set' ELSE 'unsupported' END)`;
+
+const WITHOUT_PASSWORD_SQL = `SELECT email, source_id, workos_id, ${PASSWORD_STATE_SQL} AS pstate, password_hash_type, social
+  FROM users WHERE ${OWN_DONE_USERS} AND ${PASSWORD_STATE_SQL} IN ('none', 'unsupported', 'rejected') ORDER BY id`;
+
+function resetReason(row: { pstate: string; password_hash_type: string | null; social: string | null }): string {
+  const social = row.social ? (JSON.parse(row.social) as string[]) : [];
+  if (row.pstate === 'none' && social.length) {
+    return `social sign-in only (${social.join(', ')}): no reset needed once that provider is configured in WorkOS; linked by email at the first sign-in`;
+  }
+  if (row.pstate === 'unsupported') return `unsupported hash: WorkOS cannot take ${row.password_hash_type ?? 'this'} hashes`;
+  if (row.pstate === 'rejected') return `rejected hash: WorkOS refused the ${row.password_hash_type ?? 'source'} hash`;
+  return 'no password in the source';
+}
+
+const inviteAction = (settings: RunSettings) => settings.invitedMembers ?? 'skip';
+
+/** Where a membership's WorkOS user is: its own user's, or for a merged duplicate the kept user's. */
+const MEMBERSHIP_JOINS = `JOIN users u ON u.source_id = m.user_source_id
+  LEFT JOIN users k ON k.source_id = u.merged_into
+  JOIN organizations o ON o.source_id = m.org_source_id`;
+
+// ---- the files ---------------------------------------------------------------------------------
+
+/**
+ * The id maps (source id -> WorkOS user id, and a source membership id -> WorkOS user and
+ * organization) with an SQL template to load them, the failures file (every record that did not
+ * make it, and every source row that could not be read, with the reason), the users to send a
+ * password reset, the invited members and what was done with them, and a Markdown summary. Never
+ * a password hash. Files for spreadsheets are formula-defused; the id maps are exact.
+ */
+export function writeReports(journal: Journal, dir = reportDir(journal)): WrittenReports {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (error) {
     throw new ExpectedError(`Cannot write the reports to ${dir}: ${(error as Error).message}.`, 'Choose a writable folder with --out.');
   }
-  const paths: ReportPaths = {
-    dir,
-    idMap: path.join(dir, 'id-map.csv'),
-    idMapSql: path.join(dir, 'id-map.sql'),
-    failures: path.join(dir, 'failures.csv'),
-    summary: path.join(dir, 'summary.md'),
-  };
+  const paths = reportPaths(dir);
+  const action = inviteAction(journal.settings);
 
   const mapped = writeRows(
     paths.idMap,
+    'machine',
     ['source_id', 'email', 'workos_user_id'],
     (function* () {
-      for (const row of journal.iterate<{ source_id: string; email: string; workos_id: string }>(
-        `SELECT source_id, email, workos_id FROM users WHERE state = 'done' ORDER BY id`,
+      for (const r of journal.iterate<{ source_id: string; email: string; workos_id: string }>(
+        `SELECT source_id, email, workos_id FROM users WHERE ${OWN_DONE_USERS} ORDER BY id`,
       )) {
-        yield [row.source_id, row.email, row.workos_id];
+        yield [r.source_id, r.email, r.workos_id];
+      }
+      // A duplicate's own source id resolves to the user that kept the email.
+      for (const r of journal.iterate<{ source_id: string; email: string; workos_id: string }>(
+        `SELECT d.source_id, d.email, k.workos_id FROM users d JOIN users k ON k.source_id = d.merged_into
+          WHERE k.state = 'done' AND k.workos_id IS NOT NULL ORDER BY d.id`,
+      )) {
+        yield [r.source_id, r.email, r.workos_id];
+      }
+    })(),
+  );
+
+  writeRows(
+    paths.memberIdMap,
+    'machine',
+    ['member_id', 'workos_user_id', 'workos_organization_id', 'workos_membership_id', 'workos_invitation_id', 'user_source_id', 'org_source_id'],
+    (function* () {
+      for (const r of journal.iterate<{ source_ref: string; user_id: string | null; org_id: string | null; workos_id: string; invited: number; user_source_id: string; org_source_id: string }>(
+        `SELECT m.source_ref, COALESCE(k.workos_id, u.workos_id) AS user_id, o.workos_id AS org_id, m.workos_id,
+                (m.status IS NOT NULL AND ? = 'invite') AS invited, m.user_source_id, m.org_source_id
+           FROM memberships m ${MEMBERSHIP_JOINS}
+          WHERE m.source_ref IS NOT NULL AND m.state = 'done' ORDER BY m.id`,
+        action,
+      )) {
+        yield [r.source_ref, r.user_id, r.org_id, r.invited ? '' : r.workos_id, r.invited ? r.workos_id : '', r.user_source_id, r.org_source_id];
       }
     })(),
   );
 
   fs.writeFileSync(paths.idMapSql, idMapSql(), { mode: 0o600 });
 
-  const failureCount = writeRows(
-    paths.failures,
-    FAILURES_HEADER,
+  const failures = writeRows(paths.failures, 'people', FAILURES_HEADER, failureRows(journal));
+
+  const resetCount = writeRows(
+    paths.passwordResets,
+    'people',
+    ['email', 'source_id', 'workos_user_id', 'reason'],
     (function* () {
-      const queries: [RecordKind, string][] = [
-        ['organization', `SELECT source_id, name AS label, origin, state, error_code, last_error FROM organizations WHERE state IN ('failed', 'skipped') ORDER BY id`],
-        ['user', `SELECT source_id, email AS label, origin, state, error_code, last_error FROM users WHERE state IN ('failed', 'skipped') ORDER BY id`],
-        [
-          'membership',
-          `SELECT user_source_id || char(31) || org_source_id AS source_id, user_source_id || ' in ' || org_source_id AS label, origin, state, error_code, last_error
-             FROM memberships WHERE state IN ('failed', 'skipped') ORDER BY id`,
-        ],
-      ];
-      for (const [kind, sql] of queries) {
-        for (const r of journal.iterate<{ source_id: string; label: string; origin: string | null; state: string; error_code: string | null; last_error: string | null }>(sql)) {
-          yield [kind, r.source_id, r.label, r.origin, r.state, r.error_code, r.last_error];
-        }
-      }
-      // Problems in the source that no failed or skipped record already explains: rows that never
-      // became a record (unreadable, no email...), and data a record could not carry (a second
-      // email under one id...).
-      for (const issue of journal.iterate<{ location: string; field: string | null; message: string; record_kind: string | null; source_id: string | null }>(
-        `SELECT location, field, message, record_kind, source_id FROM issues i
-          WHERE severity = 'error'
-            AND NOT EXISTS (SELECT 1 FROM users u WHERE i.record_kind = 'user' AND u.source_id = i.source_id AND u.state IN ('failed', 'skipped'))
-            AND NOT EXISTS (SELECT 1 FROM organizations o WHERE i.record_kind = 'organization' AND o.source_id = i.source_id AND o.state IN ('failed', 'skipped'))
-          ORDER BY id`,
+      for (const r of journal.iterate<{ email: string; source_id: string; workos_id: string; pstate: string; password_hash_type: string | null; social: string | null }>(
+        WITHOUT_PASSWORD_SQL,
       )) {
-        const unreadable = !issue.source_id;
-        yield [unreadable ? 'row' : issue.record_kind ?? 'row', issue.source_id ?? '', '', issue.location, unreadable ? 'unreadable' : 'not_imported', issue.field ?? '', issue.message];
+        yield [r.email, r.source_id, r.workos_id, resetReason(r)];
       }
     })(),
   );
 
-  fs.writeFileSync(paths.summary, summaryMarkdown(journal, paths, failureCount), { mode: 0o600 });
-  return { ...paths, failureCount, mapped };
+  writeRows(
+    paths.invitedMembers,
+    'people',
+    ['email', 'user_source_id', 'org_source_id', 'member_id', 'source_status', 'result', 'workos_id', 'note'],
+    (function* () {
+      for (const r of journal.iterate<{ email: string; user_source_id: string; org_source_id: string; source_ref: string | null; status: string; state: string; error_code: string | null; workos_id: string | null; last_error: string | null }>(
+        `SELECT u.email, m.user_source_id, m.org_source_id, m.source_ref, m.status, m.state, m.error_code, m.workos_id, m.last_error
+           FROM memberships m LEFT JOIN users u ON u.source_id = m.user_source_id
+          WHERE m.status IS NOT NULL ORDER BY m.id`,
+      )) {
+        yield [r.email, r.user_source_id, r.org_source_id, r.source_ref, r.status, invitedResult(r.state, r.error_code, action), r.workos_id, r.last_error];
+      }
+    })(),
+  );
+
+  const facts = summaryFacts(journal, paths);
+  fs.writeFileSync(paths.summary, summaryMarkdown(facts), { mode: 0o600 });
+  return { ...paths, failureCount: failures, mapped, resetCount };
+}
+
+function invitedResult(state: string, errorCode: string | null, action: NonNullable<RunSettings['invitedMembers']>): string {
+  if (state === 'done') return action === 'invite' ? 'invitation sent' : 'active member';
+  if (state === 'skipped' && errorCode === 'invited') return 'not imported (your choice)';
+  if (state === 'failed' || state === 'skipped') return `${state} (see failures.csv)`;
+  return 'not imported yet';
 }
 
 function idMapSql(): string {
   return `-- workos-migrate: store each user's WorkOS id in your application's database.
--- id-map.csv (beside this file) holds: source_id, email, workos_user_id.
+--
+-- id-map.csv: source_id, email, workos_user_id. One row per source user id. A duplicate-email
+--   user that was merged into the user who kept the email has its own row, pointing at that
+--   user's WorkOS id: two source ids may share one workos_user_id.
+-- member-id-map.csv: member_id, workos_user_id, workos_organization_id, workos_membership_id,
+--   workos_invitation_id, user_source_id, org_source_id. One row per source membership that has
+--   an id of its own (a Stytch member_id); workos_invitation_id instead of workos_membership_id
+--   for an invited member who was sent a WorkOS invitation.
+-- Both files hold exact values (no spreadsheet formula escaping), so they load as they are: open
+-- them in a spreadsheet only as text.
 --
 -- 1. Once: add the column.
 --      ALTER TABLE users ADD COLUMN workos_user_id VARCHAR(64);
@@ -136,85 +299,298 @@ UPDATE users SET workos_user_id = m.workos_user_id
   FROM workos_id_map m
  WHERE users.id::text = m.source_id;   -- replace users.id with the column that held the source id
 --
+--    Memberships keyed by the source's member id (only if your tables use it):
+-- CREATE TEMP TABLE workos_member_map (member_id TEXT PRIMARY KEY, workos_user_id TEXT, workos_organization_id TEXT,
+--   workos_membership_id TEXT, workos_invitation_id TEXT, user_source_id TEXT, org_source_id TEXT);
+-- \\copy workos_member_map FROM 'member-id-map.csv' WITH (FORMAT csv, HEADER true)
+-- UPDATE members SET workos_user_id = m.workos_user_id, workos_organization_id = m.workos_organization_id
+--   FROM workos_member_map m WHERE members.member_id = m.member_id;
+--
 -- 2'. MySQL / MariaDB:
 --   CREATE TEMPORARY TABLE workos_id_map (source_id VARCHAR(255) PRIMARY KEY, email VARCHAR(320), workos_user_id VARCHAR(64) NOT NULL);
 --   LOAD DATA LOCAL INFILE 'id-map.csv' INTO TABLE workos_id_map FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"' IGNORE 1 LINES;
 --   UPDATE users u JOIN workos_id_map m ON CAST(u.id AS CHAR) = m.source_id SET u.workos_user_id = m.workos_user_id;
+--   (member-id-map.csv loads the same way into a table with its seven columns.)
 `;
 }
 
-function summaryMarkdown(journal: Journal, paths: ReportPaths, failureCount: number): string {
-  const counts = journal.counts();
+// ---- the failures file, read back --------------------------------------------------------------
+
+/**
+ * The records listed in a failures.csv, for `--retry-failed --failures FILE`: their kind and
+ * exact source id (the spreadsheet defusing undone). Rows that never became a record are left out.
+ */
+export function readFailuresFile(file: string): { kind: RecordKind; sourceId: string }[] {
+  const notOurs = (why: string) => new ExpectedError(`${file} is not a workos-migrate failures file (${why}).`, 'Pass the failures.csv a run wrote.');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ExpectedError(`Cannot read the failures file ${file}: ${(error as Error).message}.`, 'Pass the failures.csv a run wrote.');
+  }
+  let records: string[][];
+  try {
+    records = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true }) as string[][];
+  } catch (error) {
+    throw notOurs(`it is not readable CSV: ${(error as Error).message}`);
+  }
+  const [header, ...rows] = records;
+  if (!header || header.join(',') !== FAILURES_HEADER.join(',')) throw notOurs(header ? `its header is "${header.join(',')}"` : 'it is empty');
+  const found: { kind: RecordKind; sourceId: string }[] = [];
+  for (const [kind, sourceId] of rows) {
+    if ((kind === 'organization' || kind === 'user' || kind === 'membership') && sourceId) found.push({ kind, sourceId: undefuseCell(sourceId) });
+  }
+  return found;
+}
+
+// ---- the summary -------------------------------------------------------------------------------
+
+export interface SummaryFacts {
+  source: { kind: string; path?: string };
+  workos: { apiUrl: string; environment: string };
+  journal: string;
+  phase: Phase;
+  lastActivity?: string;
+  strategy?: string;
+  counts: StateCounts;
+  /** Rows in failures.csv, and why records did not make it. */
+  failures: { count: number; byCode: { kind: RecordKind; code: string | null; count: number }[] };
+  passwords: {
+    /** For users already in WorkOS: set the source's hash on them, or keep WorkOS's password. */
+    adoptedPasswords: NonNullable<RunSettings['adoptedPasswords']>;
+    /** Imported users by what became of their password. */
+    states: Record<PasswordState, number>;
+    hashTypes: { type: string; users: number }[];
+    /** Rows in password-resets.csv (none, unsupported, rejected; social-only users named as such). */
+    resets: number;
+    socialOnly: number;
+  };
+  invitedMembers: {
+    action: NonNullable<RunSettings['invitedMembers']>;
+    total: number;
+    /** Made active members (`active`) or sent an invitation (`invite`). */
+    done: number;
+    skippedByChoice: number;
+    failed: number;
+    notYet: number;
+  };
+  mergedDuplicates: { count: number; examples: string[] };
+  /** File source: columns not carried into WorkOS, and why. */
+  ignoredColumns: { column: string; reason: string }[];
+  /** API sources: requests made, and the 429s they answered with. */
+  sourceRequests?: SourceStats;
+  /** Organization domains WorkOS refused (the organization was imported without them). */
+  refusedDomains: { count: number; list: { organization: string; sourceId: string; workosId: string | null; message: string }[] };
+  /** Connections an organization's IT admin sets up again (SSO, SCIM) through an Admin Portal link. */
+  handoffs: { organization: string; workosId: string | null; kind: 'sso' | 'scim' }[];
+  /** Every warning recorded (source reading and import). */
+  warningCount: number;
+  /** Other warnings, by record kind and field. */
+  warnings: { recordKind: string | null; field: string | null; count: number; example: string }[];
+  files: ReportPaths;
+}
+
+/**
+ * The facts of summary.md as a plain object (for `--json`): the markdown is rendered from it, so
+ * both say the same. Read from the journal alone.
+ */
+export function summaryFacts(journal: Journal, paths: ReportPaths = reportPaths(reportDir(journal))): SummaryFacts {
   const settings = journal.settings;
+  const count = (sql: string, ...params: unknown[]) => journal.get<{ n: number }>(sql, ...params)?.n ?? 0;
+
+  const byCode = journal.all<{ kind: RecordKind; code: string | null; count: number }>(
+    `SELECT 'user' AS kind, error_code AS code, COUNT(*) AS count FROM users WHERE ${NOT_IMPORTED.user} GROUP BY error_code
+     UNION ALL SELECT 'organization', error_code, COUNT(*) FROM organizations WHERE ${NOT_IMPORTED.organization} GROUP BY error_code
+     UNION ALL SELECT 'membership', error_code, COUNT(*) FROM memberships WHERE ${NOT_IMPORTED.membership} GROUP BY error_code
+     ORDER BY count DESC`,
+  );
+
+  const states: Record<PasswordState, number> = { set: 0, kept: 0, none: 0, unsupported: 0, rejected: 0 };
+  for (const r of journal.all<{ pstate: PasswordState; n: number }>(
+    `SELECT ${PASSWORD_STATE_SQL} AS pstate, COUNT(*) AS n FROM users WHERE ${OWN_DONE_USERS} GROUP BY pstate`,
+  )) {
+    if (Object.hasOwn(states, r.pstate)) states[r.pstate] = r.n;
+  }
+
+  const invited = journal.get<{ total: number; done: number; by_choice: number; failed: number; not_yet: number }>(
+    `SELECT COUNT(*) AS total, COALESCE(SUM(state = 'done'), 0) AS done, COALESCE(SUM(state = 'skipped' AND error_code = 'invited'), 0) AS by_choice,
+            COALESCE(SUM(state = 'failed' OR (state = 'skipped' AND error_code IS NOT 'invited')), 0) AS failed,
+            COALESCE(SUM(state IN ('pending', 'in_flight')), 0) AS not_yet
+       FROM memberships WHERE status IS NOT NULL`,
+  )!;
+
+  const domainsWhere = `i.severity = 'warning' AND i.record_kind = 'organization' AND i.field = 'domains'`;
+
+  return {
+    source: { kind: settings.source.kind, ...(settings.source.options.path ? { path: String(settings.source.options.path) } : {}) },
+    workos: { apiUrl: settings.workos.apiUrl ?? 'https://api.workos.com', environment: settings.workos.environment ?? 'unknown' },
+    journal: journal.path,
+    phase: journal.phase,
+    lastActivity: journal.lastActivity,
+    strategy: journal.getMeta<string>('strategy'),
+    counts: journal.counts(),
+    failures: { count: failureCount(journal), byCode },
+    passwords: {
+      adoptedPasswords: settings.adoptedPasswords ?? 'source',
+      states,
+      hashTypes: journal.all(
+        `SELECT password_hash_type AS type, COUNT(*) AS users FROM users WHERE password_hash_type IS NOT NULL GROUP BY password_hash_type ORDER BY users DESC`,
+      ),
+      resets: count(`SELECT COUNT(*) AS n FROM (${WITHOUT_PASSWORD_SQL})`),
+      socialOnly: count(`SELECT COUNT(*) AS n FROM (${WITHOUT_PASSWORD_SQL}) WHERE pstate = 'none' AND social IS NOT NULL`),
+    },
+    invitedMembers: {
+      action: inviteAction(settings),
+      total: invited.total,
+      done: invited.done,
+      skippedByChoice: invited.by_choice,
+      failed: invited.failed,
+      notYet: invited.not_yet,
+    },
+    mergedDuplicates: {
+      count: count(`SELECT COUNT(*) AS n FROM users WHERE merged_into IS NOT NULL`),
+      examples: journal
+        .all<{ t: string }>(`SELECT email || ' (' || source_id || ' -> ' || merged_into || ')' AS t FROM users WHERE merged_into IS NOT NULL ORDER BY id LIMIT 5`)
+        .map((r) => r.t),
+    },
+    ignoredColumns: journal.getMeta<{ column: string; reason: string }[]>('ignored_columns') ?? [],
+    sourceRequests: journal.getMeta<SourceStats>('source_stats'),
+    refusedDomains: {
+      count: count(`SELECT COUNT(*) AS n FROM issues i WHERE ${domainsWhere}`),
+      list: journal.all(
+        `SELECT COALESCE(o.name, i.source_id) AS organization, i.source_id AS sourceId, o.workos_id AS workosId, i.message
+           FROM issues i LEFT JOIN organizations o ON o.source_id = i.source_id WHERE ${domainsWhere} ORDER BY i.id LIMIT 100`,
+      ),
+    },
+    handoffs: journal.all(
+      `SELECT o.name AS organization, o.workos_id AS workosId, i.field AS kind FROM issues i JOIN organizations o ON o.source_id = i.source_id
+        WHERE i.severity = 'warning' AND i.record_kind = 'organization' AND i.field IN ('sso', 'scim') ORDER BY o.name LIMIT 500`,
+    ),
+    warningCount: count(`SELECT COUNT(*) AS n FROM issues WHERE severity = 'warning'`),
+    warnings: journal.all(
+      `SELECT record_kind AS recordKind, field, COUNT(*) AS count, MIN(message) AS example FROM issues
+        WHERE severity = 'warning' AND NOT (COALESCE(record_kind, '') = 'organization' AND COALESCE(field, '') IN ('sso', 'scim', 'domains'))
+        GROUP BY record_kind, field ORDER BY count DESC`,
+    ),
+    files: paths,
+  };
+}
+
+const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+
+export function summaryMarkdown(f: SummaryFacts): string {
   const rows = (['organization', 'user', 'membership'] as const).map((kind) => {
-    const c = counts[kind];
+    const c = f.counts[kind];
     return `| ${kind}s | ${c.total} | ${c.done - c.adopted} | ${c.adopted} | ${c.failed} | ${c.skipped} | ${c.pending + c.in_flight} |`;
   });
-  const codes = journal.all<{ kind: string; code: string; n: number }>(
-    `SELECT 'user' AS kind, error_code AS code, COUNT(*) AS n FROM users WHERE state IN ('failed','skipped') GROUP BY error_code
-     UNION ALL SELECT 'organization', error_code, COUNT(*) FROM organizations WHERE state IN ('failed','skipped') GROUP BY error_code
-     UNION ALL SELECT 'membership', error_code, COUNT(*) FROM memberships WHERE state IN ('failed','skipped') GROUP BY error_code
-     ORDER BY n DESC`,
-  );
-  const hashes = journal.all<{ type: string | null; n: number }>(
-    `SELECT password_hash_type AS type, COUNT(*) AS n FROM users WHERE password_hash_type IS NOT NULL GROUP BY password_hash_type ORDER BY n DESC`,
-  );
-  const warnings = journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM issues WHERE severity = 'warning'`)?.n ?? 0;
   const lines = [
     '# workos-migrate summary',
     '',
-    `- Source: ${settings.source.kind}${settings.source.options.path ? ` (${String(settings.source.options.path)})` : ''}`,
-    `- WorkOS: ${settings.workos.apiUrl ?? 'https://api.workos.com'} (${settings.workos.environment ?? 'unknown'} environment)`,
-    `- Journal: ${journal.path}`,
-    `- Phase: ${journal.phase}; last activity ${journal.lastActivity ?? 'unknown'}`,
+    `- Source: ${f.source.kind}${f.source.path ? ` (${f.source.path})` : ''}`,
+    `- WorkOS: ${f.workos.apiUrl} (${f.workos.environment} environment)`,
+    `- Journal: ${f.journal}`,
+    `- Phase: ${f.phase}; last activity ${f.lastActivity ?? 'unknown'}`,
+    ...(f.strategy ? [`- Strategy: ${f.strategy}`] : []),
+    ...(f.sourceRequests
+      ? [
+          `- Source API: ${plural(f.sourceRequests.requests, 'request')}, ${plural(f.sourceRequests.rateLimited, 'rate-limited answer')} (429)` +
+            (f.sourceRequests.waitedMs ? `, ${Math.round(f.sourceRequests.waitedMs / 1000)} s waited` : ''),
+        ]
+      : []),
     '',
     '| records | staged | created | adopted | failed | skipped | not yet imported |',
     '|---|---|---|---|---|---|---|',
     ...rows,
     '',
   ];
-  if (hashes.length) {
-    lines.push('## Password hashes', '', ...hashes.map((h) => `- ${h.type}: ${h.n}`), '');
+  if (f.mergedDuplicates.count) {
+    lines.push(
+      `${plural(f.mergedDuplicates.count, 'duplicate-email user')} merged into the user who kept the email: their source ids map to that user in id-map.csv and their memberships are that user's, e.g. ${f.mergedDuplicates.examples.join('; ')}.`,
+      '',
+    );
   }
-  const handoffs = journal.all<{ field: string; name: string; workos_id: string | null; message: string }>(
-    `SELECT i.field, o.name, o.workos_id, i.message FROM issues i JOIN organizations o ON o.source_id = i.source_id
-      WHERE i.severity = 'warning' AND i.record_kind = 'organization' AND i.field IN ('sso', 'scim') ORDER BY o.name LIMIT 500`,
-  );
-  const manual = journal.all<{ record_kind: string | null; field: string | null; n: number; example: string }>(
-    `SELECT record_kind, field, COUNT(*) AS n, MIN(message) AS example FROM issues WHERE severity = 'warning' GROUP BY record_kind, field ORDER BY n DESC`,
-  );
-  if (handoffs.length || manual.length) {
-    lines.push('## What to do by hand', '');
-    for (const h of handoffs) {
-      const intent = h.field === 'sso' ? 'sso' : 'dsync';
+
+  const p = f.passwords;
+  const imported = Object.values(p.states).reduce((a, b) => a + b, 0);
+  if (imported || p.hashTypes.length) {
+    lines.push('## Passwords', '');
+    lines.push(
+      `- Imported users: ${p.states.set} with the source's password, ${p.states.kept} kept the password WorkOS already had, ${p.states.none} without one in the source, ${p.states.unsupported} with a hash WorkOS cannot take, ${p.states.rejected} whose hash WorkOS refused`,
+    );
+    lines.push(
+      `- Users already in WorkOS: ${p.adoptedPasswords === 'keep' ? "kept their WorkOS password (your choice)" : "given the source's password (the default)"}`,
+    );
+    if (p.hashTypes.length) lines.push(`- Hash types in the source: ${p.hashTypes.map((h) => `${h.type} ${h.users}`).join(', ')}`);
+    if (p.resets) {
       lines.push(
-        `- ${h.name}: ${h.field === 'sso' ? 'SSO' : 'Directory Sync (SCIM)'} must be set up again by its IT admin: send an Admin Portal link (portal.generateLink({ organization: '${h.workos_id ?? '<not imported yet>'}', intent: '${intent}' }))`,
+        `- ${plural(p.resets, 'user')} to send a password reset${p.socialOnly ? ` (${p.socialOnly} of them sign in only with a social provider)` : ''}: ${f.files.passwordResets}`,
       );
-    }
-    for (const m of manual) {
-      if (m.record_kind === 'organization' && (m.field === 'sso' || m.field === 'scim')) continue;
-      lines.push(`- ${m.n} ${m.record_kind ?? 'record'} warning${m.n === 1 ? '' : 's'} on ${m.field ?? 'the record'}, e.g.: ${m.example}`);
     }
     lines.push('');
   }
-  if (codes.length) {
-    lines.push('## Why records did not make it', '', ...codes.map((c) => `- ${c.kind} \`${c.code ?? 'unknown'}\`: ${c.n}`), '');
+
+  const inv = f.invitedMembers;
+  if (inv.total) {
+    const did = { skip: 'not imported', active: 'made active members', invite: 'sent a WorkOS invitation' }[inv.action];
+    lines.push(
+      '## Invited and pending members',
+      '',
+      `- ${plural(inv.total, 'member')} invited or pending in the source; your choice: ${inv.action} (${did})`,
+      `- ${inv.done} ${inv.action === 'invite' ? 'invitations sent' : 'made active'}, ${inv.skippedByChoice} not imported by choice, ${inv.failed} failed, ${inv.notYet} not imported yet`,
+      `- Each one and what was done: ${f.files.invitedMembers}`,
+      '',
+    );
+  }
+
+  if (f.ignoredColumns.length) {
+    lines.push('## Columns not imported', '', ...f.ignoredColumns.map((c) => `- \`${c.column}\`: ${c.reason}`), '');
+  }
+
+  if (f.refusedDomains.count) {
+    lines.push(
+      '## Organization domains WorkOS refused',
+      '',
+      'The organizations were imported without them; add them in the WorkOS dashboard once resolved.',
+      '',
+      ...f.refusedDomains.list.map((d) => `- ${d.organization} [${d.sourceId}]${d.workosId ? ` (${d.workosId})` : ''}: ${d.message}`),
+      ...(f.refusedDomains.count > f.refusedDomains.list.length ? [`- ... and ${f.refusedDomains.count - f.refusedDomains.list.length} more (\`workos-migrate status\`)`] : []),
+      '',
+    );
+  }
+
+  if (f.handoffs.length || f.warnings.length) {
+    lines.push('## What to do by hand', '');
+    for (const h of f.handoffs) {
+      const intent = h.kind === 'sso' ? 'sso' : 'dsync';
+      lines.push(
+        `- ${h.organization}: ${h.kind === 'sso' ? 'SSO' : 'Directory Sync (SCIM)'} must be set up again by its IT admin: send an Admin Portal link (portal.generateLink({ organization: '${h.workosId ?? '<not imported yet>'}', intent: '${intent}' }))`,
+      );
+    }
+    for (const w of f.warnings) lines.push(`- ${w.count} ${w.recordKind ?? 'record'} warning${w.count === 1 ? '' : 's'} on ${w.field ?? 'the record'}, e.g.: ${w.example}`);
+    lines.push('');
+  }
+  if (f.failures.byCode.length) {
+    lines.push('## Why records did not make it', '', ...f.failures.byCode.map((c) => `- ${c.kind} \`${c.code ?? 'unknown'}\`: ${c.count}`), '');
   }
   lines.push(
     '## Files',
     '',
-    `- Id map: ${paths.idMap} (load it with ${paths.idMapSql})`,
-    `- Failures (${failureCount}): ${paths.failures}`,
-    warnings ? `- ${warnings} warnings were recorded while reading the source (see \`workos-migrate status\`)` : '',
+    `- Id map: ${f.files.idMap} (load it with ${f.files.idMapSql})`,
+    `- Source membership ids: ${f.files.memberIdMap}`,
+    `- Failures (${f.failures.count}): ${f.files.failures}`,
+    `- Password resets (${p.resets}): ${f.files.passwordResets}`,
+    ...(inv.total ? [`- Invited members (${inv.total}): ${f.files.invitedMembers}`] : []),
+    f.warningCount ? `- ${plural(f.warningCount, 'warning')} recorded (see \`workos-migrate status\`)` : '',
     '',
     '## Next steps',
     '',
-    failureCount
-      ? `- Failures WorkOS or the network caused (codes \`transient\`, \`conflict\`, \`blocked\`): \`workos-migrate run --retry-failed --journal ${journal.path}\`. ` +
+    f.failures.count
+      ? `- Failures WorkOS or the network caused (codes \`transient\`, \`conflict\`, \`blocked\`): \`workos-migrate run --retry-failed --journal ${f.journal}\`. ` +
         'Records wrong in the source (invalid, duplicate, rejected hash): fix the source, then run the migration again with a new journal: ' +
         'what already exists in WorkOS is adopted, not created twice.'
       : '- Nothing failed.',
     '- Store each user\'s WorkOS id in your database (id-map.sql).',
+    ...(p.resets ? ['- Send the users in password-resets.csv a password reset (or let them use Magic Auth / their social provider).'] : []),
     '- Configure the social sign-in providers your users used, re-enable signups, and test a sign-in.',
     '',
   );
