@@ -1,12 +1,13 @@
 /**
- * The post-migration checklist: what can be checked against WorkOS is checked there; what only
- * the operator can know (signups re-enabled, a sign-in tested) is asked of them.
+ * The post-migration checklist: what can be checked against WorkOS is checked there, against what
+ * the source and the operator's mapping say (never against what WorkOS answered at import); what
+ * only the operator can know (signups re-enabled, a sign-in tested) is asked of them.
  */
 import type { Journal } from './journal/journal.js';
-import type { MembershipRow, UserRow } from './journal/types.js';
-import { planOf } from './migration.js';
-import { writeReports, type ReportPaths } from './report/report.js';
-import { WorkOSCallError, type WorkOSTarget } from './workos/target.js';
+import type { RunSettings } from './journal/types.js';
+import { planOf, resolveRoles } from './migration.js';
+import { writeReports, type WrittenReports } from './report/report.js';
+import { WorkOSCallError, type CallOptions, type WorkOSTarget } from './workos/target.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'info';
 
@@ -16,13 +17,15 @@ export interface VerifyCheck {
   status: CheckStatus;
   detail: string;
   examples?: string[];
+  /** Record checks: how many were looked at, out of how many imported, and what was found. */
+  counts?: { checked: number; total: number; sampled: boolean; failed: number; warned: number };
 }
 
 export interface VerifyReport {
   checks: VerifyCheck[];
   /** Items only the operator can tick. */
   manual: { id: string; label: string }[];
-  reports: ReportPaths & { failureCount: number };
+  reports: WrittenReports;
 }
 
 export interface VerifyOptions {
@@ -34,6 +37,50 @@ export interface VerifyOptions {
   onProgress?: (check: string, done: number, total: number) => void;
 }
 
+/**
+ * Invitations can be checked only where the target can list them (a pending or accepted
+ * invitation of an email to an organization); elsewhere the check says so.
+ */
+export interface InvitationLookup {
+  findInvitation(email: string, organizationId: string, opts?: CallOptions): Promise<{ id: string; email: string; organizationId: string | null; state: string } | null>;
+}
+
+const canFindInvitations = (target: WorkOSTarget): target is WorkOSTarget & InvitationLookup =>
+  typeof (target as Partial<InvitationLookup>).findInvitation === 'function';
+
+/**
+ * The WorkOS role slugs a membership with these source roles should hold: the operator's mapping
+ * (own keys only: a role called "constructor" must not find Object's), else the default role;
+ * the first one only where the environment takes one role per membership. Empty: the
+ * environment's default role, whatever it is.
+ */
+export function mappedRoleSlugs(sourceRoles: string[], settings: Pick<RunSettings, 'roleMap' | 'defaultRole' | 'multipleRoles'>): string[] {
+  const map = settings.roleMap ?? {};
+  const slugs = [...new Set(sourceRoles.map((r) => (Object.hasOwn(map, r) ? map[r] : settings.defaultRole)).filter((s): s is string => !!s))];
+  return settings.multipleRoles === false ? slugs.slice(0, 1) : slugs;
+}
+
+const sameSlugs = (a: string[], b: string[]) => a.length === b.length && a.every((s) => b.includes(s));
+
+type Finding = { level: 'fail' | 'warn'; text: string } | undefined;
+
+/**
+ * One kind of imported record checked against WorkOS, record by record. `rows` selects them
+ * (FROM ... WHERE ..., the sampling is added here); `check` compares one with WorkOS now. A later
+ * listing-based verification replaces `check`'s look-up with a map built from WorkOS's lists.
+ */
+interface RecordCheck<Row> {
+  id: string;
+  label: string;
+  noun: string;
+  select: string;
+  from: string;
+  orderBy: string;
+  params?: unknown[];
+  check(row: Row, opts: CallOptions): Promise<Finding>;
+  describe(row: Row): string;
+}
+
 async function each<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
   let next = 0;
   await Promise.all(
@@ -43,14 +90,90 @@ async function each<T>(items: T[], concurrency: number, fn: (item: T) => Promise
   );
 }
 
-function sampleQuery(table: string, total: number, options: Required<Pick<VerifyOptions, 'fullCheckUpTo' | 'sampleSize'>>): string {
-  return total > options.fullCheckUpTo ? `ORDER BY random() LIMIT ${options.sampleSize}` : `ORDER BY ${table}.id`;
+interface RunContext {
+  journal: Journal;
+  limits: { fullCheckUpTo: number; sampleSize: number };
+  concurrency: number;
+  signal?: AbortSignal;
+  onProgress?: VerifyOptions['onProgress'];
 }
 
+async function runRecordCheck<Row>(ctx: RunContext, spec: RecordCheck<Row>): Promise<VerifyCheck> {
+  const { journal, limits, signal } = ctx;
+  const params = spec.params ?? [];
+  const total = journal.get<{ n: number }>(`SELECT COUNT(*) AS n ${spec.from}`, ...params)?.n ?? 0;
+  if (total === 0) {
+    return { id: spec.id, label: spec.label, status: 'info', detail: `no ${spec.noun}s imported: nothing to check`, counts: { checked: 0, total: 0, sampled: false, failed: 0, warned: 0 } };
+  }
+  const sampled = total > limits.fullCheckUpTo;
+  const rows = journal.all<Row>(`SELECT ${spec.select} ${spec.from} ORDER BY ${sampled ? `random() LIMIT ${limits.sampleSize}` : spec.orderBy}`, ...params);
+  const failed: string[] = [];
+  const warned: string[] = [];
+  let checked = 0;
+  await each(
+    rows,
+    ctx.concurrency,
+    async (row) => {
+      let finding: Finding;
+      try {
+        finding = await spec.check(row, { signal });
+      } catch (error) {
+        if (signal?.aborted) return;
+        if (!(error instanceof WorkOSCallError)) throw error;
+        finding = { level: 'warn', text: `${spec.describe(row)}: could not be checked (${error.message})` };
+      }
+      // Counted here, not in the progress callback: without a listener the counts are still real.
+      checked++;
+      if (finding) (finding.level === 'fail' ? failed : warned).push(finding.text);
+      ctx.onProgress?.(spec.id, checked, rows.length);
+    },
+    signal,
+  );
+  const matching = checked - failed.length - warned.length;
+  const scope = sampled ? `sampled (of ${total})` : 'checked';
+  const parts = [`${matching} of ${checked} ${spec.noun}s ${scope} match`];
+  if (failed.length) parts.push(`${failed.length} wrong or missing`);
+  if (warned.length) parts.push(`${warned.length} to look at`);
+  if (checked < rows.length) parts.push(`stopped after ${checked} of ${rows.length}`);
+  return {
+    id: spec.id,
+    label: spec.label,
+    status: failed.length ? 'fail' : warned.length || checked < rows.length ? 'warn' : 'pass',
+    detail: parts.join('; '),
+    examples: [...failed.slice(0, 5), ...warned.slice(0, 5)],
+    counts: { checked, total, sampled, failed: failed.length, warned: warned.length },
+  };
+}
+
+/**
+ * The role mapping the import used: the operator's (settings), completed as the import completed
+ * it (a source role that is also an environment role maps to itself, a source's conventional pairs).
+ */
+async function roleSettings(journal: Journal, target: WorkOSTarget, signal?: AbortSignal): Promise<Pick<RunSettings, 'roleMap' | 'defaultRole' | 'multipleRoles'>> {
+  const settings = journal.settings;
+  const explicit = settings.roleMap ?? {};
+  let roleMap = explicit;
+  try {
+    const slugs = (await target.listEnvironmentRoles({ signal })).map((r) => r.slug);
+    roleMap = { ...resolveRoles(journal, slugs, explicit, settings.defaultRole).roleMap, ...explicit };
+  } catch (error) {
+    if (!(error instanceof WorkOSCallError)) throw error;
+  }
+  return { roleMap, defaultRole: settings.defaultRole, multipleRoles: settings.multipleRoles };
+}
+
+const parseSlugs = (json: string | null): string[] | null => (json ? (JSON.parse(json) as string[]) : null);
+const listed = (slugs: string[]) => slugs.join(', ') || '(none)';
+
 export async function runVerification(journal: Journal, target: WorkOSTarget, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const limits = { fullCheckUpTo: options.fullCheckUpTo ?? 10_000, sampleSize: options.sampleSize ?? 1_000 };
-  const concurrency = options.concurrency ?? 16;
   const signal = options.signal;
+  const ctx: RunContext = {
+    journal,
+    limits: { fullCheckUpTo: options.fullCheckUpTo ?? 10_000, sampleSize: options.sampleSize ?? 1_000 },
+    concurrency: options.concurrency ?? 16,
+    signal,
+    onProgress: options.onProgress,
+  };
   const checks: VerifyCheck[] = [];
 
   try {
@@ -61,61 +184,88 @@ export async function runVerification(journal: Journal, target: WorkOSTarget, op
     return { checks, manual: [], reports: writeReports(journal) };
   }
 
-  const counts = journal.counts();
-  const users = journal.all<UserRow>(`SELECT * FROM users WHERE state = 'done' ${sampleQuery('users', counts.user.done, limits)}`);
-  const userProblems: string[] = [];
-  let checkedUsers = 0;
-  await each(
-    users,
-    concurrency,
-    async (row) => {
-      const found = await target.getUser(row.workos_id!, { signal });
-      if (!found) userProblems.push(`${row.email}: no user ${row.workos_id} in WorkOS`);
-      else if (found.email.toLowerCase() !== row.email_norm) userProblems.push(`${row.email}: WorkOS has ${found.email}`);
-      else if (row.outcome === 'created' && found.externalId !== row.source_id) userProblems.push(`${row.email}: external id is ${found.externalId ?? 'empty'}, expected ${row.source_id}`);
-      options.onProgress?.('users', ++checkedUsers, users.length);
-    },
-    signal,
-  );
-  const sampledUsers = counts.user.done > limits.fullCheckUpTo;
-  checks.push({
-    id: 'users',
-    label: 'Imported users exist with the right email and external id',
-    status: userProblems.length ? 'fail' : 'pass',
-    detail: `${checkedUsers - userProblems.length} of ${checkedUsers} ${sampledUsers ? `sampled (of ${counts.user.done})` : 'checked'} match`,
-    examples: userProblems.slice(0, 5),
-  });
+  const settings = journal.settings;
+  const invitedAction = settings.invitedMembers ?? 'skip';
 
-  const memberships = journal.all<MembershipRow>(
-    `SELECT m.*, u.workos_id AS user_workos_id, o.workos_id AS org_workos_id FROM memberships m
-       JOIN users u ON u.source_id = m.user_source_id JOIN organizations o ON o.source_id = m.org_source_id
-      WHERE m.state = 'done' ${sampleQuery('m', counts.membership.done, limits)}`,
+  checks.push(
+    await runRecordCheck<{ source_id: string; name: string; workos_id: string }>(ctx, {
+      id: 'organizations',
+      label: 'Imported organizations exist with the source id as external id',
+      noun: 'organization',
+      select: 'source_id, name, workos_id',
+      from: `FROM organizations WHERE state = 'done'`,
+      orderBy: 'id',
+      describe: (r) => `${r.name} [${r.source_id}]`,
+      check: async (r, opts) => {
+        const id = await target.findOrganizationByExternalId(r.source_id, opts);
+        if (!id) return { level: 'fail', text: `${r.name} [${r.source_id}]: no organization with this external id in WorkOS (deleted, or its external id changed); it was ${r.workos_id}` };
+        if (id !== r.workos_id) return { level: 'fail', text: `${r.name} [${r.source_id}]: the external id is on ${id}, expected ${r.workos_id}` };
+        return undefined;
+      },
+    }),
   );
-  const membershipProblems: string[] = [];
-  let checkedMemberships = 0;
-  await each(
-    memberships,
-    concurrency,
-    async (row) => {
-      const found = await target.findMembership(row.user_workos_id!, row.org_workos_id!, { signal });
-      const wanted = row.role_slugs ? (JSON.parse(row.role_slugs) as string[]) : [];
-      if (!found) membershipProblems.push(`${row.user_source_id} in ${row.org_source_id}: missing`);
-      else if (wanted.length && !wanted.every((slug) => found.roleSlugs.includes(slug))) {
-        membershipProblems.push(`${row.user_source_id} in ${row.org_source_id}: role ${found.roleSlugs.join(', ')}, expected ${wanted.join(', ')}`);
-      }
-      options.onProgress?.('memberships', ++checkedMemberships, memberships.length);
-    },
-    signal,
+
+  checks.push(
+    await runRecordCheck<{ source_id: string; email: string; email_norm: string; workos_id: string; outcome: string }>(ctx, {
+      id: 'users',
+      label: 'Imported users exist with the right email and external id',
+      noun: 'user',
+      select: 'source_id, email, email_norm, workos_id, outcome',
+      // A merged duplicate is its kept user in WorkOS: checked as that user.
+      from: `FROM users WHERE state = 'done' AND merged_into IS NULL`,
+      orderBy: 'id',
+      describe: (r) => r.email,
+      check: async (r, opts) => {
+        const found = await target.getUser(r.workos_id, opts);
+        if (!found) return { level: 'fail', text: `${r.email}: no user ${r.workos_id} in WorkOS` };
+        if (found.email.toLowerCase() !== r.email_norm) return { level: 'fail', text: `${r.email}: WorkOS has ${found.email}` };
+        if (found.externalId !== r.source_id) {
+          return { level: 'fail', text: `${r.email}${r.outcome === 'adopted' ? ' (adopted)' : ''}: external id is ${found.externalId ?? 'empty'}, expected ${r.source_id}` };
+        }
+        return undefined;
+      },
+    }),
   );
-  checks.push({
-    id: 'memberships',
-    label: 'Memberships exist with the mapped role',
-    status: membershipProblems.length ? 'fail' : 'pass',
-    detail: `${checkedMemberships - membershipProblems.length} of ${checkedMemberships} ${counts.membership.done > limits.fullCheckUpTo ? `sampled (of ${counts.membership.done})` : 'checked'} match`,
-    examples: membershipProblems.slice(0, 5),
-  });
+
+  const roles = await roleSettings(journal, target, signal);
+  const keepExisting = settings.updateExistingRoles === false;
+  checks.push(
+    await runRecordCheck<{ user_source_id: string; org_source_id: string; roles: string; role_slugs: string | null; outcome: string; user_id: string | null; org_id: string | null }>(ctx, {
+      id: 'memberships',
+      label: 'Memberships exist with the mapped role',
+      noun: 'membership',
+      select: `m.user_source_id, m.org_source_id, m.roles, m.role_slugs, m.outcome, COALESCE(k.workos_id, u.workos_id) AS user_id, o.workos_id AS org_id`,
+      // A merged duplicate's memberships are on its kept user; an invited member sent an
+      // invitation has no membership (checked below).
+      from: `FROM memberships m JOIN users u ON u.source_id = m.user_source_id LEFT JOIN users k ON k.source_id = u.merged_into
+             JOIN organizations o ON o.source_id = m.org_source_id
+            WHERE m.state = 'done' AND NOT (m.status IS NOT NULL AND ? = 'invite')`,
+      params: [invitedAction],
+      orderBy: 'm.id',
+      describe: (r) => `${r.user_source_id} in ${r.org_source_id}`,
+      check: async (r, opts) => {
+        const who = `${r.user_source_id} in ${r.org_source_id}`;
+        if (!r.user_id || !r.org_id) return { level: 'fail', text: `${who}: its user or organization has no WorkOS id in the journal` };
+        const found = await target.findMembership(r.user_id, r.org_id, opts);
+        if (!found) return { level: 'fail', text: `${who}: no membership in WorkOS` };
+        const sourceRoles = JSON.parse(r.roles) as string[];
+        const expected = mappedRoleSlugs(sourceRoles, roles);
+        // No mapped role: it was given the environment's default, which the API does not name.
+        if (!expected.length || sameSlugs(found.roleSlugs, expected)) return undefined;
+        const keptAtImport = parseSlugs(r.role_slugs);
+        if (keepExisting && r.outcome === 'adopted' && keptAtImport && sameSlugs(found.roleSlugs, keptAtImport)) {
+          return { level: 'warn', text: `${who}: kept at ${listed(found.roleSlugs)} by --keep-existing-roles; the source role ${listed(sourceRoles)} maps to ${listed(expected)}` };
+        }
+        return { level: 'fail', text: `${who}: role ${listed(found.roleSlugs)}, expected ${listed(expected)} (source role ${listed(sourceRoles)})` };
+      },
+    }),
+  );
+
+  const invited = await invitedCheck(ctx, target, invitedAction);
+  if (invited) checks.push(invited);
 
   // Source, journal and WorkOS side by side (WorkOS may hold users from before: more is fine).
+  const counts = journal.counts();
   let workosUsers: number | undefined;
   if (counts.user.done <= 50_000) {
     try {
@@ -138,6 +288,14 @@ export async function runVerification(journal: Journal, target: WorkOSTarget, op
     status: reports.failureCount ? 'warn' : 'pass',
     detail: reports.failureCount ? `${reports.failureCount} in ${reports.failures}: fix them and retry with \`workos-migrate run --retry-failed --journal ${journal.path}\`` : 'none',
   });
+  if (reports.resetCount) {
+    checks.push({
+      id: 'password-resets',
+      label: 'Users imported without their password',
+      status: 'warn',
+      detail: `${reports.resetCount} in ${reports.passwordResets}, each with the reason: send them a password reset (social-only users sign in with their provider once it is configured)`,
+    });
+  }
 
   const plan = planOf(journal);
   if (plan.socialProviders.length) {
@@ -167,4 +325,47 @@ export async function runVerification(journal: Journal, target: WorkOSTarget, op
     ],
     reports,
   };
+}
+
+/** Invited (or pending) members in the source, checked per the operator's choice. */
+async function invitedCheck(ctx: RunContext, target: WorkOSTarget, action: NonNullable<RunSettings['invitedMembers']>): Promise<VerifyCheck | undefined> {
+  const { journal } = ctx;
+  const total = journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM memberships WHERE status IS NOT NULL`)?.n ?? 0;
+  if (!total) return undefined;
+  const id = 'invited';
+  const label = 'Invited and pending members';
+  if (action === 'skip') {
+    return { id, label, status: 'info', detail: `${total} not imported, by your choice (no membership expected); each is in invited-members.csv` };
+  }
+  if (action === 'active') {
+    return { id, label, status: 'info', detail: `${total} made active members by your choice; checked with the memberships above` };
+  }
+  const cannot = { id, label, status: 'info' as const, detail: `${total} to be sent a WorkOS invitation; this WorkOS endpoint cannot list invitations: check them in the dashboard (invited-members.csv lists each)` };
+  if (!canFindInvitations(target)) return cannot;
+  // An endpoint without invitations answers its list with 404: that is "cannot check", not "missing".
+  let unsupported = false;
+  const result = await runRecordCheck<{ org_source_id: string; workos_id: string; email: string; org_id: string | null }>(ctx, {
+    id,
+    label: 'Invited members were sent a WorkOS invitation',
+    noun: 'invitation',
+    select: 'm.org_source_id, m.workos_id, COALESCE(k.email, u.email) AS email, o.workos_id AS org_id',
+    from: `FROM memberships m JOIN users u ON u.source_id = m.user_source_id LEFT JOIN users k ON k.source_id = u.merged_into
+           JOIN organizations o ON o.source_id = m.org_source_id
+          WHERE m.state = 'done' AND m.status IS NOT NULL`,
+    orderBy: 'm.id',
+    describe: (r) => `${r.email} in ${r.org_source_id}`,
+    check: async (r, opts) => {
+      const who = `${r.email} in ${r.org_source_id}`;
+      if (!r.org_id) return { level: 'fail', text: `${who}: its organization has no WorkOS id in the journal` };
+      try {
+        const found = await target.findInvitation(r.email, r.org_id, opts);
+        return found ? undefined : { level: 'fail', text: `${who}: no pending or accepted invitation in WorkOS (${r.workos_id} was sent)` };
+      } catch (error) {
+        if (!(error instanceof WorkOSCallError) || error.info.kind !== 'not_found') throw error;
+        unsupported = true;
+        return undefined;
+      }
+    },
+  });
+  return unsupported ? cannot : result;
 }

@@ -191,21 +191,24 @@ describe('password-resets.csv', () => {
 describe('id maps', () => {
   it('maps a merged duplicate to its kept user, and source membership ids to the WorkOS user and organization', () => {
     const { journal } = journalWith({
-      organizations: [{ sourceId: 'org-1', name: 'Acme', domains: [] }],
+      organizations: [{ sourceId: 'org-1', name: 'Acme', domains: [] }, { sourceId: 'org-2', name: 'Globex', domains: [] }],
       users: [user('keep', 'ann@example.com'), user('dupe', 'ANN@example.com'), user('bob', 'bob@example.com'), user('inv', 'inv@example.com')],
       memberships: [
         { userSourceId: 'keep', orgSourceId: 'org-1', roles: ['admin'], sourceRef: 'member-live-keep' },
         { userSourceId: 'dupe', orgSourceId: 'org-1', roles: ['member'], sourceRef: 'member-live-dupe' },
+        { userSourceId: 'dupe', orgSourceId: 'org-2', roles: ['member'], sourceRef: 'member-live-dupe-2' },
         { userSourceId: 'bob', orgSourceId: 'org-1', roles: ['member'] },
         { userSourceId: 'inv', orgSourceId: 'org-1', roles: ['member'], status: 'invited', sourceRef: 'member-live-inv' },
       ],
     }, { invitedMembers: 'invite' });
-    journal.markDone('organization', idOf(journal, 'organization', 'org-1'), 'org_1', 'created');
+    for (const o of ['org-1', 'org-2']) journal.markDone('organization', idOf(journal, 'organization', o), o.replace('-', '_'), 'created');
     for (const u of ['keep', 'bob', 'inv']) journal.markDone('user', idOf(journal, 'user', u), `user_${u}`, 'created');
     journal.markSkipped('user', idOf(journal, 'user', 'dupe'), 'duplicate_email', 'same email as user keep');
     sql(journal, `UPDATE users SET merged_into = 'keep' WHERE source_id = 'dupe'`);
     journal.markDone('membership', idOf(journal, 'membership', 'keep\u001forg-1'), 'om_keep', 'created');
-    journal.markDone('membership', idOf(journal, 'membership', 'dupe\u001forg-1'), 'om_keep', 'adopted');
+    // Both in org-1: WorkOS holds the kept user's membership; in org-2 the kept user carries the duplicate's.
+    journal.markSkipped('membership', idOf(journal, 'membership', 'dupe\u001forg-1'), 'merged', 'merged: same person as user keep');
+    journal.markDone('membership', idOf(journal, 'membership', 'dupe\u001forg-2'), 'om_dupe2', 'created');
     journal.markDone('membership', idOf(journal, 'membership', 'bob\u001forg-1'), 'om_bob', 'created');
     journal.markDone('membership', idOf(journal, 'membership', 'inv\u001forg-1'), 'invitation_inv', 'created');
     const reports = writeReports(journal);
@@ -222,10 +225,14 @@ describe('id maps', () => {
       ['member_id', 'workos_user_id', 'workos_organization_id', 'workos_membership_id', 'workos_invitation_id', 'user_source_id', 'org_source_id'],
       ['member-live-keep', 'user_keep', 'org_1', 'om_keep', '', 'keep', 'org-1'],
       ['member-live-dupe', 'user_keep', 'org_1', 'om_keep', '', 'dupe', 'org-1'],
+      ['member-live-dupe-2', 'user_keep', 'org_2', 'om_dupe2', '', 'dupe', 'org-2'],
       ['member-live-inv', 'user_inv', 'org_1', '', 'invitation_inv', 'inv', 'org-1'],
     ]);
-    // A merged duplicate did make it: it is not a failure.
-    expect(readCsv(reports.failures).slice(1)).toEqual([]);
+    // Its own name and password were not carried: it stays in the failures file, saying where it went.
+    expect(readCsv(reports.failures).slice(1).map((r) => [r[0], r[1], r[5]])).toEqual([
+      ['user', 'dupe', 'duplicate_email'],
+      ['membership', 'dupe\u001forg-1', 'merged'],
+    ]);
     expect(fs.readFileSync(reports.idMapSql, 'utf8')).toMatch(/member-id-map\.csv/);
   });
 });

@@ -91,13 +91,13 @@ function writeRows(file: string, audience: Audience, header: string[], rows: Ite
 // ---- what the files hold (one query per idea, shared by the files and the summary) -----------
 
 /**
- * Records that did not make it and need the operator. Not among them: a duplicate merged into the
- * user that kept its email (it is in the id map), and an invited member skipped by choice (it is in
- * invited-members.csv).
+ * Records that did not make it as the source had them, for the operator. A merged duplicate is
+ * among them (its own name and password were not carried; the id map has its id), an invited
+ * member skipped by the operator's choice is not (invited-members.csv lists it).
  */
 const NOT_IMPORTED: Record<RecordKind, string> = {
   organization: `state IN ('failed', 'skipped')`,
-  user: `state IN ('failed', 'skipped') AND merged_into IS NULL`,
+  user: `state IN ('failed', 'skipped')`,
   membership: `state IN ('failed', 'skipped') AND error_code IS NOT 'invited'`,
 };
 
@@ -118,7 +118,7 @@ const FAILURE_QUERIES: { kind: RecordKind | 'issue'; sql: string }[] = [
   {
     // Problems in the source that no listed record already explains: rows that never became a
     // record (unreadable, no email...), and data a record could not carry (a second email under one
-    // id...). The predicates' bare columns (state, merged_into) are the record's: issues has none.
+    // id...). The predicates' bare columns (state) are the record's: issues has none.
     kind: 'issue',
     sql: `SELECT location, field, message, record_kind, source_id FROM issues i
            WHERE severity = 'error'
@@ -171,6 +171,9 @@ function resetReason(row: { pstate: string; password_hash_type: string | null; s
 
 const inviteAction = (settings: RunSettings) => settings.invitedMembers ?? 'skip';
 
+/** Invited or pending in the source; a merged duplicate's is carried by its kept user's membership. */
+const INVITED = `m.status IS NOT NULL AND m.error_code IS NOT 'merged'`;
+
 /** Where a membership's WorkOS user is: its own user's, or for a merged duplicate the kept user's. */
 const MEMBERSHIP_JOINS = `JOIN users u ON u.source_id = m.user_source_id
   LEFT JOIN users k ON k.source_id = u.merged_into
@@ -220,11 +223,14 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Writte
     'machine',
     ['member_id', 'workos_user_id', 'workos_organization_id', 'workos_membership_id', 'workos_invitation_id', 'user_source_id', 'org_source_id'],
     (function* () {
+      // A merged duplicate's membership in an organization its kept user is also in resolves to
+      // the kept user's membership there (WorkOS holds one).
       for (const r of journal.iterate<{ source_ref: string; user_id: string | null; org_id: string | null; workos_id: string; invited: number; user_source_id: string; org_source_id: string }>(
-        `SELECT m.source_ref, COALESCE(k.workos_id, u.workos_id) AS user_id, o.workos_id AS org_id, m.workos_id,
-                (m.status IS NOT NULL AND ? = 'invite') AS invited, m.user_source_id, m.org_source_id
+        `SELECT m.source_ref, COALESCE(k.workos_id, u.workos_id) AS user_id, o.workos_id AS org_id, COALESCE(km.workos_id, m.workos_id) AS workos_id,
+                (COALESCE(km.status, m.status) IS NOT NULL AND ? = 'invite') AS invited, m.user_source_id, m.org_source_id
            FROM memberships m ${MEMBERSHIP_JOINS}
-          WHERE m.source_ref IS NOT NULL AND m.state = 'done' ORDER BY m.id`,
+           LEFT JOIN memberships km ON m.state = 'skipped' AND m.error_code = 'merged' AND km.user_source_id = u.merged_into AND km.org_source_id = m.org_source_id
+          WHERE m.source_ref IS NOT NULL AND (m.state = 'done' OR km.state = 'done') ORDER BY m.id`,
         action,
       )) {
         yield [r.source_ref, r.user_id, r.org_id, r.invited ? '' : r.workos_id, r.invited ? r.workos_id : '', r.user_source_id, r.org_source_id];
@@ -257,7 +263,7 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Writte
       for (const r of journal.iterate<{ email: string; user_source_id: string; org_source_id: string; source_ref: string | null; status: string; state: string; error_code: string | null; workos_id: string | null; last_error: string | null }>(
         `SELECT u.email, m.user_source_id, m.org_source_id, m.source_ref, m.status, m.state, m.error_code, m.workos_id, m.last_error
            FROM memberships m LEFT JOIN users u ON u.source_id = m.user_source_id
-          WHERE m.status IS NOT NULL ORDER BY m.id`,
+          WHERE ${INVITED} ORDER BY m.id`,
       )) {
         yield [r.email, r.user_source_id, r.org_source_id, r.source_ref, r.status, invitedResult(r.state, r.error_code, action), r.workos_id, r.last_error];
       }
@@ -416,7 +422,7 @@ export function summaryFacts(journal: Journal, paths: ReportPaths = reportPaths(
     `SELECT COUNT(*) AS total, COALESCE(SUM(state = 'done'), 0) AS done, COALESCE(SUM(state = 'skipped' AND error_code = 'invited'), 0) AS by_choice,
             COALESCE(SUM(state = 'failed' OR (state = 'skipped' AND error_code IS NOT 'invited')), 0) AS failed,
             COALESCE(SUM(state IN ('pending', 'in_flight')), 0) AS not_yet
-       FROM memberships WHERE status IS NOT NULL`,
+       FROM memberships m WHERE ${INVITED}`,
   )!;
 
   const domainsWhere = `i.severity = 'warning' AND i.record_kind = 'organization' AND i.field = 'domains'`;
@@ -505,7 +511,7 @@ export function summaryMarkdown(f: SummaryFacts): string {
   ];
   if (f.mergedDuplicates.count) {
     lines.push(
-      `${plural(f.mergedDuplicates.count, 'duplicate-email user')} merged into the user who kept the email: their source ids map to that user in id-map.csv and their memberships are that user's, e.g. ${f.mergedDuplicates.examples.join('; ')}.`,
+      `${plural(f.mergedDuplicates.count, 'duplicate-email user')} merged into the user who kept the email: their source ids map to that user in id-map.csv and their memberships are that user's; their own names and passwords were not carried (listed in failures.csv). E.g. ${f.mergedDuplicates.examples.join('; ')}.`,
       '',
     );
   }
