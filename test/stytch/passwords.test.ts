@@ -25,7 +25,7 @@ function verifies(phc: string, password: string): boolean {
 }
 
 describe('Stytch password export -> WorkOS scrypt PHC', () => {
-  it('recomputes Stytch hashes (real parameters N=32768) from the converted PHC strings', () => {
+  it('recomputes Stytch hashes (real parameters N=32768) from the converted PHC strings', async () => {
     const params = { N: 32768, r: 8, p: 1, keyLength: 32 };
     const passwords = ['correct horse battery staple', 'pässwörd-ünïcode', 'x'];
     const rows = passwords.map((password, i) => {
@@ -36,7 +36,7 @@ describe('Stytch password export -> WorkOS scrypt PHC', () => {
     });
     const file = path.join(tempDir(), 'export.csv');
     writeStytchPasswordExport(file, rows, params);
-    const exported = readStytchPasswordExport(file);
+    const exported = await readStytchPasswordExport(file);
     expect(exported.params).toEqual(params);
     expect(exported.issues).toEqual([]);
     for (const row of rows) {
@@ -65,19 +65,19 @@ describe('Stytch password export -> WorkOS scrypt PHC', () => {
     expect(Buffer.from(parsePhcSaltField(right), 'base64').toString('utf8')).toBe(salt);
   });
 
-  it.each<PasswordExportShape>(['comment', 'pairs', 'json', 'headerless'])('reads the parameters from a %s-shaped header, never hard-coded', (shape) => {
+  it.each<PasswordExportShape>(['comment', 'pairs', 'json', 'headerless'])('reads the parameters from a %s-shaped header, never hard-coded', async (shape) => {
     const params = { N: 2048, r: 4, p: 2, keyLength: 64 };
     const { salt, hash } = stytchScryptHash('s3cret', params);
     const file = path.join(tempDir(), `${shape}.csv`);
     writeStytchPasswordExport(file, [{ id: 'member-test-a', hash, salt, hash_method: 'scrypt' }], params, shape);
-    const exported = readStytchPasswordExport(file);
+    const exported = await readStytchPasswordExport(file);
     expect(exported.params).toEqual(params);
     const phc = exported.byId.get('member-test-a')!.hash;
     expect(phc).toContain('$n=2048,r=4,p=2,kl=64$');
     expect(verifies(phc, 's3cret')).toBe(true);
   });
 
-  it('accepts other spellings: key: value, log_n, quoted cells, CRLF, a BOM, a type column, per-row parameters', () => {
+  it('accepts other spellings: key: value, log_n, quoted cells, CRLF, a BOM, a type column, per-row parameters', async () => {
     const params = { N: 4096, r: 8, p: 1, keyLength: 32 };
     const a = stytchScryptHash('alpha', params);
     const b = stytchScryptHash('beta', { ...params, N: 1024 });
@@ -88,13 +88,13 @@ describe('Stytch password export -> WorkOS scrypt PHC', () => {
       '"member_id","password_hash","salt","algorithm","n"\r\n' +
       `"member-test-a","${a.hash}","${a.salt}","scrypt",""\r\n` +
       `member-test-b,${b.hash},${b.salt},SCRYPT,1024\r\n`;
-    const exported = parseStytchPasswordExport(text, 'x.csv');
+    const exported = await parseStytchPasswordExport(text, 'x.csv');
     expect(exported.params).toEqual(params);
     expect(verifies(exported.byId.get('member-test-a')!.hash, 'alpha')).toBe(true);
     expect(verifies(exported.byId.get('member-test-b')!.hash, 'beta')).toBe(true);
   });
 
-  it('passes bcrypt and argon2 rows through with their own type, reports the rest without leaking hashes', () => {
+  it('passes bcrypt and argon2 rows through with their own type, reports the rest without leaking hashes', async () => {
     const params = { N: 1024, r: 8, p: 1, keyLength: 32 };
     const good = stytchScryptHash('ok', params);
     const bcrypt = '$2b$10$' + 'a'.repeat(53);
@@ -113,7 +113,7 @@ describe('Stytch password export -> WorkOS scrypt PHC', () => {
       `member-test-1,${good.hash},${good.salt},scrypt`,
       `Someone@Example.com,${bcrypt},,bcrypt`,
     ].join('\n');
-    const exported = parseStytchPasswordExport(text, 'support.csv');
+    const exported = await parseStytchPasswordExport(text, 'support.csv');
     expect(exported.byId.get('member-test-1')!.type).toBe('scrypt');
     expect(exported.byId.get('member-test-2')).toMatchObject({ type: 'bcrypt', hash: bcrypt });
     expect(exported.byId.get('member-test-3')).toMatchObject({ type: 'argon2', hash: argon });
@@ -132,43 +132,117 @@ describe('Stytch password export -> WorkOS scrypt PHC', () => {
     expect(exported.issues.every((i) => i.severity === 'warning')).toBe(true);
   });
 
-  it('refuses bad files with the line and the next step', () => {
+  it('refuses bad files with the line and the next step', async () => {
     const params = { N: 1024, r: 8, p: 1, keyLength: 32 };
     const { salt, hash } = stytchScryptHash('pw', params);
-    const expectError = (text: string | Buffer, pattern: RegExp) => {
-      let caught: unknown;
-      try {
-        parseStytchPasswordExport(text, 'f.csv');
-      } catch (error) {
-        caught = error;
-      }
+    const expectError = async (text: string | Buffer, pattern: RegExp) => {
+      const caught = await parseStytchPasswordExport(text, 'f.csv').then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       expect(caught).toBeInstanceOf(ExpectedError);
       expect((caught as Error).message).toMatch(pattern);
       expect((caught as ExpectedError).nextStep).toBeTruthy();
+      expect((caught as Error).message).not.toContain(hash);
     };
     // scrypt rows, no parameters
-    expectError(`id,hash,salt,hash_method\nm1,${hash},${salt},scrypt\n`, /^f\.csv:2: scrypt rows but no scrypt parameters/);
+    await expectError(`id,hash,salt,hash_method\nm1,${hash},${salt},scrypt\n`, /^f\.csv:2: scrypt rows but no scrypt parameters/);
     // some parameters only
-    expectError(`# N=1024, r=8\nid,hash,salt,hash_method\nm1,${hash},${salt},scrypt\n`, /^f\.csv:3: .*missing: p, key length/);
+    await expectError(`# N=1024, r=8\nid,hash,salt,hash_method\nm1,${hash},${salt},scrypt\n`, /^f\.csv:3: .*missing: p, key length/);
     // conflicting parameters
-    expectError(`# N=1024\nN,2048\nid,hash,salt,hash_method\n`, /^f\.csv:2: scrypt N is given twice .*1024 on line 1, 2048/);
+    await expectError(`# N=1024\nN,2048\nid,hash,salt,hash_method\n`, /^f\.csv:2: scrypt N is given twice .*1024 on line 1, 2048/);
     // N not a power of two
-    expectError(`# N=1000, r=8, p=1, key_length=32\nid,hash,salt,hash_method\nm1,${hash},${salt},scrypt\n`, /^f\.csv:1: scrypt N must be a power of 2/);
+    await expectError(`# N=1000, r=8, p=1, key_length=32\nid,hash,salt,hash_method\nm1,${hash},${salt},scrypt\n`, /^f\.csv:1: scrypt N must be a power of 2/);
     // unterminated quote
-    expectError(`# N=1024, r=8, p=1, key_length=32\nid,hash,salt,hash_method\n"m1,${hash},${salt},scrypt\n`, /^f\.csv:3: a quoted field is never closed/);
+    await expectError(`# N=1024, r=8, p=1, key_length=32\nid,hash,salt,hash_method\n"m1,${hash},${salt},scrypt\n`, /^f\.csv:3: a quoted field is never closed/);
+    // ... after good rows, a comment and a blank line: the line it starts on
+    await expectError(
+      `# N=1024, r=8, p=1, key_length=32\nid,hash,salt,hash_method\nm0,${hash},${salt},scrypt\n# note\n\nm1,"${hash},${salt},scrypt\nm2,${hash},${salt},scrypt\n`,
+      /^f\.csv:6: a quoted field is never closed/,
+    );
     // header, no rows
-    expectError(`# N=1024, r=8, p=1, key_length=32\nid,hash,salt,hash_method\n`, /^f\.csv:2: the export has a header but no rows/);
+    await expectError(`# N=1024, r=8, p=1, key_length=32\nid,hash,salt,hash_method\n`, /^f\.csv:2: the export has a header but no rows/);
     // not the export at all
-    expectError('name,email\nAda,ada@example.com\n', /no column header row/);
+    await expectError('name,email\nAda,ada@example.com\n', /no column header row/);
     // still encrypted
-    expectError('-----BEGIN PGP MESSAGE-----\nhQEMA...\n', /still PGP-encrypted/);
-    expectError(Buffer.from([0x85, 0x01, 0x0c, 0x00, 0x41]), /binary file/);
+    await expectError('-----BEGIN PGP MESSAGE-----\nhQEMA...\n', /still PGP-encrypted/);
+    await expectError(Buffer.from([0x85, 0x01, 0x0c, 0x00, 0x41]), /binary file/);
     // missing file
-    expect(() => readStytchPasswordExport(path.join(tempDir(), 'nope.csv'))).toThrow(/no such file/);
+    await expect(readStytchPasswordExport(path.join(tempDir(), 'nope.csv'))).rejects.toThrow(/no such file/);
+    // a directory
+    await expect(readStytchPasswordExport(tempDir())).rejects.toThrow(ExpectedError);
     // and a file that exists but is empty
     const empty = path.join(tempDir(), 'empty.csv');
     fs.writeFileSync(empty, '');
-    expect(() => readStytchPasswordExport(empty)).toThrow(ExpectedError);
+    await expect(readStytchPasswordExport(empty)).rejects.toThrow(ExpectedError);
+  });
+
+  it('reads quoted line breaks, a BOM and CRLF, and locates each row on the line it starts on, however the file is cut into chunks', async () => {
+    const params = { N: 1024, r: 8, p: 1, keyLength: 32 };
+    const a = stytchScryptHash('alpha', params);
+    const b = stytchScryptHash('beta', params);
+    const text =
+      '\uFEFF# N=1024, r=8, p=1, key_length=32\r\n' +
+      'id,hash,salt,hash_method,note\r\n' +
+      `mémber-a,${a.hash},${a.salt},scrypt,"two\r\nlines, ""quoted"""\r\n` +
+      '# a comment\r\n' +
+      '\r\n' +
+      `member-b,${b.hash},,scrypt,plain\r\n` +
+      `member-c,${b.hash},${b.salt},md5,"x\ny\rz"\r\n` +
+      `member-d,${b.hash},${b.salt},scrypt`;
+    const summary = (e: Awaited<ReturnType<typeof parseStytchPasswordExport>>) => ({
+      ids: [...e.byId.entries()].map(([id, h]) => [id, h.type, h.line]),
+      issues: e.issues.map((i) => [i.location, i.message.split(':')[0]]),
+      rows: e.rows,
+      counts: e.counts,
+    });
+    const file = path.join(tempDir(), 'quoted.csv');
+    fs.writeFileSync(file, text);
+    const whole = await readStytchPasswordExport(file);
+    expect(summary(whole)).toEqual({
+      ids: [
+        ['mémber-a', 'scrypt', 3],
+        ['member-d', 'scrypt', 11],
+      ],
+      issues: [
+        ['quoted.csv:7', 'password row for member-b'],
+        ['quoted.csv:8', 'password row for member-c'],
+      ],
+      rows: 4,
+      counts: { scrypt: 2, invalid: 1, unsupported: 1 },
+    });
+    expect(verifies(whole.byId.get('mémber-a')!.hash, 'alpha')).toBe(true);
+    expect(verifies(whole.byId.get('member-d')!.hash, 'beta')).toBe(true);
+    // Chunk edges inside the BOM, a CRLF, the é and a quoted value change nothing.
+    const bytes = Buffer.from(text);
+    for (const size of [1, 2, 3, 5, 7, 64]) {
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+      expect(summary(await parseStytchPasswordExport(chunks, 'quoted.csv')), `chunks of ${size}`).toEqual(summary(whole));
+    }
+  });
+
+  it('reads a large export chunk by chunk, the same as written', async () => {
+    const params = { N: 1024, r: 8, p: 1, keyLength: 32 };
+    const one = stytchScryptHash('same', params);
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({ id: `member-test-${i}`, ...one, hash_method: 'scrypt' as const }));
+    const file = path.join(tempDir(), 'large.csv');
+    writeStytchPasswordExport(file, rows, params);
+    expect(fs.statSync(file).size).toBeGreaterThan(4 * 64 * 1024);
+    const exported = await readStytchPasswordExport(file);
+    expect(exported.rows).toBe(20_000);
+    expect(exported.byId.size).toBe(20_000);
+    expect(exported.issues).toEqual([]);
+    expect(exported.byId.get('member-test-19999')).toMatchObject({ type: 'scrypt', line: 20_003 });
+    expect(verifies(exported.byId.get('member-test-12345')!.hash, 'same')).toBe(true);
+  });
+
+  it('reads a row with an empty first cell as having no id (a hash never becomes an id in a message)', async () => {
+    const params = { N: 1024, r: 8, p: 1, keyLength: 32 };
+    const { salt, hash } = stytchScryptHash('pw', params);
+    const exported = await parseStytchPasswordExport(`# N=1024, r=8, p=1, key_length=32\nid\thash\tsalt\thash_method\n\t${hash}\t${salt}\tscrypt\n`, 't.csv');
+    expect(exported.issues.map((i) => [i.location, i.message])).toEqual([['t.csv:3', expect.stringMatching(/^password row: no id/)]]);
+    expect(JSON.stringify(exported.issues)).not.toContain(hash);
   });
 });
 

@@ -21,9 +21,8 @@
  */
 import type { B2BClient, Member, Organization, SearchQuery } from 'stytch';
 import { ExpectedError } from '../../errors.js';
-import { readStytchPasswordExport, type StytchPasswordExport } from '../../services/passwords/stytch.js';
 import type { ExportBatch, ExportOptions, SourceIssue, SourceProvider, SourceRole } from '../types.js';
-import { baseUrlOf, createB2BClient, StytchCallError, StytchCaller, type StytchConnection } from './client.js';
+import { baseUrlOf, createB2BClient, passwordLoader, StytchCallError, StytchCaller, type StytchConnection } from './client.js';
 import { mapMembers, mapOrganization, type ImplicitRoles } from './mapping.js';
 
 export type StytchMemberStatus = 'active' | 'invited' | 'pending';
@@ -101,11 +100,7 @@ export function createStytchB2BProvider(options: StytchB2BOptions): SourceProvid
     wrongKindHint: WRONG_KIND,
   });
   const memberQuery: SearchQuery = { operator: 'AND', operands: [{ filter_name: 'statuses', filter_value: statuses }] };
-  let passwords: StytchPasswordExport | undefined;
-  const loadPasswords = () => {
-    if (options.passwordExportPath && !passwords) passwords = readStytchPasswordExport(options.passwordExportPath);
-    return passwords;
-  };
+  const loadPasswords = passwordLoader(options.passwordExportPath);
 
   return {
     id: 'stytch-b2b',
@@ -116,13 +111,13 @@ export function createStytchB2BProvider(options: StytchB2BOptions): SourceProvid
       const total = found.results_metadata?.total;
       const parts = [`Stytch B2B project ${options.projectId}: ${typeof total === 'number' && total >= 0 ? `${total} organizations` : 'organizations readable'}`];
       parts.push(`exporting ${statuses.join(', ')} members`);
-      const pw = loadPasswords();
+      const pw = await loadPasswords();
       if (pw) parts.push(`${pw.byId.size} password hashes in ${pw.file}${pw.issues.length ? ` (${pw.issues.length} row${pw.issues.length === 1 ? '' : 's'} cannot be imported)` : ''}`);
       return { summary: parts.join('; ') };
     },
 
     async *export({ cursor, signal }: ExportOptions): AsyncIterable<ExportBatch> {
-      const pw = loadPasswords();
+      const pw = await loadPasswords();
       let state: B2BCursor = cursor
         ? parseCursor(cursor)
         : { v: 1, phase: 'orgs', org: '', pending: [], size: groupSize, member: '', batch: 0, done: 0 };

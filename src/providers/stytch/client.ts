@@ -9,6 +9,7 @@
  */
 import { B2BClient, Client, RequestError, StytchError } from 'stytch';
 import { ExpectedError } from '../../errors.js';
+import { readStytchPasswordExport, type StytchPasswordExport } from '../../services/passwords/stytch.js';
 import { backoffMs, Pacer, sleep } from '../../services/rate/pacer.js';
 
 export interface StytchConnection {
@@ -173,6 +174,22 @@ export class StytchCaller {
     }
     return error;
   }
+}
+
+/**
+ * The support export, read once when first asked for (check() or export()); a failed read is
+ * asked again next time, not remembered.
+ */
+export function passwordLoader(file: string | undefined): () => Promise<StytchPasswordExport | undefined> {
+  let loading: Promise<StytchPasswordExport> | undefined;
+  return () => {
+    if (!file) return Promise.resolve(undefined);
+    loading ??= readStytchPasswordExport(file).catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
+    return loading;
+  };
 }
 
 /** Where requests go, for messages. */

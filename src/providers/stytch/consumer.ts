@@ -6,9 +6,8 @@
  */
 import type { Client } from 'stytch';
 import { ExpectedError } from '../../errors.js';
-import { readStytchPasswordExport, type StytchPasswordExport } from '../../services/passwords/stytch.js';
 import type { ExportBatch, ExportOptions, SourceIssue, SourceProvider, SourceUser } from '../types.js';
-import { baseUrlOf, createConsumerClient, StytchCaller, type StytchConnection } from './client.js';
+import { baseUrlOf, createConsumerClient, passwordLoader, StytchCaller, type StytchConnection } from './client.js';
 import { mapConsumerUser } from './mapping.js';
 
 export interface StytchConsumerOptions extends StytchConnection {
@@ -54,11 +53,7 @@ export function createStytchConsumerProvider(options: StytchConsumerOptions): So
     windowMs: options.windowMs ?? 60_000,
     wrongKindHint: WRONG_KIND,
   });
-  let passwords: StytchPasswordExport | undefined;
-  const loadPasswords = () => {
-    if (options.passwordExportPath && !passwords) passwords = readStytchPasswordExport(options.passwordExportPath);
-    return passwords;
-  };
+  const loadPasswords = passwordLoader(options.passwordExportPath);
 
   return {
     id: 'stytch',
@@ -68,13 +63,13 @@ export function createStytchConsumerProvider(options: StytchConsumerOptions): So
       const found = await caller.call('search users', () => client.users.search({ limit: 1 }));
       const total = found.results_metadata?.total;
       const parts = [`Stytch project ${options.projectId}: ${typeof total === 'number' && total >= 0 ? `${total} users` : 'users readable'}`];
-      const pw = loadPasswords();
+      const pw = await loadPasswords();
       if (pw) parts.push(`${pw.byId.size} password hashes in ${pw.file}${pw.issues.length ? ` (${pw.issues.length} row${pw.issues.length === 1 ? '' : 's'} cannot be imported)` : ''}`);
       return { summary: parts.join('; ') };
     },
 
     async *export({ cursor, signal }: ExportOptions): AsyncIterable<ExportBatch> {
-      const pw = loadPasswords();
+      const pw = await loadPasswords();
       let state: ConsumerCursor = cursor ? parseCursor(cursor) : { v: 1, next: '', done: 0 };
       const pending: SourceIssue[] = cursor ? [] : [...(pw?.issues ?? [])];
       try {
