@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { SourceOrganization, SourceUser } from '../../src/providers/types.js';
 import {
+  collapseNameWhitespace,
+  exceedsDepth,
+  flattenMetadata,
   detectHashType,
   isKnownUnsupportedHashType,
   isValidEmail,
@@ -250,5 +253,100 @@ describe('validateOrganization', () => {
     expect(validateOrganization(org({ metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }))).toMatchObject([
       { field: 'metadata', severity: 'error' },
     ]);
+  });
+});
+
+describe('emails that only contain an address', () => {
+  it.each([
+    ['mailto:ada@example.com', '"mailto:ada@example.com" is a mailto: link, not an email address; remove the "mailto:" prefix at the source (the address is ada@example.com).'],
+    ['MAILTO:ada@example.com', '"MAILTO:ada@example.com" is a mailto: link, not an email address; remove the "MAILTO:" prefix at the source (the address is ada@example.com).'],
+    ['sip:ada@example.com', '"sip:ada@example.com" is a sip: link, not an email address; remove the "sip:" prefix at the source (the address is ada@example.com).'],
+    [
+      '<ada@example.com>',
+      '"<ada@example.com>" is not a plain email address: it holds "<", which an address cannot (a display name or link form, or several addresses?); write the address alone (ada@example.com) at the source.',
+    ],
+    [
+      'ada@example.com;bob@example.com',
+      '"ada@example.com;bob@example.com" is not a plain email address: it holds ";", which an address cannot (a display name or link form, or several addresses?); write the address alone at the source.',
+    ],
+    ['"ada"@example.com', expect.stringContaining('is not a plain email address: it holds "\\""')],
+  ])('refuses %j, saying what it is', (email, message) => {
+    expect(isValidEmail(email)).toBe(false);
+    expect(validateUser(user({ email }))).toEqual([{ location: 'users.csv:2', field: 'email', message, recordKind: 'user', sourceId: 'usr_1', severity: 'error' }]);
+  });
+
+  it('still accepts addresses with the characters an address may hold', () => {
+    for (const email of ["o'brien+tag@example.com", 'a.b-c_d@sub.example.co.uk', 'x!#$%&*=?^`{|}~@example.com', 'ünïcode@exämple.de']) {
+      expect(isValidEmail(email), email).toBe(true);
+    }
+  });
+});
+
+describe('source values that are Object.prototype members', () => {
+  it('a hash type named constructor, toString or __proto__ is unknown, not a crash', () => {
+    for (const type of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(normalizeHashType(type)).toBeUndefined();
+      expect(validateUser(user({ passwordHash: BCRYPT, passwordHashType: type }))).toMatchObject([
+        { field: 'passwordHashType', severity: 'error', message: expect.stringMatching(new RegExp(`^unknown password hash type "${type}"`)) },
+      ]);
+    }
+  });
+});
+
+describe('names', () => {
+  it('collapses runs of line breaks and tabs to one space and trims; other text is returned as it is', () => {
+    expect(collapseNameWhitespace('Mary\r\nAnn')).toBe('Mary Ann');
+    expect(collapseNameWhitespace(' Mary \n\t \r\n Ann\t')).toBe('Mary Ann');
+    expect(collapseNameWhitespace('Mary\u2028Ann')).toBe('Mary Ann');
+    const plain = 'Mary  Ann ';
+    expect(collapseNameWhitespace(plain)).toBe(plain);
+    // Control characters that are not line breaks are left for validation to refuse.
+    expect(collapseNameWhitespace('Bo\u0007b')).toBe('Bo\u0007b');
+  });
+});
+
+describe('flattenMetadata', () => {
+  const into = () => Object.create(null) as Record<string, string>;
+
+  it('flattens with dots, writes non-strings as JSON, skips nulls and empty objects', () => {
+    const out = into();
+    expect(flattenMetadata({ a: 'x', n: 1.5, b: false, list: [1, { z: 2 }], o: { p: { q: 'deep' } }, none: null, e: {} }, out)).toEqual([]);
+    expect({ ...out }).toEqual({ a: 'x', n: '1.5', b: 'false', list: '[1,{"z":2}]', 'o.p.q': 'deep' });
+  });
+
+  it('leaves out what WorkOS cannot hold, saying why, keeping what it can', () => {
+    const out = into();
+    out.taken = 'first';
+    const dropped = flattenMetadata({ taken: 'second', ['k'.repeat(41)]: 'v', v: 'x'.repeat(601), '': 'empty', ok: 'yes' }, out);
+    expect({ ...out }).toEqual({ taken: 'first', ok: 'yes' });
+    expect(dropped).toEqual([
+      { key: 'taken', reason: 'the key is already set (by a metadata.KEY column or an earlier metadata object), whose value "first" was kept' },
+      { key: 'k'.repeat(41), reason: 'the key is 41 characters, WorkOS allows at most 40; shorten it at the source' },
+      { key: 'v', reason: 'its value is 601 characters, WorkOS allows at most 600; shorten it at the source' },
+      { key: '', reason: 'the key is empty; name the field at the source' },
+    ]);
+  });
+
+  it('keeps 50 keys and names every one over the limit in one entry', () => {
+    const out = into();
+    const dropped = flattenMetadata(Object.fromEntries(Array.from({ length: 52 }, (_, i) => [`k${i}`, 'v'])), out);
+    expect(Object.keys(out)).toHaveLength(50);
+    expect(dropped).toEqual([
+      { key: 'k50', keys: ['k50', 'k51'], reason: 'WorkOS allows at most 50 metadata keys and the user already has 50, so 2 keys were left out: "k50", "k51"' },
+    ]);
+  });
+
+  it('takes `__proto__` as a key, and never recurses past the stack', () => {
+    const out = into();
+    expect(flattenMetadata(JSON.parse('{"__proto__": {"x": "1"}, "constructor": "c"}'), out)).toEqual([]);
+    expect(Object.entries(out)).toEqual([
+      ['__proto__.x', '1'],
+      ['constructor', 'c'],
+    ]);
+    let deepArray: unknown = 'bottom';
+    for (let i = 0; i < 10_000; i++) deepArray = [deepArray];
+    expect(exceedsDepth(deepArray)).toBe(true);
+    expect(exceedsDepth([[['x']]], 3)).toBe(false);
+    expect(flattenMetadata({ list: deepArray }, into())).toEqual([{ key: 'list', reason: 'its value is nested more than 100 levels deep' }]);
   });
 });

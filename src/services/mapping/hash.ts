@@ -8,22 +8,25 @@ export function isWorkosHashType(type: string): type is PasswordHashType {
   return (WORKOS_HASH_TYPES as readonly string[]).includes(type);
 }
 
-/** Spellings sources use for a type WorkOS accepts with the same hash string. */
-const ALIASES: Record<string, PasswordHashType> = {
-  bcrypt: 'bcrypt',
-  scrypt: 'scrypt',
-  'firebase-scrypt': 'firebase-scrypt',
-  firebase_scrypt: 'firebase-scrypt',
-  firebasescrypt: 'firebase-scrypt',
-  scrypt_firebase: 'firebase-scrypt',
-  'scrypt-firebase': 'firebase-scrypt',
-  pbkdf2: 'pbkdf2',
-  argon2: 'argon2',
-  argon2id: 'argon2',
-  argon2i: 'argon2',
-  argon2d: 'argon2',
-  ssha: 'ssha',
-};
+/**
+ * Spellings sources use for a type WorkOS accepts with the same hash string. A Map: the key is
+ * source data, and a type named `constructor` must not find Object's.
+ */
+const ALIASES = new Map<string, PasswordHashType>([
+  ['bcrypt', 'bcrypt'],
+  ['scrypt', 'scrypt'],
+  ['firebase-scrypt', 'firebase-scrypt'],
+  ['firebase_scrypt', 'firebase-scrypt'],
+  ['firebasescrypt', 'firebase-scrypt'],
+  ['scrypt_firebase', 'firebase-scrypt'],
+  ['scrypt-firebase', 'firebase-scrypt'],
+  ['pbkdf2', 'pbkdf2'],
+  ['argon2', 'argon2'],
+  ['argon2id', 'argon2'],
+  ['argon2i', 'argon2'],
+  ['argon2d', 'argon2'],
+  ['ssha', 'ssha'],
+]);
 
 /**
  * The WorkOS type a source's type name stands for (`BCRYPT` → `bcrypt`, `argon2id` → `argon2`,
@@ -31,7 +34,7 @@ const ALIASES: Record<string, PasswordHashType> = {
  * Importers send this normalized value.
  */
 export function normalizeHashType(type: string): PasswordHashType | undefined {
-  return ALIASES[type.trim().toLowerCase()];
+  return ALIASES.get(type.trim().toLowerCase());
 }
 
 /**

@@ -1,5 +1,6 @@
 export { validateUser, validateOrganization, isValidDomain, LIMITS } from './validate.js';
-export { normalizeEmail, isValidEmail, splitFullName, findControlCharacter, MAX_EMAIL_LENGTH } from './text.js';
+export { normalizeEmail, isValidEmail, describeEmailForm, splitFullName, findControlCharacter, collapseNameWhitespace, MAX_EMAIL_LENGTH } from './text.js';
+export { flattenMetadata, exceedsDepth, MAX_JSON_DEPTH, type DroppedMetadataKey } from './metadata.js';
 export {
   detectHashType,
   normalizeHashType,

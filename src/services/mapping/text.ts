@@ -14,7 +14,9 @@ export const MAX_EMAIL_LENGTH = 320;
 /**
  * A pragmatic check, not RFC 5322: exactly one `@`, a non-empty local part, a domain with a dot
  * that neither starts nor ends with one and has no empty label, no whitespace or control
- * characters anywhere, at most 320 characters. Quoted local parts (`"a@b"@x.com`) are refused.
+ * characters anywhere, at most 320 characters. Quoted local parts (`"a@b"@x.com`) are refused,
+ * and so are forms that only contain an address: a link (`mailto:a@x.com`) or a display-name
+ * form (`<a@x.com>`) — `describeEmailForm` says why.
  */
 export function isValidEmail(email: string): boolean {
   const length = email.length;
@@ -29,7 +31,7 @@ export function isValidEmail(email: string): boolean {
     if (c === 0x40 /* @ */) {
       if (at !== -1) return false;
       at = i;
-    }
+    } else if (NOT_IN_ADDRESS.has(c)) return false;
   }
   if (at <= 0) return false;
   const domain = email.slice(at + 1);
@@ -37,6 +39,35 @@ export function isValidEmail(email: string): boolean {
   const dot = domain.indexOf('.');
   if (dot <= 0 || domain.endsWith('.') || domain.includes('..')) return false;
   return true;
+}
+
+/**
+ * Characters an address cannot hold outside a quoted local part (which is refused anyway):
+ * `( ) , : ; < > [ ] \ "`. Meeting one means the value is something holding an address — a
+ * `mailto:` link, `<a@x.com>`, a list — not an address WorkOS can sign in with.
+ */
+const NOT_IN_ADDRESS = new Set([...'(),:;<>[]\\"'].map((c) => c.charCodeAt(0)));
+
+/**
+ * For a value isValidEmail refuses because of its form (a scheme prefix such as `mailto:`, angle
+ * brackets, a list), what it is and what to write instead; undefined for other problems.
+ */
+export function describeEmailForm(email: string): string | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(email);
+  if (scheme) {
+    const rest = email.slice(scheme[0].length).replace(/^\/\//, '');
+    return `${JSON.stringify(email)} is a ${scheme[1].toLowerCase()}: link, not an email address; remove the "${scheme[0]}" prefix at the source${
+      isValidEmail(rest) ? ` (the address is ${rest})` : ''
+    }.`;
+  }
+  for (let i = 0; i < email.length; i++) {
+    if (!NOT_IN_ADDRESS.has(email.charCodeAt(i))) continue;
+    const inner = /<([^<>\s]+)>/.exec(email)?.[1];
+    return `${JSON.stringify(email)} is not a plain email address: it holds ${JSON.stringify(email[i])}, which an address cannot (a display name or link form, or several addresses?); write the address alone${
+      inner !== undefined && isValidEmail(inner) ? ` (${inner})` : ''
+    } at the source.`;
+  }
+  return undefined;
 }
 
 /** The first C0/C1 control character (tab and newline included) in `value`, if any. */
@@ -62,4 +93,18 @@ export function splitFullName(name: string): { firstName?: string; lastName?: st
   if (tokens.length === 1) return { firstName: tokens[0] };
   const lastName = tokens.pop()!;
   return { firstName: tokens.join(' '), lastName };
+}
+
+/** Line breaks and tabs (with the spaces around them): what a name must not carry into WorkOS. */
+const NAME_BREAKS = /[ ]*[\r\n\t\v\f\u0085\u2028\u2029]+[ \r\n\t\v\f\u0085\u2028\u2029]*/g;
+
+/**
+ * A name with each run of line breaks and tabs collapsed to one space, trimmed; the same string
+ * when it holds none (a quoted CSV value may span lines: the person's name does not).
+ */
+export function collapseNameWhitespace(name: string): string {
+  NAME_BREAKS.lastIndex = 0;
+  if (!NAME_BREAKS.test(name)) return name;
+  NAME_BREAKS.lastIndex = 0;
+  return name.replace(NAME_BREAKS, ' ').trim();
 }

@@ -16,9 +16,9 @@ import {
   isKnownUnsupportedHashType,
   normalizeHashType,
 } from './hash.js';
-import { MAX_EMAIL_LENGTH, findControlCharacter, isValidEmail } from './text.js';
+import { MAX_EMAIL_LENGTH, describeEmailForm, findControlCharacter, isValidEmail } from './text.js';
 
-export { normalizeEmail, isValidEmail, splitFullName, findControlCharacter } from './text.js';
+export { normalizeEmail, isValidEmail, describeEmailForm, splitFullName, findControlCharacter, collapseNameWhitespace } from './text.js';
 export { detectHashType, normalizeHashType, isKnownUnsupportedHashType, isWorkosHashType } from './hash.js';
 
 export const LIMITS = {
@@ -49,7 +49,7 @@ export function validateUser(user: SourceUser): Issue[] {
   } else if (email.length > LIMITS.email) {
     report('email', 'error', `email address is ${email.length} characters; at most ${LIMITS.email} are allowed — fix it at the source.`);
   } else if (!isValidEmail(email)) {
-    report('email', 'error', `${JSON.stringify(email)} is not a valid email address; fix it at the source (or map the right column to email).`);
+    report('email', 'error', describeEmailForm(email) ?? `${JSON.stringify(email)} is not a valid email address; fix it at the source (or map the right column to email).`);
   }
 
   if (user.firstName !== undefined && user.firstName !== null) checkName('firstName', user.firstName, report);
