@@ -81,6 +81,12 @@ export interface ExportBatch {
    * `issues` then includes the validation issues, and `invalid` names the records they rule out.
    */
   validated?: { invalid: { kind: 'user' | 'organization'; sourceId: string; reason: string }[] };
+  /**
+   * Source columns (file columns, JSON keys) whose values are not read, each with why and what to
+   * do (e.g. "not a known field; map it with --map COLUMN=FIELD or metadata.KEY"). The exporter
+   * keeps their union in the journal (meta `ignored_columns`) for the plan and the summary.
+   */
+  ignoredColumns?: { column: string; reason: string }[];
   /** Set by the export worker: `users` and `memberships` flattened into the journal's column values. */
   rows?: { users: (string | number | null)[][]; memberships: (string | number | null)[][] };
 }

@@ -6,22 +6,25 @@
  * names. Batches carry the number of data rows consumed as their cursor; a resumed export skips
  * that many rows (parsing them, yielding nothing for them).
  *
- * File-level problems (missing, empty, binary, no email column, invalid JSON...) are
- * ExpectedErrors from `check()` and `export()`; row-level ones are SourceIssues located at
- * `file:line` (`file[index]` for JSON arrays), and such a row yields no records.
+ * File-level problems (missing, empty, binary, no email column, a column named twice, invalid
+ * JSON...) are ExpectedErrors from `check()` and `export()`; row-level ones are SourceIssues
+ * located at `file:line` (`file[index]` for JSON arrays), and such a row yields no records.
+ * Columns not read are named in the batches' `ignoredColumns`. A file that changes while it is
+ * read (truncated, replaced, still being written) is an ExpectedError at the end of the read.
  */
 import fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ExpectedError } from '../../errors.js';
 import type { ExportBatch, ExportOptions, SourceProvider } from '../types.js';
 import { readCsv } from './csv.js';
-import { columnOf, requireEmail, resolveMapping, type FieldName, type ResolvedMapping } from './fields.js';
+import { columnOf, requireEmail, resolveMapping, toRecord, type FieldName, type IgnoredColumn, type ResolvedMapping } from './fields.js';
 import { readJsonArray } from './json.js';
 import { analyzeFile, describeFormat, openFile, type FileFormat, type FileLayout } from './layout.js';
 import { readNdjson } from './ndjson.js';
 import { RowSink } from './rows.js';
 
-export type { FieldName, BaseField } from './fields.js';
+export type { FieldName, BaseField, IgnoredColumn } from './fields.js';
 export { BASE_FIELDS, guessField, guessMapping } from './fields.js';
 export type { FileFormat } from './layout.js';
 
@@ -42,8 +45,10 @@ export interface FileInspection {
   /** CSV only: `,` `;` `\t` or `|`. */
   delimiter?: string;
   columns: string[];
-  /** column → field for the columns that map to one (guesses, with `map` applied when given). */
+  /** column → field for the columns that map to one (guesses, with `map` applied when given); no prototype. */
   mapping: Record<string, FieldName>;
+  /** The other columns, each with why it is not read. */
+  ignoredColumns: IgnoredColumn[];
   /** Data rows read from the head to make these guesses. */
   sampleRows: number;
 }
@@ -53,12 +58,13 @@ export async function inspectFile(file: string, options: { map?: Record<string, 
   const { fh, size } = await openFile(file);
   try {
     const layout = await analyzeFile(fh, file, size, options.format);
-    const { byColumn } = resolveMapping(layout.columns, options.map, layout.name);
+    const { byColumn, ignored } = resolveMapping(layout.columns, options.map, layout.name, { openColumns: layout.format !== 'csv' });
     return {
       format: layout.format,
       ...(layout.delimiter !== undefined ? { delimiter: layout.delimiter } : {}),
       columns: layout.columns,
-      mapping: byColumn,
+      mapping: toRecord(byColumn),
+      ignoredColumns: ignored,
       sampleRows: layout.sampleRows,
     };
   } finally {
@@ -105,7 +111,8 @@ export function createFileProvider(options: FileProviderOptions): SourceProvider
         );
       }
     }
-    const mapping = resolveMapping(layout.columns, options.map, layout.name);
+    // A JSON record may bring a key the head did not show: `--map` may name one.
+    const mapping = resolveMapping(layout.columns, options.map, layout.name, { openColumns: layout.format !== 'csv' });
     requireEmail(mapping, layout.name, layout.sample);
     return { layout, mapping };
   }
@@ -128,7 +135,7 @@ export function createFileProvider(options: FileProviderOptions): SourceProvider
 
     async *export(exportOptions: ExportOptions): AsyncIterable<ExportBatch> {
       const skip = parseCursor(exportOptions.cursor);
-      const { fh, size } = await openFile(options.path);
+      const { fh, size, stat } = await openFile(options.path);
       try {
         const { layout, mapping } = await prepare(fh, size);
         const { compiled } = mapping;
@@ -139,19 +146,31 @@ export function createFileProvider(options: FileProviderOptions): SourceProvider
           batchSize,
           skip,
         });
+        for (const column of mapping.ignored) sink.ignore(column);
         const signal = exportOptions.signal;
-        switch (layout.format) {
-          case 'csv':
-            yield* readCsv({ fh, delimiter: layout.delimiter!, columns: layout.columns, start: layout.dataStart, startLine: layout.dataLine, sink, signal });
-            break;
-          case 'json':
-            yield* readJsonArray({ fh, name: layout.name, columns: layout.columns, used: compiled.used, sink, signal });
-            break;
-          case 'ndjson':
-            yield* readNdjson({ path: options.path, columns: layout.columns, used: compiled.used, sink, signal });
-            break;
+        const columns = mapping.columns;
+        const named = columns.slice(layout.columns.length);
+        try {
+          switch (layout.format) {
+            case 'csv':
+              yield* readCsv({ fh, delimiter: layout.delimiter!, columns, start: layout.dataStart, startLine: layout.dataLine, sink, signal });
+              break;
+            case 'json':
+              yield* readJsonArray({ fh, name: layout.name, columns, used: compiled.used, named, sink, signal });
+              break;
+            case 'ndjson':
+              yield* readNdjson({ fh, name: layout.name, columns, used: compiled.used, named, sink, signal });
+              break;
+          }
+        } catch (error) {
+          // A file cut while read looks malformed at the cut ("ends before the array is closed"):
+          // its change is the cause to report.
+          if (error instanceof ExpectedError) await requireUnchanged(options.path, layout.name, fh, stat);
+          throw error;
         }
         if (signal?.aborted) return;
+        // Before the last batch: the rows of a file that changed meanwhile are not all there.
+        await requireUnchanged(options.path, layout.name, fh, stat);
         if (sink.rows < skip) {
           throw new ExpectedError(
             `The saved export position (row ${skip}) is past the end of ${layout.name} (${sink.rows} rows): the file changed since the export started.`,
@@ -173,6 +192,33 @@ export function createFileProvider(options: FileProviderOptions): SourceProvider
       }
     },
   };
+}
+
+/**
+ * Throws when the file is no longer the one opened (`before`): replaced or removed (inode), or
+ * truncated, grown or rewritten in place (size, modification time). Rows read from a file that
+ * changed under the reader may be cut short or mixed, and nothing says so otherwise.
+ */
+async function requireUnchanged(file: string, name: string, fh: FileHandle, before: fs.Stats): Promise<void> {
+  const now = await fh.stat();
+  let onDisk: fs.Stats | undefined;
+  try {
+    onDisk = await fs.promises.stat(file);
+  } catch {
+    onDisk = undefined;
+  }
+  const bytes = (n: number) => `${n.toLocaleString('en-US')} byte${n === 1 ? '' : 's'}`;
+  let change: string | undefined;
+  if (onDisk === undefined) change = 'it was deleted or moved away';
+  else if (onDisk.ino !== before.ino || onDisk.dev !== before.dev) change = 'it was replaced by another file';
+  else if (now.size < before.size) change = `it shrank from ${bytes(before.size)} to ${bytes(now.size)} (truncated?)`;
+  else if (now.size > before.size) change = `it grew from ${bytes(before.size)} to ${bytes(now.size)} (still being written?)`;
+  else if (now.mtimeMs !== before.mtimeMs) change = 'it was rewritten (same size, new modification time)';
+  if (change === undefined) return;
+  throw new ExpectedError(
+    `${name} changed while it was being read: ${change}, so the rows read from it may be incomplete or mixed.`,
+    `Run the migration again once ${name} is complete and no longer changing (copy it somewhere else first if it is still being written).`,
+  );
 }
 
 function parseCursor(cursor: string | undefined): number {

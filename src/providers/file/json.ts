@@ -11,14 +11,31 @@ import type { FileHandle } from 'node:fs/promises';
 import JsonParser from 'stream-json/Parser.js';
 import StreamArray from 'stream-json/streamers/StreamArray.js';
 import { ExpectedError } from '../../errors.js';
+import { exceedsDepth, MAX_JSON_DEPTH } from '../../services/mapping/metadata.js';
 import type { ExportBatch } from '../types.js';
+import { guessField, mapFlag, unknownColumnReason } from './fields.js';
 import type { Cell, RowSink } from './rows.js';
 
 const CHUNK_BYTES = 256 * 1024;
 const noop = () => undefined;
 
+/**
+ * A value nested deeper than MAX_JSON_DEPTH in a mapped key: turning it into text would recurse
+ * past the stack, so the row is refused (located by the reader) instead.
+ */
+export class DeepValueError extends Error {
+  constructor(readonly column: string) {
+    super(`the value of ${JSON.stringify(column)} is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  }
+}
+
+/** What a reader says of a row holding a DeepValueError. */
+export function deepValueMessage(error: DeepValueError): string {
+  return `${error.message} (objects or arrays inside each other); the row was not imported — flatten that value at the source, or leave the key out with ${mapFlag(error.column, 'ignore')}.`;
+}
+
 /** A JSON value as a cell: text as is, numbers and booleans as text, arrays as lists, objects as JSON. */
-export function toCell(value: unknown): Cell {
+export function toCell(value: unknown, column = ''): Cell {
   if (value === null || value === undefined) return undefined;
   switch (typeof value) {
     case 'string':
@@ -28,6 +45,7 @@ export function toCell(value: unknown): Cell {
     case 'bigint':
       return String(value);
   }
+  if (exceedsDepth(value)) throw new DeepValueError(column);
   if (Array.isArray(value)) {
     const out: string[] = [];
     for (const v of value) {
@@ -39,15 +57,63 @@ export function toCell(value: unknown): Cell {
   return JSON.stringify(value);
 }
 
-/** The cells of an object, for the mapped columns only. */
+/** The cells of an object, for the mapped columns only (own keys only: a key may be `constructor`). */
 export function objectCells(object: Record<string, unknown>, columns: readonly string[], used: readonly number[]): Cell[] {
   const cells: Cell[] = new Array(columns.length);
   for (let i = 0; i < used.length; i++) {
     const index = used[i];
     const key = columns[index];
-    if (Object.prototype.hasOwnProperty.call(object, key)) cells[index] = toCell(object[key]);
+    if (Object.hasOwn(object, key)) cells[index] = toCell(object[key], key);
   }
   return cells;
+}
+
+/**
+ * Keys of the records that were not among the columns read from the head (a JSON record may
+ * carry a key no earlier record had): each is recorded as an ignored column where first seen,
+ * never dropped without a word. Keys `--map` named without the head showing them are read, and
+ * reported at the end if no record had them.
+ */
+export class KeyWatch {
+  private readonly known: Set<string>;
+  private readonly awaited: Set<string>;
+
+  constructor(
+    columns: readonly string[],
+    /** Columns from `--map` the head did not show. */
+    named: readonly string[],
+    private readonly sink: RowSink,
+  ) {
+    this.known = new Set(columns);
+    this.awaited = new Set(named);
+  }
+
+  check(object: Record<string, unknown>, location: number): void {
+    for (const key in object) {
+      if (this.known.has(key)) continue;
+      this.known.add(key);
+      const field = guessField(key);
+      this.sink.ignore({
+        column: key,
+        reason: `first seen at ${this.sink.origin(location)}, past the first records the columns were read from, so its values were not imported; ${
+          field === undefined ? unknownColumnReason(key).replace(/^not a known field, so its values were not imported; /, '') : `map it with ${mapFlag(key, field)}`
+        } to read it`,
+      });
+    }
+    if (this.awaited.size) for (const key of this.awaited) if (Object.hasOwn(object, key)) this.awaited.delete(key);
+  }
+
+  /** At the end of the file: the `--map` keys no record had. */
+  finish(fileName: string): void {
+    for (const key of this.awaited) {
+      this.sink.note({
+        location: fileName,
+        field: key,
+        message: `--map names the key ${JSON.stringify(key)}, but no record in ${fileName} has it, so nothing was read from it — check its spelling (keys are case-sensitive).`,
+        severity: 'warning',
+      });
+    }
+  }
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -61,10 +127,36 @@ export function kindOf(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+interface AssemblerInternals {
+  current: unknown;
+  key: string | null;
+  done: boolean;
+  _saveValue(value: unknown): void;
+  stringValue(value: unknown): void;
+}
+
+/**
+ * stream-json's Assembler stores a key with `object[key] = value`: a `__proto__` key would set
+ * the record's prototype instead of being a key (its value lost, or read through every other key).
+ * Stored as an own property instead, as JSON.parse does.
+ */
+function ownKeys(assembler: AssemblerInternals): void {
+  const save = assembler._saveValue;
+  assembler._saveValue = assembler.stringValue = function (this: AssemblerInternals, value: unknown) {
+    if (!this.done && this.key === '__proto__' && !Array.isArray(this.current)) {
+      Object.defineProperty(this.current, '__proto__', { value, enumerable: true, writable: true, configurable: true });
+      this.key = null;
+      return;
+    }
+    save.call(this, value);
+  };
+}
+
 /** Parser + StreamArray wired to call `onElement` synchronously. */
 function arrayStream(onElement: (index: number, value: unknown) => void) {
   const parser = new JsonParser({ streamValues: false });
   const elements = new StreamArray();
+  ownKeys((elements as unknown as { _assembler: AssemblerInternals })._assembler);
   parser.on('data', (token) => elements.write(token));
   elements.on('data', (item: { key: number; value: unknown }) => onElement(item.key, item.value));
   parser.on('error', noop);
@@ -202,15 +294,32 @@ export interface JsonReadContext {
   name: string;
   columns: readonly string[];
   used: readonly number[];
+  /** Keys `--map` named that the head did not show. */
+  named: readonly string[];
   sink: RowSink;
   signal?: AbortSignal;
+}
+
+/** One record (a JSON object) into the sink: its cells, or the reason it cannot be read. */
+export function objectRow(sink: RowSink, keys: KeyWatch, value: Record<string, unknown>, columns: readonly string[], used: readonly number[], location: number): void {
+  keys.check(value, location);
+  let cells: Cell[];
+  try {
+    cells = objectCells(value, columns, used);
+  } catch (error) {
+    if (!(error instanceof DeepValueError)) throw error;
+    sink.reject(location, deepValueMessage(error), error.column);
+    return;
+  }
+  sink.row(cells, location);
 }
 
 /** Reads the array's elements into the sink, yielding the batches it completes. */
 export async function* readJsonArray(ctx: JsonReadContext): AsyncGenerator<ExportBatch> {
   const { sink, columns, used } = ctx;
+  const keys = new KeyWatch(columns, ctx.named, sink);
   const stream = arrayStream((index, value) => {
-    if (isPlainObject(value)) sink.row(objectCells(value, columns, used), index);
+    if (isPlainObject(value)) objectRow(sink, keys, value, columns, used, index);
     else sink.reject(index, `element ${index} is ${kindOf(value)}, not an object; it was not imported.`);
   });
   let pos = 0;
@@ -229,4 +338,5 @@ export async function* readJsonArray(ctx: JsonReadContext): AsyncGenerator<Expor
   const error = await stream.end();
   for (const batch of sink.take()) yield batch;
   if (error) throw await invalidJson(ctx.fh, ctx.name, error, 'end');
+  keys.finish(ctx.name);
 }

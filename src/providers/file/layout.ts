@@ -5,10 +5,11 @@
  */
 import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { ExpectedError } from '../../errors.js';
 import { CsvHeaderError, describeDelimiter, detectDelimiter, sampleCsv, type Delimiter } from './csv.js';
-import { objectCells, sampleJsonArray } from './json.js';
+import { DeepValueError, objectCells, sampleJsonArray } from './json.js';
 import { sampleNdjson } from './ndjson.js';
 import type { Cell } from './rows.js';
 
@@ -38,7 +39,7 @@ export interface FileLayout {
 }
 
 /** Opens a regular file for reading, turning the usual failures into ExpectedErrors. */
-export async function openFile(file: string): Promise<{ fh: FileHandle; size: number }> {
+export async function openFile(file: string): Promise<{ fh: FileHandle; size: number; stat: Stats }> {
   let fh: FileHandle;
   try {
     fh = await fs.open(file, 'r');
@@ -49,7 +50,7 @@ export async function openFile(file: string): Promise<{ fh: FileHandle; size: nu
     const stat = await fh.stat();
     if (stat.isDirectory()) throw new ExpectedError(`${file} is a directory, not a file.`, 'Pass the export file itself.');
     if (!stat.isFile()) throw new ExpectedError(`${file} is not a regular file.`, 'Pass the export file itself (save a stream to a file first).');
-    return { fh, size: stat.size };
+    return { fh, size: stat.size, stat };
   } catch (error) {
     await fh.close();
     throw error;
@@ -73,14 +74,14 @@ function openError(file: string, error: NodeJS.ErrnoException): ExpectedError {
   }
 }
 
-const BY_EXTENSION: Record<string, FileFormat> = {
-  '.csv': 'csv',
-  '.tsv': 'csv',
-  '.tab': 'csv',
-  '.json': 'json',
-  '.ndjson': 'ndjson',
-  '.jsonl': 'ndjson',
-};
+const BY_EXTENSION = new Map<string, FileFormat>([
+  ['.csv', 'csv'],
+  ['.tsv', 'csv'],
+  ['.tab', 'csv'],
+  ['.json', 'json'],
+  ['.ndjson', 'ndjson'],
+  ['.jsonl', 'ndjson'],
+]);
 
 const TEXT_NEXT = 'Pass a CSV, JSON or NDJSON export saved as UTF-8 text.';
 
@@ -150,6 +151,30 @@ function firstNonSpace(text: string): string | undefined {
   return match?.[0];
 }
 
+/**
+ * Refuses a header naming a column twice (after trimming): rows would hold two values for one
+ * name, and whichever was read the other would be dropped. Renaming one is the operator's call.
+ */
+export function refuseDuplicateColumns(raw: readonly string[], name: string): void {
+  const positions = new Map<string, number[]>();
+  raw.forEach((column, i) => {
+    const key = column.trim();
+    if (key === '') return; // blank names become `column N`: distinct
+    const list = positions.get(key);
+    if (list) list.push(i + 1);
+    else positions.set(key, [i + 1]);
+  });
+  const repeated = [...positions].filter(([, at]) => at.length > 1);
+  if (repeated.length === 0) return;
+  const where = (at: number[]) => `columns ${at.slice(0, -1).join(', ')} and ${at.at(-1)}`;
+  const list = repeated.map(([column, at]) => `"${column}" (${where(at)})`).join(', ');
+  const [first, at] = repeated[0];
+  throw new ExpectedError(
+    `${name}: the header names ${repeated.length === 1 ? 'a column' : 'columns'} more than once: ${list}; the values of all but one would be dropped.`,
+    `Give each column its own name in the header (e.g. rename column ${at[1]} to "${first} 2"; map it with --map if it holds a field you need), then run again.`,
+  );
+}
+
 /** Column names made usable as `--map` keys: trimmed, blanks named `column N`, repeats numbered. */
 export function cleanColumns(raw: readonly string[]): string[] {
   const seen = new Set<string>();
@@ -193,7 +218,7 @@ export async function analyzeFile(fh: FileHandle, file: string, size: number, fo
   }
 
   const ext = path.extname(file).toLowerCase();
-  let format: FileFormat = forced ?? BY_EXTENSION[ext] ?? (first === '[' ? 'json' : first === '{' ? 'ndjson' : 'csv');
+  let format: FileFormat = forced ?? BY_EXTENSION.get(ext) ?? (first === '[' ? 'json' : first === '{' ? 'ndjson' : 'csv');
   let formatNote: string | undefined;
   if (forced === undefined && format === 'json' && first === '{') {
     // One object per line is NDJSON named .json; one object wrapping the records
@@ -220,6 +245,7 @@ export async function analyzeFile(fh: FileHandle, file: string, size: number, fo
         'The first line must name the columns, e.g. id,email,first_name,last_name.',
       );
     }
+    refuseDuplicateColumns(sample.header, name);
     if (whole && sample.rows.length === 0 && sample.badRows === 0) {
       throw new ExpectedError(`${name} has a header row but no data rows.`, 'Export the users again: the file holds no users.');
     }
@@ -276,7 +302,13 @@ export async function analyzeFile(fh: FileHandle, file: string, size: number, fo
 }
 
 function allCells(object: Record<string, unknown>, columns: readonly string[]): Cell[] {
-  return objectCells(object, columns, columns.map((_, i) => i));
+  try {
+    return objectCells(object, columns, columns.map((_, i) => i));
+  } catch (error) {
+    // A value too deep to read: the sample only serves guesses, the export reports the row.
+    if (error instanceof DeepValueError) return new Array(columns.length);
+    throw error;
+  }
 }
 
 function firstLineIsObject(text: string): boolean {

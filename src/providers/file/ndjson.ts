@@ -2,11 +2,12 @@
  * Newline-delimited JSON: one object per line, read line by line with readline. Blank lines are
  * skipped (they are not rows); a line that is not JSON, or not an object, is a row issue.
  */
-import fs from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import readline from 'node:readline';
+import { Readable } from 'node:stream';
 import type { ExportBatch } from '../types.js';
 import { MAX_RECORD_BYTES } from './csv.js';
-import { isPlainObject, kindOf, objectCells } from './json.js';
+import { isPlainObject, KeyWatch, kindOf, objectRow } from './json.js';
 import type { RowSink } from './rows.js';
 
 /** Why a line is not a record, or undefined when it is an object. */
@@ -55,16 +56,33 @@ export function sampleNdjson(text: string, whole: boolean): NdjsonSample {
 }
 
 export interface NdjsonReadContext {
-  path: string;
+  /** The file opened once for the whole export: what is read is what was checked (see index.ts). */
+  fh: FileHandle;
+  name: string;
   columns: readonly string[];
   used: readonly number[];
+  /** Keys `--map` named that the head did not show. */
+  named: readonly string[];
   sink: RowSink;
   signal?: AbortSignal;
 }
 
+async function* chunks(fh: FileHandle): AsyncGenerator<Buffer> {
+  for (let pos = 0; ; ) {
+    const buf = Buffer.allocUnsafe(256 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+    if (bytesRead === 0) return;
+    pos += bytesRead;
+    yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+  }
+}
+
 export async function* readNdjson(ctx: NdjsonReadContext): AsyncGenerator<ExportBatch> {
   const { sink, columns, used } = ctx;
-  const input = fs.createReadStream(ctx.path, { highWaterMark: 256 * 1024 });
+  const keys = new KeyWatch(columns, ctx.named, sink);
+  // From the open handle, not the path: a file replaced meanwhile is noticed, not half read.
+  // (Not fh.createReadStream: destroying that closes the handle the caller still owns.)
+  const input = Readable.from(chunks(ctx.fh), { objectMode: false });
   const lines = readline.createInterface({ input, crlfDelay: Infinity });
   let lineNumber = 0;
   try {
@@ -73,7 +91,7 @@ export async function* readNdjson(ctx: NdjsonReadContext): AsyncGenerator<Export
       const text = lineNumber === 1 && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
       if (text.length === 0 || text.trim() === '') continue;
       const result = ndjsonLineProblem(text);
-      if (result.value) sink.row(objectCells(result.value, columns, used), lineNumber);
+      if (result.value) objectRow(sink, keys, result.value, columns, used, lineNumber);
       else sink.reject(lineNumber, result.problem!);
       const ready = sink.take();
       if (ready.length) {
@@ -85,4 +103,5 @@ export async function* readNdjson(ctx: NdjsonReadContext): AsyncGenerator<Export
     lines.close();
     input.destroy();
   }
+  keys.finish(ctx.name);
 }

@@ -8,7 +8,8 @@
  * Hot path (a million rows): no per-row regexes, closures or JSON; records keep one shape.
  */
 import { normalizeHashType, detectHashType } from '../../services/mapping/hash.js';
-import { splitFullName } from '../../services/mapping/text.js';
+import { flattenMetadata } from '../../services/mapping/metadata.js';
+import { collapseNameWhitespace, splitFullName } from '../../services/mapping/text.js';
 import type {
   ExportBatch,
   SourceIssue,
@@ -18,7 +19,7 @@ import type {
   SourceUser,
 } from '../types.js';
 import { EmailCaseIndex } from './email-index.js';
-import { mapFlag, type CompiledMapping } from './fields.js';
+import { mapFlag, type CompiledMapping, type IgnoredColumn } from './fields.js';
 
 /** A cell: text (CSV, or a JSON scalar as text), a list (a JSON array), or nothing. */
 export type Cell = string | string[] | undefined;
@@ -57,6 +58,8 @@ export class RowSink {
   private memberships: SourceMembership[] = [];
   private roles: SourceRole[] = [];
   private issues: SourceIssue[] = [];
+  /** Columns found not read since the last batch (the header's, then JSON keys first seen later). */
+  private ignored: IgnoredColumn[] = [];
   private ready: ExportBatch[] = [];
 
   private readonly emittedOrgs = new Set<string>();
@@ -117,6 +120,11 @@ export class RowSink {
     if (this.rows >= this.skip) this.issues.push(issue);
   }
 
+  /** A column whose values are not read: carried by the next batch, for the plan and summary. */
+  ignore(column: IgnoredColumn): void {
+    this.ignored.push(column);
+  }
+
   /** Batches completed so far; the caller yields them. */
   take(): ExportBatch[] {
     const ready = this.ready;
@@ -126,7 +134,7 @@ export class RowSink {
 
   /** At the end of the file: the last, partial batch. */
   finish(): ExportBatch[] {
-    if (this.rowsInBatch > 0 || this.issues.length > 0) this.finishBatch();
+    if (this.rowsInBatch > 0 || this.issues.length > 0 || this.ignored.length > 0) this.finishBatch();
     return this.take();
   }
 
@@ -139,7 +147,9 @@ export class RowSink {
       issues: this.issues,
       cursor: String(this.rows),
       progress: { done: this.rows, unit: 'rows' },
+      ...(this.ignored.length ? { ignoredColumns: this.ignored } : {}),
     });
+    this.ignored = [];
     this.users = [];
     this.lastUserId = undefined;
     this.orgs.clear();
@@ -275,6 +285,7 @@ export class RowSink {
       [m.role, 'role'],
     ];
     for (const [slot, field] of slots) if (slot === index) return field;
+    if (m.metadataObjects.includes(index)) return 'metadata';
     const meta = m.metadata.find((e) => e.index === index);
     return meta ? `metadata.${meta.key}` : m.columns[index];
   }
@@ -292,10 +303,10 @@ export class RowSink {
 
   private user(cells: ArrayLike<Cell>, location: number, sourceId: string, email: string, origin: string): SourceUser {
     const m = this.m;
-    let firstName = this.text(cells, m.firstName);
-    let lastName = this.text(cells, m.lastName);
+    let firstName = this.personName(cells, m.firstName, 'first_name', location, sourceId);
+    let lastName = this.personName(cells, m.lastName, 'last_name', location, sourceId);
     if (firstName === undefined && lastName === undefined && m.name >= 0) {
-      const full = this.text(cells, m.name);
+      const full = this.personName(cells, m.name, 'name', location, sourceId);
       if (full !== undefined) ({ firstName, lastName } = splitFullName(full));
     }
 
@@ -321,6 +332,7 @@ export class RowSink {
     if (passwordHashType !== undefined) passwordHashType = normalizeHashType(passwordHashType) ?? passwordHashType;
     else if (passwordHash !== undefined) passwordHashType = detectHashType(passwordHash);
 
+    // Without a prototype: keys are source data, and `__proto__` is a key like any other.
     let metadata: Record<string, string> | undefined;
     const meta = m.metadata;
     for (let i = 0; i < meta.length; i++) {
@@ -328,10 +340,79 @@ export class RowSink {
       let value: string | undefined;
       if (typeof v === 'string') value = v.trim() || undefined;
       else if (v !== undefined && v.length > 0) value = JSON.stringify(v);
-      if (value !== undefined) (metadata ??= {})[meta[i].key] = value;
+      if (value !== undefined) (metadata ??= Object.create(null) as Record<string, string>)[meta[i].key] = value;
     }
+    // Then the objects of `metadata` columns, flattened: the operator's metadata.KEY columns win.
+    const objects = m.metadataObjects;
+    for (let i = 0; i < objects.length; i++) {
+      const cell = cells[objects[i]];
+      if (cell !== undefined) metadata = this.metadataObject(cell, objects[i], metadata ?? (Object.create(null) as Record<string, string>), location, sourceId);
+    }
+    if (metadata !== undefined && Object.keys(metadata).length === 0) metadata = undefined;
 
     return { sourceId, email, firstName, lastName, emailVerified, passwordHash, passwordHashType, metadata, origin };
+  }
+
+  /**
+   * A name cell, trimmed, with line breaks and tabs collapsed to one space (a quoted CSV value may
+   * span lines): said in a warning, since the name is not imported exactly as the file has it.
+   */
+  private personName(cells: ArrayLike<Cell>, index: number, field: string, location: number, sourceId: string): string | undefined {
+    const text = this.text(cells, index);
+    if (text === undefined) return undefined;
+    const collapsed = collapseNameWhitespace(text);
+    if (collapsed === text) return text;
+    this.issue(
+      location,
+      field,
+      `${this.column(index)} holds a line break or tab (${JSON.stringify(text)}); imported as ${JSON.stringify(collapsed)}, on one line.`,
+      'warning',
+      sourceId,
+    );
+    return collapsed || undefined;
+  }
+
+  /**
+   * A `metadata` column's cell into `into`: a JSON object (a nested value, or JSON text in a CSV
+   * cell) flattened, anything else kept as one value under the column's name. Keys WorkOS cannot
+   * hold are left out, each in a warning naming the user, the key and why.
+   */
+  private metadataObject(cell: Cell, index: number, into: Record<string, string>, location: number, sourceId: string): Record<string, string> {
+    const column = this.m.columns[index];
+    let object: Record<string, unknown> | undefined;
+    if (typeof cell === 'string') {
+      const text = cell.trim();
+      if (text === '') return into;
+      if (text.charCodeAt(0) === 0x7b /* { */) {
+        try {
+          const parsed: unknown = JSON.parse(text);
+          if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) object = parsed as Record<string, unknown>;
+        } catch (error) {
+          this.issue(
+            location,
+            'metadata',
+            `${this.column(index)} starts like a JSON object but is not valid JSON (${(error as Error).message}); kept as one metadata value under ${JSON.stringify(column)} — fix the JSON at the source to have its keys.`,
+            'warning',
+            sourceId,
+          );
+        }
+      }
+      object ??= { [column]: text };
+    } else if (cell !== undefined && cell.length > 0) object = { [column]: cell };
+    if (object === undefined) return into;
+    for (const { key, reason, keys } of flattenMetadata(object, into)) {
+      const overLimit = keys !== undefined;
+      this.issue(
+        location,
+        overLimit ? 'metadata' : `metadata.${key.length > 100 ? `${key.slice(0, 97)}...` : key}`,
+        overLimit
+          ? `metadata from ${this.column(index)}: ${reason}.`
+          : `metadata key ${JSON.stringify(key.length > 100 ? `${key.slice(0, 97)}...` : key)} from ${this.column(index)} was left out: ${reason}.`,
+        'warning',
+        sourceId,
+      );
+    }
+    return into;
   }
 
   private memberships_(cells: ArrayLike<Cell>, location: number, userSourceId: string, origin: string): void {
@@ -339,8 +420,9 @@ export class RowSink {
     const idCell = m.orgId >= 0 ? cells[m.orgId] : cells[m.orgName];
     const roles = m.role >= 0 ? this.rolesOf(cells[m.role]) : EMPTY;
 
-    // Fast path: one organization, given as text.
-    if (typeof idCell === 'string' && (m.orgId < 0 || idCell.indexOf('|') === -1)) {
+    // Fast path: one organization, given as text. A `|` lists several, by id or (without an id
+    // column) by name, the name then being the id.
+    if (typeof idCell === 'string' && idCell.indexOf('|') === -1) {
       const id = idCell.trim();
       if (id === '') return;
       const name = m.orgId >= 0 ? this.text(cells, m.orgName) : undefined;
