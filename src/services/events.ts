@@ -30,7 +30,8 @@ export type MigrationEvent =
     }
   | { type: 'record'; kind: RecordKind; sourceId: string; label?: string; outcome: 'failed' | 'skipped'; code: string; message: string }
   | { type: 'rate_limited'; bucket: string; retryAfterMs: number }
-  | { type: 'notice'; level: 'info' | 'warning'; message: string };
+  /** `code` names notices a front end may want to treat apart (workos_unreachable, workos_reachable). */
+  | { type: 'notice'; level: 'info' | 'warning'; message: string; code?: string };
 
 export type Listener = (event: MigrationEvent) => void;
 

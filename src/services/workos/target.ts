@@ -29,7 +29,42 @@ export interface TargetOptions {
   timeoutMs?: number;
   /** Retries of idempotent calls (reads) on transient errors before giving up. */
   readRetries?: number;
+  /** While WorkOS is unreachable, how often one probe asks whether it is back (default 5 s). */
+  probeEveryMs?: number;
   onRateLimited?: (bucket: BucketName, retryAfterMs: number) => void;
+}
+
+/** WorkOS went away (no answer at all, for every call) or came back; told to `onConnectivity` listeners. */
+export type Connectivity =
+  | { state: 'unreachable'; since: Date; code: string; retryEveryMs: number }
+  | { state: 'reachable'; since: Date; downMs: number };
+
+interface Outage {
+  since: Date;
+  /** True once WorkOS answers again after at least one failed probe; false if the first probe got through. */
+  over: Promise<boolean>;
+  waiters: number;
+  stop: AbortController;
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (the promise itself carries on). */
+function unlessAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Per-call hooks: a stop signal, and a callback run after pacing, right before the request leaves. */
@@ -42,6 +77,13 @@ export interface WorkOSUser {
   id: string;
   email: string;
   externalId: string | null;
+}
+
+export interface WorkOSInvitation {
+  id: string;
+  email: string;
+  organizationId: string | null;
+  state: string;
 }
 
 export interface WorkOSMembership {
@@ -85,19 +127,34 @@ const membershipOf = (m: { id: string; userId: string; organizationId: string; r
  * Every call waits for its bucket(s); 429s are absorbed here (nothing landed); reads retry
  * transient errors here (they are safe to repeat); writes hand transient errors back, because
  * only the importer knows how to check whether a lost write landed.
+ *
+ * When a call gets no answer at all (refused, reset, timed out) after WorkOS has answered once,
+ * WorkOS may be away as a whole: every call then waits while one probe asks every
+ * `probeEveryMs`, however long it takes (a stop signal still ends the wait). Calls that are safe
+ * to repeat go again by themselves; a write that may have landed is handed back marked `outage`.
  */
 export class WorkOSTarget {
   readonly sdk: WorkOS;
   readonly pacers: Record<BucketName, Pacer>;
   readonly apiUrl: string;
   readonly environment: 'test' | 'production' | 'unknown';
+  readonly probeEveryMs: number;
   private readonly readRetries: number;
   private readonly onRateLimited?: TargetOptions['onRateLimited'];
+  /** A short-timeout client for outage probes: a probe into a black hole must not hold a stop for long. */
+  private readonly probeSdk: WorkOS;
+  /** Before WorkOS has answered once, no answer means a wrong address, not an outage to wait out. */
+  private reachedOnce = false;
+  private outage: Outage | undefined;
+  private readonly connectivityListeners = new Set<(event: Connectivity) => void>();
   calls = 0;
 
   constructor(options: TargetOptions) {
     this.apiUrl = options.apiUrl ?? DEFAULT_API_URL;
-    this.sdk = sdkFor(options.apiKey, this.apiUrl, options.timeoutMs ?? 30_000);
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    this.sdk = sdkFor(options.apiKey, this.apiUrl, timeoutMs);
+    this.probeSdk = sdkFor(options.apiKey, this.apiUrl, Math.min(timeoutMs, 10_000));
+    this.probeEveryMs = options.probeEveryMs ?? 5_000;
     this.environment = environmentOfKey(options.apiKey);
     const limits = { ...WORKOS_LIMITS, ...options.limits };
     this.pacers = {
@@ -116,6 +173,8 @@ export class WorkOSTarget {
   async call<T>(bucket: 'writes' | 'reads' | null, fn: () => Promise<T>, options: CallOptions & { idempotent: boolean }): Promise<T> {
     let transientAttempts = 0;
     for (;;) {
+      // While a probe asks whether WorkOS is back, nothing else is sent.
+      if (this.outage) await this.waitForWorkOS(options.signal);
       // The shared general bucket first, the tighter AuthKit bucket last: a token is never held
       // while waiting on another bucket, so no backlog of write tokens can burst out together.
       await this.pacers.general.acquire(options.signal);
@@ -124,11 +183,21 @@ export class WorkOSTarget {
       this.calls++;
       try {
         const result = await fn();
+        this.reachedOnce = true;
         if (bucket) this.pacers[bucket].onSuccess();
         this.pacers.general.onSuccess();
         return result;
       } catch (error) {
         const info = classifyWorkOSError(error);
+        if (info.kind !== 'transient' || !info.connection) this.reachedOnce = true;
+        if (info.kind === 'transient' && info.connection && this.reachedOnce) {
+          const outage = await this.waitForWorkOS(options.signal);
+          // After a real outage nothing counts against the call: WorkOS was away, not the call wrong.
+          // A single lost answer (the probe got through at once) counts like any transient error.
+          const safeToRepeat = options.idempotent || info.sent === false;
+          if (safeToRepeat && (outage || transientAttempts++ < this.readRetries)) continue;
+          throw new WorkOSCallError({ ...info, outage });
+        }
         if (info.kind === 'rate_limited') {
           const waitMs = info.retryAfterMs ?? 1_000;
           // Which bucket tripped is not said; slowing both is the safe reading.
@@ -144,6 +213,71 @@ export class WorkOSTarget {
         throw new WorkOSCallError(info);
       }
     }
+  }
+
+  /** Told when WorkOS becomes unreachable and when it answers again; returns the unsubscribe. */
+  onConnectivity(listener: (event: Connectivity) => void): () => void {
+    this.connectivityListeners.add(listener);
+    return () => this.connectivityListeners.delete(listener);
+  }
+
+  /**
+   * Waits until WorkOS answers again, sharing one probe among every waiting call. Resolves true
+   * when it was away (a probe failed), false when the first probe got through.
+   */
+  private async waitForWorkOS(signal?: AbortSignal): Promise<boolean> {
+    const outage = (this.outage ??= this.startProbing());
+    outage.waiters++;
+    try {
+      return await unlessAborted(outage.over, signal);
+    } finally {
+      // Everyone stopped waiting (a stop): no probe keeps running for nobody.
+      if (--outage.waiters === 0) {
+        outage.stop.abort();
+        if (this.outage === outage) this.outage = undefined;
+      }
+    }
+  }
+
+  private startProbing(): Outage {
+    const stop = new AbortController();
+    const since = new Date();
+    const outage: Outage = { since, waiters: 0, stop, over: Promise.resolve(false) };
+    outage.over = (async () => {
+      let failed = 0;
+      try {
+        for (;;) {
+          if (failed) await sleep(this.probeEveryMs, stop.signal);
+          const code = await this.probe(stop.signal);
+          if (code === null) break;
+          if (++failed === 1) this.tell({ state: 'unreachable', since, code, retryEveryMs: this.probeEveryMs });
+        }
+        if (failed) this.tell({ state: 'reachable', since: new Date(), downMs: Date.now() - since.getTime() });
+        return failed > 0;
+      } finally {
+        if (this.outage === outage) this.outage = undefined;
+      }
+    })();
+    outage.over.catch(() => {}); // stopped: its waiters are gone
+    return outage;
+  }
+
+  /** One paced read; null when WorkOS answered (whatever it said), else the network error's code. */
+  private async probe(signal: AbortSignal): Promise<string | null> {
+    await this.pacers.general.acquire(signal);
+    await this.pacers.reads.acquire(signal);
+    this.calls++;
+    try {
+      await this.probeSdk.userManagement.listUsers({ limit: 1 });
+      return null;
+    } catch (error) {
+      const info = classifyWorkOSError(error);
+      return info.kind === 'transient' && info.connection ? info.code : null;
+    }
+  }
+
+  private tell(event: Connectivity): void {
+    for (const listener of this.connectivityListeners) listener(event);
   }
 
   /** One live read proving the key works; a rejected key is the operator's to fix. */
@@ -191,6 +325,15 @@ export class WorkOSTarget {
     return org.id;
   }
 
+  /** Replaces an organization's domains (used to add them back one at a time after a refusal). */
+  async setOrganizationDomains(organizationId: string, domains: { domain: string; state: 'pending' | 'verified' }[], opts: CallOptions = {}): Promise<void> {
+    // Setting the whole list is idempotent: repeating it after a lost answer is harmless.
+    await this.call(null, () => this.sdk.organizations.updateOrganization({ organization: organizationId, domainData: domains as never }), {
+      idempotent: true,
+      ...opts,
+    });
+  }
+
   async findOrganizationByExternalId(externalId: string, opts: CallOptions = {}): Promise<string | null> {
     try {
       const org = await this.call(null, () => this.sdk.organizations.getOrganizationByExternalId(encodeURIComponent(externalId)), { idempotent: true, ...opts });
@@ -217,6 +360,15 @@ export class WorkOSTarget {
     // The SDK's type omits pbkdf2 from the hash types; the API accepts it.
     const user = await this.call('writes', () => this.sdk.userManagement.createUser(input as never), { idempotent: false, ...opts });
     return user.id;
+  }
+
+  /**
+   * Sets what an adopted user lacks: the source's password hash, its external id. Setting values is
+   * idempotent, so a lost answer is simply asked again.
+   */
+  async updateUser(userId: string, patch: { passwordHash?: string; passwordHashType?: string; externalId?: string }, opts: CallOptions = {}): Promise<void> {
+    // The SDK's type omits pbkdf2 from the hash types; the API accepts it.
+    await this.call('writes', () => this.sdk.userManagement.updateUser({ userId, ...patch } as never), { idempotent: true, ...opts });
   }
 
   async findUserByExternalId(externalId: string, opts: CallOptions = {}): Promise<WorkOSUser | null> {
@@ -271,6 +423,21 @@ export class WorkOSTarget {
   async findMembership(userId: string, organizationId: string, opts: CallOptions = {}): Promise<WorkOSMembership | null> {
     const list = await this.call('reads', () => this.sdk.userManagement.listOrganizationMemberships({ userId, organizationId, limit: 1 }), { idempotent: true, ...opts });
     return list.data[0] ? membershipOf(list.data[0] as never) : null;
+  }
+
+  /** Invites `email` to an organization: WorkOS sends the invitation email. */
+  async sendInvitation(input: { email: string; organizationId: string; roleSlug?: string }, opts: CallOptions = {}): Promise<WorkOSInvitation> {
+    const invitation = await this.call('writes', () => this.sdk.userManagement.sendInvitation(input), { idempotent: false, ...opts });
+    return { id: invitation.id, email: invitation.email, organizationId: invitation.organizationId ?? null, state: invitation.state };
+  }
+
+  /** A pending or accepted invitation of `email` to the organization (one sent before a crash). */
+  async findInvitation(email: string, organizationId: string, opts: CallOptions = {}): Promise<WorkOSInvitation | null> {
+    const list = await this.call('reads', () => this.sdk.userManagement.listInvitations({ email, organizationId, limit: 100 }), { idempotent: true, ...opts });
+    const found = list.data.find(
+      (i) => i.email.toLowerCase() === email.toLowerCase() && i.organizationId === organizationId && (i.state === 'pending' || i.state === 'accepted'),
+    );
+    return found ? { id: found.id, email: found.email, organizationId: found.organizationId ?? null, state: found.state } : null;
   }
 
   async updateMembershipRoles(membershipId: string, roleSlugs: string[], opts: CallOptions = {}): Promise<WorkOSMembership> {
