@@ -8,6 +8,7 @@ import { MIGRATIONS } from './schema.js';
 import type {
   MembershipRow,
   OrganizationRow,
+  PasswordState,
   Phase,
   RecordKind,
   RecordOutcome,
@@ -395,16 +396,8 @@ export class Journal {
     let duplicateEmails = 0;
     let orphanMemberships = 0;
     this.db.transaction(() => {
-      // Driven from the duplicated addresses (one sort of the emails, no index kept), not a probe per user.
-      duplicateEmails = this.db
-        .prepare(
-          `WITH dupes AS (SELECT email_norm, MIN(id) AS first FROM users GROUP BY email_norm HAVING COUNT(*) > 1)
-           UPDATE users SET state = 'skipped', error_code = 'duplicate_email',
-             last_error = 'same email as user ' || (SELECT f.source_id FROM users f WHERE f.id = dupes.first)
-               || ' (emails are unique in WorkOS, whatever their case): merge the two in the source, or keep one'
-             FROM dupes WHERE users.email_norm = dupes.email_norm AND users.id > dupes.first AND users.state = 'pending'`,
-        )
-        .run().changes;
+      duplicateEmails = this.markDuplicates();
+      if (duplicateEmails) this.mergeDuplicateMemberships();
       // One pass over the memberships for both of their references, unless every membership
       // was staged beside its user and after its organization (then none can be an orphan).
       if (this.getMeta<boolean>('orphan_check') === false) return;
@@ -424,6 +417,86 @@ export class Journal {
         .run().changes;
     })();
     return { duplicateEmails, orphanMemberships };
+  }
+
+  /**
+   * A second user with an email already taken is skipped, but merged into the first (the kept
+   * user): its source id resolves to the kept user's WorkOS user and its memberships are carried
+   * by that user. A user the source got wrong (invalid) is never the one kept. Also links
+   * duplicates a journal staged before merging existed. Returns how many were newly found.
+   */
+  private markDuplicates(): number {
+    // Driven from the duplicated addresses (one sort of the emails, no index kept), not a probe per user.
+    const found = this.db
+      .prepare(
+        `WITH dupes AS (SELECT email_norm, MIN(id) AS first FROM users WHERE NOT (state = 'skipped' AND error_code = 'invalid')
+                         GROUP BY email_norm HAVING COUNT(*) > 1)
+         UPDATE users SET state = 'skipped', error_code = 'duplicate_email',
+           merged_into = (SELECT f.source_id FROM users f WHERE f.id = dupes.first),
+           last_error = 'same email as user ' || (SELECT f.source_id FROM users f WHERE f.id = dupes.first)
+             || ' (emails are unique in WorkOS, whatever their case): its memberships are carried by that user; its own name and password are not. If they are two people, give one another email in the source'
+           FROM dupes WHERE users.email_norm = dupes.email_norm AND users.id > dupes.first AND users.state = 'pending'`,
+      )
+      .run().changes;
+    const unlinked = this.db.prepare(`SELECT 1 FROM users WHERE error_code = 'duplicate_email' AND merged_into IS NULL LIMIT 1`).get();
+    if (unlinked) {
+      this.db
+        .prepare(
+          `WITH kept AS (SELECT email_norm, MIN(id) AS first FROM users WHERE error_code IS NULL OR error_code NOT IN ('invalid', 'duplicate_email') GROUP BY email_norm)
+           UPDATE users SET merged_into = (SELECT f.source_id FROM users f WHERE f.id = kept.first)
+             FROM kept WHERE users.email_norm = kept.email_norm AND users.error_code = 'duplicate_email' AND users.merged_into IS NULL`,
+        )
+        .run();
+    }
+    return found;
+  }
+
+  /**
+   * Where a merged user and its kept user are both members of one organization, WorkOS can hold
+   * one membership: the roles add up on the kept user's, and the other is skipped as `merged`,
+   * saying where it went (no second call for the same person and organization).
+   */
+  private mergeDuplicateMemberships(): number {
+    const pairs = this.db
+      .prepare(
+        `SELECT m.id AS dup_id, m.roles AS dup_roles, m.status AS dup_status, m.org_source_id AS org, u.merged_into AS kept_user,
+                k.id AS keep_id, k.roles AS keep_roles, k.status AS keep_status, k.state AS keep_state
+           FROM users u
+           JOIN memberships m ON m.user_source_id = u.source_id
+           JOIN memberships k ON k.user_source_id = u.merged_into AND k.org_source_id = m.org_source_id
+          WHERE u.merged_into IS NOT NULL AND (m.state = 'pending' OR (m.state = 'skipped' AND m.error_code = 'blocked'))`,
+      )
+      .all() as {
+      dup_id: number;
+      dup_roles: string;
+      dup_status: string | null;
+      org: string;
+      kept_user: string;
+      keep_id: number;
+      keep_roles: string;
+      keep_status: string | null;
+      keep_state: RecordState;
+    }[];
+    const updateKept = this.stmt('UPDATE memberships SET roles = ?, status = ? WHERE id = ?');
+    const skipMerged = this.stmt(`UPDATE memberships SET state = 'skipped', error_code = 'merged', last_error = ?, updated_at = ? WHERE id = ?`);
+    // Several duplicates of one person: each adds to what the kept membership holds by then.
+    const kept = new Map<number, { roles: string[]; status: string | null; state: RecordState }>();
+    for (const p of pairs) {
+      const k = kept.get(p.keep_id) ?? { roles: JSON.parse(p.keep_roles) as string[], status: p.keep_status, state: p.keep_state };
+      const added = (JSON.parse(p.dup_roles) as string[]).filter((r) => !k.roles.includes(r));
+      // Imported already (or being imported): what it holds stays; the report says what was not added.
+      const open = k.state !== 'done' && k.state !== 'in_flight';
+      if (open) {
+        k.roles.push(...added);
+        // Active in either source record: an active member.
+        k.status = k.status === null || p.dup_status === null ? null : k.status;
+        updateKept.run(JSON.stringify(k.roles), k.status, p.keep_id);
+      }
+      kept.set(p.keep_id, k);
+      const roles = added.length ? (open ? `; its roles ${added.join(', ')} were added to it` : `; its roles ${added.join(', ')} were NOT added (that membership was imported before)`) : '';
+      skipMerged.run(`merged: same person as user ${p.kept_user} (same email), whose membership in ${p.org} carries it${roles}`, Date.now(), p.dup_id);
+    }
+    return pairs.length;
   }
 
   // ---- record states --------------------------------------------------------------------------
@@ -463,12 +536,18 @@ export class Journal {
     return this.stmt(`SELECT * FROM users WHERE id > ? AND state IN ('pending', 'in_flight') ORDER BY id LIMIT ?`).all(afterId, limit) as UserRow[];
   }
 
+  /** A merged duplicate's memberships are joined to its kept user: that is the WorkOS user they go to. */
   workableMemberships(afterId: number, limit: number): MembershipRow[] {
     return this.stmt(
-      `SELECT m.*, u.workos_id AS user_workos_id, u.state AS user_state, u.email AS user_email,
-              o.workos_id AS org_workos_id, o.state AS org_state
+      `SELECT m.*, u.merged_into AS user_merged_into,
+              CASE WHEN u.merged_into IS NULL THEN u.workos_id ELSE k.workos_id END AS user_workos_id,
+              CASE WHEN u.merged_into IS NULL THEN u.state ELSE k.state END AS user_state,
+              CASE WHEN u.merged_into IS NULL THEN u.error_code ELSE k.error_code END AS user_error_code,
+              CASE WHEN u.merged_into IS NULL THEN u.email ELSE k.email END AS user_email,
+              o.workos_id AS org_workos_id, o.state AS org_state, o.error_code AS org_error_code
          FROM memberships m
          LEFT JOIN users u ON u.source_id = m.user_source_id
+         LEFT JOIN users k ON k.source_id = u.merged_into
          LEFT JOIN organizations o ON o.source_id = m.org_source_id
         WHERE m.id > ? AND m.state IN ('pending', 'in_flight') ORDER BY m.id LIMIT ?`,
     ).all(afterId, limit) as MembershipRow[];
@@ -477,6 +556,18 @@ export class Journal {
   /** Committed before the API call: from here on, a crash means "look it up before creating". */
   markInFlight(kind: RecordKind, id: number): void {
     this.stmt(`UPDATE ${TABLE[kind]} SET state = 'in_flight', attempts = attempts + 1, updated_at = ? WHERE id = ?`).run(Date.now(), id);
+  }
+
+  /**
+   * Committed before the API call that completes an adopted user (its hash, its external id): the
+   * WorkOS user is known; a crash from here means "finish the adoption", not "look for it again".
+   */
+  markAdopting(kind: RecordKind, id: number, workosId: string): void {
+    this.stmt(`UPDATE ${TABLE[kind]} SET state = 'in_flight', workos_id = ?, outcome = 'adopted', attempts = attempts + 1, updated_at = ? WHERE id = ?`).run(
+      workosId,
+      Date.now(),
+      id,
+    );
   }
 
   markDone(kind: RecordKind, id: number, workosId: string, outcome: RecordOutcome, note?: string): void {
@@ -512,9 +603,33 @@ export class Journal {
     this.stmt('UPDATE memberships SET role_slugs = ? WHERE id = ?').run(JSON.stringify(roleSlugs), id);
   }
 
+  setPasswordState(id: number, state: PasswordState): void {
+    this.stmt('UPDATE users SET password_state = ? WHERE id = ?').run(state, id);
+  }
+
+  /**
+   * Something the import learned that the report must say (a domain WorkOS refused, an adopted
+   * user's other external id). Recorded once however often a resumed run learns it again.
+   */
+  addIssue(issue: SourceIssue): void {
+    this.stmt(
+      `INSERT INTO issues (severity, location, field, message, record_kind, source_id)
+       SELECT @severity, @location, @field, @message, @kind, @sourceId WHERE NOT EXISTS (
+         SELECT 1 FROM issues WHERE record_kind IS @kind AND source_id IS @sourceId AND field IS @field AND message = @message)`,
+    ).run({
+      severity: issue.severity ?? 'error',
+      location: issue.location,
+      field: issue.field ?? null,
+      message: issue.message,
+      kind: issue.recordKind ?? null,
+      sourceId: issue.sourceId ?? null,
+    });
+  }
+
   /**
    * `--retry-failed`: failed records (optionally only the given source ids) go back to pending,
-   * with the memberships that were skipped because their user or organization had failed.
+   * with the memberships that were blocked because their user or organization had not been
+   * imported. Memberships skipped for what they are (merged into another, invited, orphans) stay.
    */
   resetFailed(only?: { kind: RecordKind; sourceId: string }[]): number {
     let reset = 0;
@@ -524,7 +639,7 @@ export class Journal {
           organization: this.stmt(`UPDATE organizations SET state = 'pending' WHERE state = 'failed' AND source_id = ?`),
           user: this.stmt(`UPDATE users SET state = 'pending' WHERE state = 'failed' AND source_id = ?`),
           membership: this.stmt(
-            `UPDATE memberships SET state = 'pending' WHERE state IN ('failed', 'skipped') AND error_code NOT IN ('missing_user', 'missing_organization') AND user_source_id = ? AND org_source_id = ?`,
+            `UPDATE memberships SET state = 'pending' WHERE (state = 'failed' OR (state = 'skipped' AND error_code = 'blocked')) AND user_source_id = ? AND org_source_id = ?`,
           ),
         };
         for (const item of only) {
@@ -537,9 +652,12 @@ export class Journal {
           reset += this.db.prepare(`UPDATE ${TABLE[kind]} SET state = 'pending' WHERE state = 'failed'`).run().changes;
         }
       }
+      // A journal staged before duplicates were merged: their memberships were blocked for good.
+      this.markDuplicates();
       reset += this.db
         .prepare(`UPDATE memberships SET state = 'pending', error_code = NULL, last_error = NULL WHERE state = 'skipped' AND error_code = 'blocked'`)
         .run().changes;
+      this.mergeDuplicateMemberships();
     })();
     return reset;
   }

@@ -94,11 +94,15 @@ export interface MembershipRow extends RecordColumns {
   role_slugs: string | null;
   status: 'invited' | 'pending' | null;
   source_ref: string | null;
+  /** Set when the membership's user is a merged duplicate: the user_* columns are then its kept user's. */
+  user_merged_into: string | null;
   user_workos_id: string | null;
   user_state: RecordState | null;
+  user_error_code: string | null;
   user_email: string | null;
   org_workos_id: string | null;
   org_state: RecordState | null;
+  org_error_code: string | null;
 }
 
 export type StateCounts = Record<
