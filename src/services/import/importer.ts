@@ -5,9 +5,10 @@ import { WORKOS_HASH_TYPES } from '../../providers/types.js';
 import type { EventBus, PhaseName, ProgressCounts } from '../events.js';
 import { RateMeter } from '../events.js';
 import type { Journal } from '../journal/journal.js';
-import type { MembershipRow, OrganizationRow, RecordKind, UserRow } from '../journal/types.js';
+import type { MembershipRow, OrganizationRow, PasswordState, RecordKind, UserRow } from '../journal/types.js';
 import { backoffMs, sleep } from '../rate/pacer.js';
-import { WorkOSCallError, type WorkOSTarget } from '../workos/target.js';
+import { refusedDomains } from '../workos/errors.js';
+import { WorkOSCallError, type Connectivity, type WorkOSTarget } from '../workos/target.js';
 
 export interface ImportOptions {
   /** Calls in flight at once; the pacers, not this, set the rate. */
@@ -22,8 +23,21 @@ export interface ImportOptions {
   multipleRoles?: boolean;
   /** Update an existing membership whose role differs from the mapped one (else report it). */
   updateExistingRoles?: boolean;
-  /** Tries of one record through transient errors (5xx, resets, timeouts) before it fails. */
+  /**
+   * Tries of one record through transient errors (5xx, a lost answer) before it fails. A time when
+   * WorkOS is unreachable as a whole is waited out by the target and never counts here.
+   */
   maxAttempts?: number;
+  /**
+   * A user already in WorkOS (adopted): `source` (default) sets the source's password hash on it;
+   * `keep` leaves the password WorkOS has.
+   */
+  adoptedPasswords?: 'source' | 'keep';
+  /**
+   * Memberships invited or pending in the source: `skip` (default) imports none and says so;
+   * `active` makes them active memberships; `invite` sends a WorkOS invitation.
+   */
+  invitedMembers?: 'skip' | 'active' | 'invite';
 }
 
 export interface ImportResult {
@@ -42,6 +56,49 @@ const PHASE_KIND: Record<'organizations' | 'users' | 'memberships', RecordKind> 
 const SUPPORTED_HASH = new Set<string>(WORKOS_HASH_TYPES);
 
 const parseJson = <T>(text: string | null): T | undefined => (text ? (JSON.parse(text) as T) : undefined);
+
+/** The source's hash when WorkOS can take its type; never logged, never in a message. */
+function importableHash(row: UserRow): { passwordHash: string; passwordHashType: string } | undefined {
+  return row.password_hash && row.password_hash_type && SUPPORTED_HASH.has(row.password_hash_type)
+    ? { passwordHash: row.password_hash, passwordHashType: row.password_hash_type }
+    : undefined;
+}
+
+/** What a user's password becomes when WorkOS gets the source's hash as it is (created with it, or set on it). */
+const passwordStateOf = (row: UserRow): PasswordState => (importableHash(row) ? 'set' : row.password_hash ? 'unsupported' : 'none');
+
+const clock = (date: Date) => date.toTimeString().slice(0, 8);
+
+function connectivityNotice(event: Connectivity): { level: 'info' | 'warning'; code: string; message: string } {
+  if (event.state === 'unreachable') {
+    return {
+      level: 'warning',
+      code: 'workos_unreachable',
+      message: `WorkOS is unreachable (${event.code}) since ${clock(event.since)}; waiting, nothing is lost; retrying every ${Math.round(event.retryEveryMs / 100) / 10}s.`,
+    };
+  }
+  return { level: 'info', code: 'workos_reachable', message: `WorkOS answers again at ${clock(event.since)} (away ${Math.round(event.downMs / 1000)}s); carrying on.` };
+}
+
+/** A WorkOS record found instead of created. `foreign`: it cannot be this tool's own earlier write. */
+interface Found {
+  id: string;
+  note?: string;
+  foreign?: boolean;
+  /** A found user's external id, when the look-up that found it said. */
+  externalId?: string | null;
+}
+
+interface Steps {
+  /** Look before every create, not only after an interrupted call (organizations: they are few). */
+  lookupFirst?: boolean;
+  lookup: () => Promise<Found | null>;
+  create: (onSend: () => void) => Promise<{ id: string; note?: string }>;
+  adopt: (code: string) => Promise<Found | null>;
+  /** Completes what was found instead of created (an adopted user's hash); returns a note. */
+  complete?: (found: Found, outcome: 'created' | 'adopted') => Promise<string | undefined>;
+  onInvalid?: (code: string, message: string) => Promise<Outcome | null>;
+}
 
 /**
  * Organizations, then users, then memberships, each record moved through
@@ -103,9 +160,15 @@ export class Importer {
     const callsBefore = this.target.calls;
     const phases = {} as ImportResult['phases'];
     this.journal.setPhase('importing');
-    for (const phase of ['organizations', 'users', 'memberships'] as const) {
-      phases[phase] = await this.runPhase(phase);
-      if (this.signal.aborted) break;
+    // WorkOS away for a while: the operator hears it, and hears when it comes back.
+    const unsubscribe = this.target.onConnectivity((event) => this.bus.emit({ type: 'notice', ...connectivityNotice(event) }));
+    try {
+      for (const phase of ['organizations', 'users', 'memberships'] as const) {
+        phases[phase] = await this.runPhase(phase);
+        if (this.signal.aborted) break;
+      }
+    } finally {
+      unsubscribe();
     }
     const stopped = this.signal.aborted;
     if (!stopped) {
@@ -205,17 +268,7 @@ export class Importer {
    * The shared shape of every record's import: look first if an earlier attempt may have
    * landed, create, and sort the failure. Returns how the record ended.
    */
-  private async attempt(
-    kind: RecordKind,
-    row: { id: number; state: string; attempts: number },
-    label: { sourceId: string; text: string },
-    steps: {
-      lookup: () => Promise<string | null>;
-      create: (onSend: () => void) => Promise<{ id: string; note?: string }>;
-      adopt: (code: string) => Promise<{ id: string; note?: string } | null>;
-      onInvalid?: (code: string, message: string) => Promise<Outcome | null>;
-    },
-  ): Promise<Outcome> {
+  private async attempt(kind: RecordKind, row: { id: number; state: string; attempts: number }, label: { sourceId: string; text: string }, steps: Steps): Promise<Outcome> {
     let mayHaveLanded = row.state === 'in_flight' || row.attempts > 0;
     let transient = 0;
     for (;;) {
@@ -235,6 +288,8 @@ export class Importer {
         }
         // The call may have landed: the next try looks before it creates.
         mayHaveLanded = true;
+        // WorkOS was away as a whole and the target waited until it answered again: not this record's failure.
+        if (info.outage) continue;
         if (++transient >= this.maxAttempts) {
           return this.fail(kind, row.id, label, 'transient', `${info.message} (gave up after ${transient} tries; retry with --retry-failed)`);
         }
@@ -247,19 +302,18 @@ export class Importer {
    * One try: look first if an earlier call may have landed, create, and sort the answer.
    * Transient failures (and 401s) are thrown to `attempt`, which decides about retrying.
    */
-  private async attemptOnce(
-    kind: RecordKind,
-    row: { id: number },
-    label: { sourceId: string; text: string },
-    steps: Parameters<Importer['attempt']>[3],
-    mayHaveLanded: boolean,
-  ): Promise<Outcome> {
-    if (mayHaveLanded) {
+  private async attemptOnce(kind: RecordKind, row: { id: number }, label: { sourceId: string; text: string }, steps: Steps, mayHaveLanded: boolean): Promise<Outcome> {
+    // Our own earlier write whose answer was lost is "created", not someone else's record.
+    const outcomeOf = (found: Found) => (mayHaveLanded && !found.foreign ? 'created' : 'adopted');
+    const finish = async (found: Found, note: string | undefined): Promise<Outcome> => {
+      const outcome = outcomeOf(found);
+      const completed = await steps.complete?.(found, outcome);
+      this.journal.markDone(kind, row.id, found.id, outcome, [note, completed].filter(Boolean).join('; ') || undefined);
+      return outcome;
+    };
+    if (mayHaveLanded || steps.lookupFirst) {
       const existing = await steps.lookup();
-      if (existing) {
-        this.journal.markDone(kind, row.id, existing, 'created', 'confirmed by look-up after an interrupted call');
-        return 'created';
-      }
+      if (existing) return finish(existing, existing.note ?? (mayHaveLanded && !existing.foreign ? 'confirmed by look-up after an interrupted call' : undefined));
     }
     let created: { id: string; note?: string };
     try {
@@ -271,10 +325,7 @@ export class Importer {
         case 'conflict': {
           const adopted = await steps.adopt(info.code);
           if (!adopted) return this.fail(kind, row.id, label, 'conflict', `${info.message}; and no existing record could be found to adopt`);
-          // Our own earlier write whose answer was lost is "created", not someone else's record.
-          const outcome = mayHaveLanded && info.code !== 'email_not_available' ? 'created' : 'adopted';
-          this.journal.markDone(kind, row.id, adopted.id, outcome, adopted.note);
-          return outcome;
+          return finish(adopted, adopted.note);
         }
         case 'invalid':
         case 'multiple_roles_not_enabled':
@@ -304,38 +355,90 @@ export class Importer {
 
   private importOrganization(row: OrganizationRow): Promise<Outcome> {
     const signal = this.signal;
-    const idempotencyKey = createHash('sha256').update(`${this.journal.settings.createdAt}\0${row.source_id}`).digest('hex');
+    const lookup = async (): Promise<Found | null> => {
+      const id = await this.target.findOrganizationByExternalId(row.source_id, { signal });
+      return id ? { id } : null;
+    };
     return this.attempt('organization', row, { sourceId: row.source_id, text: row.name }, {
-      lookup: () => this.target.findOrganizationByExternalId(row.source_id, { signal }),
-      create: async (onSend) => ({
-        id: await this.target.createOrganization(
-          {
-            name: row.name,
-            externalId: row.source_id,
-            metadata: parseJson(row.metadata),
-            domains: parseJson(row.domains) ?? [],
-          },
-          idempotencyKey,
-          { signal, onSend },
-        ),
-      }),
-      adopt: async () => {
-        const id = await this.target.findOrganizationByExternalId(row.source_id, { signal });
-        return id ? { id } : null;
-      },
+      // Organizations are few: one read each finds those already there, whatever the journal says.
+      lookupFirst: true,
+      lookup,
+      create: (onSend) => this.createOrganization(row, onSend),
+      adopt: lookup,
     });
+  }
+
+  /**
+   * Creates an organization with its domains; a domain WorkOS refuses (a consumer domain like
+   * gmail.com) is left out and reported, so the organization and its memberships still go in.
+   */
+  private async createOrganization(row: OrganizationRow, onSend: () => void): Promise<{ id: string; note?: string }> {
+    const signal = this.signal;
+    const all = parseJson<{ domain: string; state: 'pending' | 'verified' }[]>(row.domains) ?? [];
+    let domains = all;
+    const refused: { domain: string; reason: string }[] = [];
+    const create = (list: typeof all) => {
+      // One key per body: an idempotency key replayed with other domains would answer the first body.
+      const variant = list.length === all.length ? '' : `\0${list.map((d) => d.domain).join(',')}`;
+      const idempotencyKey = createHash('sha256').update(`${this.journal.settings.createdAt}\0${row.source_id}${variant}`).digest('hex');
+      return this.target.createOrganization(
+        { name: row.name, externalId: row.source_id, metadata: parseJson(row.metadata), domains: list },
+        idempotencyKey,
+        { signal, onSend },
+      );
+    };
+    let id: string;
+    for (;;) {
+      try {
+        id = await create(domains);
+        break;
+      } catch (error) {
+        if (!(error instanceof WorkOSCallError)) throw error;
+        const which = refusedDomains(error.info, domains.map((d) => d.domain));
+        if (!which || !domains.length) throw error;
+        if (which !== 'unknown') {
+          refused.push(...which.map((domain) => ({ domain, reason: error.info.message })));
+          domains = domains.filter((d) => !which.includes(d.domain));
+          continue;
+        }
+        // WorkOS refused a domain without saying which: create without them, then add them back one by one.
+        id = await create([]);
+        const accepted: typeof all = [];
+        for (const d of domains) {
+          try {
+            await this.target.setOrganizationDomains(id, [...accepted, d], { signal });
+            accepted.push(d);
+          } catch (addError) {
+            if (!(addError instanceof WorkOSCallError) || !refusedDomains(addError.info, [d.domain])) throw addError;
+            refused.push({ domain: d.domain, reason: addError.info.message });
+          }
+        }
+        break;
+      }
+    }
+    if (!refused.length) return { id };
+    for (const r of refused) {
+      const message = `WorkOS refused the domain ${r.domain} (${r.reason.trim().replace(/\s+/g, ' ')}): organization ${row.name} was created without it. If the domain is the organization's own, add it in the WorkOS dashboard; consumer domains (gmail.com and the like) cannot be added.`;
+      this.journal.addIssue({ severity: 'warning', location: row.origin ?? row.source_id, field: 'domains', message, recordKind: 'organization', sourceId: row.source_id });
+      this.bus.emit({ type: 'notice', level: 'warning', message });
+    }
+    return { id, note: `created without the domain${refused.length > 1 ? 's' : ''} WorkOS refused: ${refused.map((r) => r.domain).join(', ')}` };
   }
 
   private importUser(row: UserRow): Promise<Outcome> {
     const signal = this.signal;
-    const hash =
-      row.password_hash && row.password_hash_type && SUPPORTED_HASH.has(row.password_hash_type)
-        ? { passwordHash: row.password_hash, passwordHashType: row.password_hash_type }
-        : {};
-    return this.attempt('user', row, { sourceId: row.source_id, text: row.email }, {
-      lookup: async () => (await this.target.findUserByExternalId(row.source_id, { signal }))?.id ?? null,
-      create: async (onSend) => ({
-        id: await this.target.createUser(
+    const label = { sourceId: row.source_id, text: row.email };
+    const hash = importableHash(row) ?? {};
+    // A stopped run left an adoption half done: the WorkOS user is known, finish completing it.
+    const adopting: Found | null = row.state === 'in_flight' && row.outcome === 'adopted' && row.workos_id ? { id: row.workos_id, foreign: true } : null;
+    return this.attempt('user', row, label, {
+      lookup: async () => {
+        if (adopting) return adopting;
+        const found = await this.target.findUserByExternalId(row.source_id, { signal });
+        return found ? { id: found.id, externalId: found.externalId } : null;
+      },
+      create: async (onSend) => {
+        const id = await this.target.createUser(
           {
             email: row.email,
             firstName: row.first_name ?? undefined,
@@ -346,28 +449,81 @@ export class Importer {
             ...hash,
           },
           { signal, onSend },
-        ),
-      }),
+        );
+        this.journal.setPasswordState(row.id, passwordStateOf(row));
+        return { id };
+      },
       adopt: async (code) => {
         // external id taken: this source user is there already; email taken: someone with the address is.
         const byExternalId = code === 'email_not_available' ? null : await this.target.findUserByExternalId(row.source_id, { signal });
-        if (byExternalId) return { id: byExternalId.id };
+        if (byExternalId) return { id: byExternalId.id, externalId: byExternalId.externalId };
         const byEmail = await this.target.findUserByEmail(row.email, { signal });
         if (!byEmail) return null;
-        const note =
-          byEmail.externalId && byEmail.externalId !== row.source_id
-            ? `adopted existing user ${byEmail.id} (its external id is ${byEmail.externalId})`
-            : `adopted existing user ${byEmail.id}`;
-        return { id: byEmail.id, note };
+        return { id: byEmail.id, externalId: byEmail.externalId, foreign: byEmail.externalId !== row.source_id, note: `adopted existing user ${byEmail.id}` };
       },
+      complete: (found, outcome) => this.completeUser(row, found, outcome),
       onInvalid: async (code, message) => {
         if (code === 'invalid_password_hash') {
-          return this.fail('user', row.id, { sourceId: row.source_id, text: row.email }, code,
+          this.journal.setPasswordState(row.id, 'rejected');
+          return this.fail('user', row.id, label, code,
             `WorkOS rejected the ${row.password_hash_type} password hash: ${message}. Fix the hash in the source and run the migration again (existing users are adopted); the hash itself is not written here`);
         }
         return null;
       },
     });
+  }
+
+  /**
+   * A user found in WorkOS instead of created gets what the source says it lacks: the source's
+   * password hash (unless the operator keeps WorkOS's passwords) and, when it has none, the source
+   * id as its external id. Another external id is left as it is, and reported.
+   */
+  private async completeUser(row: UserRow, found: Found, outcome: 'created' | 'adopted'): Promise<string | undefined> {
+    const signal = this.signal;
+    const notes: string[] = [];
+    const externalId = found.externalId !== undefined ? found.externalId : ((await this.target.getUser(found.id, { signal }))?.externalId ?? null);
+    const patch: { passwordHash?: string; passwordHashType?: string; externalId?: string } = {};
+    const otherExternalId = (held: string) => {
+      const message = `WorkOS user ${found.id} (${row.email}) has the external id ${held}, not the source id ${row.source_id}: it was left as it is. The id map links ${row.source_id} to ${found.id}.`;
+      this.journal.addIssue({ severity: 'warning', location: row.origin ?? row.source_id, field: 'externalId', message, recordKind: 'user', sourceId: row.source_id });
+      notes.push(`its external id stays ${held}`);
+    };
+    if (!externalId) patch.externalId = row.source_id;
+    else if (externalId !== row.source_id) otherExternalId(externalId);
+
+    const hash = importableHash(row);
+    let passwordState = passwordStateOf(row);
+    // Our own earlier create carried the hash; re-setting it costs one write and covers a user
+    // that was someone else's after all.
+    if (hash && (this.options.adoptedPasswords ?? 'source') === 'source') Object.assign(patch, hash);
+    else if (hash && outcome === 'adopted') {
+      passwordState = 'kept';
+      notes.push('kept the password WorkOS had (adopted passwords: keep)');
+    }
+    // Committed before the API call: once its external id is set, a look-up would take the user for our own.
+    if (Object.keys(patch).length && outcome === 'adopted') this.journal.markAdopting('user', row.id, found.id);
+    while (Object.keys(patch).length) {
+      try {
+        await this.target.updateUser(found.id, patch, { signal });
+        break;
+      } catch (error) {
+        if (!(error instanceof WorkOSCallError)) throw error;
+        const info = error.info;
+        if (info.kind === 'invalid' && patch.passwordHash) {
+          delete patch.passwordHash;
+          delete patch.passwordHashType;
+          passwordState = 'rejected';
+          notes.push(`WorkOS rejected the source's ${row.password_hash_type} hash (${info.message}); the user keeps the password it had`);
+        } else if (info.kind === 'conflict' && patch.externalId) {
+          delete patch.externalId;
+          const message = `the source id ${row.source_id} is the external id of another WorkOS user: WorkOS user ${found.id} (${row.email}) was adopted without it.`;
+          this.journal.addIssue({ severity: 'warning', location: row.origin ?? row.source_id, field: 'externalId', message, recordKind: 'user', sourceId: row.source_id });
+          notes.push('its external id could not be set (another user holds it)');
+        } else throw error;
+      }
+    }
+    this.journal.setPasswordState(row.id, passwordState);
+    return notes.join('; ') || undefined;
   }
 
   private mappedRoles(sourceRoles: string[]): string[] {
@@ -377,27 +533,48 @@ export class Importer {
     return [...new Set(slugs)];
   }
 
+  /** Why a membership cannot go in yet: its user or organization was not imported. Null when both were. */
+  private blockedReason(row: MembershipRow): string | null {
+    const parent = (what: string, id: string, state: string | null, code: string | null, workosId: string | null) => {
+      if (state === 'done' && workosId) return null;
+      if (state === 'skipped') return `${what} ${id} was skipped (${code ?? 'skipped'}); its memberships follow it once the source is fixed`;
+      if (state === 'failed') return `${what} ${id} was not imported (failed: ${code ?? 'unknown'}); it is retried with the ${what} (--retry-failed)`;
+      return `${what} ${id} was not imported (${state ?? 'missing'}); it is retried with the ${what}`;
+    };
+    const userId = row.user_merged_into ?? row.user_source_id;
+    return (
+      parent('user', userId, row.user_state, row.user_error_code, row.user_workos_id) ??
+      parent('organization', row.org_source_id, row.org_state, row.org_error_code, row.org_workos_id)
+    );
+  }
+
   private importMembership(row: MembershipRow): Promise<Outcome> {
     const label = { sourceId: `${row.user_source_id}@${row.org_source_id}`, text: `${row.user_email ?? row.user_source_id} in ${row.org_source_id}` };
-    if (row.user_state !== 'done' || !row.user_workos_id) {
+    const invited = row.status !== null;
+    const policy = this.options.invitedMembers ?? 'skip';
+    if (invited && policy === 'skip') {
       return Promise.resolve(
-        this.skip('membership', row.id, label, 'blocked', `user ${row.user_source_id} was not imported (${row.user_state ?? 'missing'}); it is retried with the user`),
+        this.skip('membership', row.id, label, 'invited',
+          `${row.status} in the source (an invitation not accepted there), so no membership was made. To import it, run again with --invited-members active (an active member) or --invited-members invite (WorkOS emails an invitation)`),
       );
     }
-    if (row.org_state !== 'done' || !row.org_workos_id) {
-      return Promise.resolve(
-        this.skip('membership', row.id, label, 'blocked', `organization ${row.org_source_id} was not imported (${row.org_state ?? 'missing'}); it is retried with the organization`),
-      );
-    }
-    const signal = this.signal;
-    const userId = row.user_workos_id;
-    const organizationId = row.org_workos_id;
+    const blocked = this.blockedReason(row);
+    if (blocked) return Promise.resolve(this.skip('membership', row.id, label, 'blocked', blocked));
+
+    const userId = row.user_workos_id!;
+    const organizationId = row.org_workos_id!;
     let wanted = this.mappedRoles(JSON.parse(row.roles) as string[]);
-    let note: string | undefined;
+    const notes: string[] = [];
+    if (row.user_merged_into) notes.push(`carried by user ${row.user_merged_into} (same email as ${row.user_source_id})`);
+    if (invited && policy === 'invite') return this.inviteMember(row, label, wanted, notes);
+    if (invited) notes.push(`${row.status} in the source; imported as an active member (invited members: active)`);
     if (wanted.length > 1 && this.multipleRoles === false) {
-      note = `several roles mapped (${wanted.join(', ')}); this environment takes one: ${wanted[0]}`;
+      notes.push(`several roles mapped (${wanted.join(', ')}); this environment takes one: ${wanted[0]}`);
       wanted = [wanted[0]];
     }
+    const note = notes.join('; ') || undefined;
+    const withNote = (extra?: string) => [note, extra].filter(Boolean).join('; ') || undefined;
+    const signal = this.signal;
     const sameRoles = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
     return this.attempt('membership', row, label, {
@@ -405,7 +582,7 @@ export class Importer {
         // Found after an interrupted call: record the roles it has, so verification can check them.
         const found = await this.target.findMembership(userId, organizationId, { signal });
         if (found) this.journal.setMembershipRoles(row.id, found.roleSlugs);
-        return found?.id ?? null;
+        return found ? { id: found.id, note } : null;
       },
       create: async (onSend) => {
         const membership = await this.target.createMembership({ userId, organizationId, roleSlugs: wanted }, { signal, onSend });
@@ -421,11 +598,11 @@ export class Importer {
         }
         if (this.options.updateExistingRoles === false) {
           this.journal.setMembershipRoles(row.id, existing.roleSlugs);
-          return { id: existing.id, note: `existing role ${existing.roleSlugs.join(', ') || '(none)'} kept; the mapped role is ${wanted.join(', ')}` };
+          return { id: existing.id, note: withNote(`existing role ${existing.roleSlugs.join(', ') || '(none)'} kept; the mapped role is ${wanted.join(', ')}`) };
         }
         const updated = await this.target.updateMembershipRoles(existing.id, wanted, { signal });
         this.journal.setMembershipRoles(row.id, updated.roleSlugs);
-        return { id: existing.id, note: `role changed from ${existing.roleSlugs.join(', ') || '(none)'} to ${wanted.join(', ')}` };
+        return { id: existing.id, note: withNote(`role changed from ${existing.roleSlugs.join(', ') || '(none)'} to ${wanted.join(', ')}`) };
       },
       onInvalid: async (code) => {
         if (code !== 'multiple_roles_not_enabled' || wanted.length < 2) return null;
@@ -442,6 +619,32 @@ export class Importer {
         this.journal.release('membership', row.id);
         return this.importMembership({ ...row, state: 'pending' });
       },
+    });
+  }
+
+  /**
+   * `--invited-members invite`: WorkOS emails the member an invitation to the organization; the
+   * record is done with the invitation's id. After an interrupted call, a pending invitation is
+   * looked for before another is sent.
+   */
+  private inviteMember(row: MembershipRow, label: { sourceId: string; text: string }, wanted: string[], notes: string[]): Promise<Outcome> {
+    const signal = this.signal;
+    const email = row.user_email!;
+    const organizationId = row.org_workos_id!;
+    if (wanted.length > 1) notes.push(`an invitation carries one role: ${wanted[0]} (mapped: ${wanted.join(', ')})`);
+    notes.push(`${row.status} in the source: WorkOS invitation sent to ${email} (invited members: invite); the membership exists once it is accepted`);
+    const note = notes.join('; ');
+    const find = async (): Promise<Found | null> => {
+      const invitation = await this.target.findInvitation(email, organizationId, { signal });
+      return invitation ? { id: invitation.id, note } : null;
+    };
+    return this.attempt('membership', row, label, {
+      lookup: find,
+      create: async (onSend) => {
+        const invitation = await this.target.sendInvitation({ email, organizationId, roleSlug: wanted[0] }, { signal, onSend });
+        return { id: invitation.id, note };
+      },
+      adopt: find,
     });
   }
 }
