@@ -2,6 +2,7 @@
  * Generated migrations for the demo, the tests and the benchmarks: a CSV export of users,
  * organizations and memberships, and the exact state WorkOS must end in once it is imported.
  */
+import { pbkdf2Sync } from 'node:crypto';
 import fs from 'node:fs';
 import { mulberry32 } from './rate-limit.js';
 
@@ -68,14 +69,29 @@ export function generateDataset(options: DatasetOptions): Dataset {
   return { users, organizations, memberships };
 }
 
+/** The password a generated user signs in with when the dataset is written with `knownPasswords`. */
+export const knownPassword = (sourceId: string) => `pw-${sourceId}`;
+
+/** A WorkOS pbkdf2 string for `password` (few iterations: fast to make and to check). */
+export function pbkdf2Hash(password: string, salt = `salt-${password}`): string {
+  const b64 = (buf: Buffer) => buf.toString('base64').replace(/=+$/, '');
+  const saltBytes = Buffer.from(salt);
+  return `$pbkdf2$i=1000,d=sha256$${b64(saltBytes)}$${b64(pbkdf2Sync(password, saltBytes, 1000, 32, 'sha256'))}`;
+}
+
 function fakeBcrypt(random: () => number): string {
   let tail = '';
   for (let i = 0; i < 53; i++) tail += B64[Math.floor(random() * 64)];
   return `$2b$10$${tail}`;
 }
 
-/** Writes the dataset as the CSV an application export would be: one row per membership. */
-export function writeDatasetCsv(dataset: Dataset, file: string, options: { withPasswords?: number; seed?: number } = {}): void {
+/**
+ * Writes the dataset as the CSV an application export would be: one row per membership.
+ * `withPasswords` gives that share of users a well-formed bcrypt hash of no known password;
+ * `knownPasswords` gives every user a pbkdf2 hash of `knownPassword(sourceId)`, which a sign-in
+ * against the sandbox can check.
+ */
+export function writeDatasetCsv(dataset: Dataset, file: string, options: { withPasswords?: number; knownPasswords?: boolean; seed?: number } = {}): void {
   const random = mulberry32((options.seed ?? 42) + 1);
   const orgs = new Map(dataset.organizations.map((o) => [o.sourceId, o]));
   const byUser = new Map<string, ExpectedMembership[]>();
@@ -87,11 +103,12 @@ export function writeDatasetCsv(dataset: Dataset, file: string, options: { withP
   const fd = fs.openSync(file, 'w');
   let chunk = 'id,email,first_name,last_name,email_verified,password_hash,password_hash_type,organization_id,organization_name,organization_domains,role\n';
   for (const user of dataset.users) {
-    const hash = options.withPasswords && random() < options.withPasswords ? fakeBcrypt(random) : '';
+    const hash = options.knownPasswords ? pbkdf2Hash(knownPassword(user.sourceId)) : options.withPasswords && random() < options.withPasswords ? fakeBcrypt(random) : '';
+    const type = !hash ? '' : options.knownPasswords ? 'pbkdf2' : 'bcrypt';
     const rows = byUser.get(user.sourceId) ?? [undefined];
     for (const m of rows) {
       const org = m ? orgs.get(m.orgSourceId)! : undefined;
-      chunk += `${user.sourceId},${user.email},${user.firstName},${user.lastName},true,${hash},${hash ? 'bcrypt' : ''},${org?.sourceId ?? ''},${org?.name ?? ''},${org?.domain ?? ''},${m?.role ?? ''}\n`;
+      chunk += `${user.sourceId},${user.email},${user.firstName},${user.lastName},true,${hash},${type},${org?.sourceId ?? ''},${org?.name ?? ''},${org?.domain ?? ''},${m?.role ?? ''}\n`;
     }
     if (chunk.length > 1 << 16) {
       fs.writeSync(fd, chunk);

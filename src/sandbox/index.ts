@@ -28,6 +28,9 @@ export type {
   SandboxPasswordReset,
   SandboxCredential,
   SandboxAuthFactor,
+  SandboxInvitation,
+  UserConflictStyle,
 } from './types.js';
+export { verifyPasswordHash } from './passwords.js';
 export { PASSWORD_HASH_TYPES, isPasswordHashType, isValidPasswordHash, passwordHashProblem } from './hash-formats.js';
 export type { PasswordHashType } from './hash-formats.js';

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { SlidingWindowLog, mulberry32, retryAfterSeconds } from './rate-limit.js';
-import { ApiError, SandboxStore } from './store.js';
+import { ApiError, SandboxStore, type SeedUser } from './store.js';
 import type {
   BucketName,
   SandboxFaults,
@@ -18,6 +18,7 @@ import type {
   SandboxState,
   SandboxStats,
   SandboxUser,
+  UserConflictStyle,
 } from './types.js';
 
 /** The real API's ceilings (shared/reference/workos-api.md). */
@@ -44,7 +45,17 @@ export interface Sandbox {
   setLimits(l: SandboxLimits | false): void;
   stats(): SandboxStats;
   resetStats(): void;
-  seedUser(u: { email: string; first_name?: string; last_name?: string; external_id?: string; email_verified?: boolean }): SandboxUser;
+  /** How a user create answers a taken email or external id (see SandboxOptions.userConflict). */
+  setUserConflict(style: UserConflictStyle): void;
+  /**
+   * WorkOS unreachable: the listener closes (every connection refused, open ones cut) for
+   * `windowMs`, then listens again on the same port. Resolves once it is closed; `reopened`
+   * resolves once it listens again.
+   */
+  outage(windowMs: number): Promise<{ reopened: Promise<void> }>;
+  /** Whether `password` signs `email` in through the hash it was imported with; null when the sandbox cannot compute that hash type. */
+  checkPassword(email: string, password: string): boolean | null;
+  seedUser(u: SeedUser): SandboxUser;
   seedOrganization(o: { name: string; external_id?: string; domains?: string[] }): SandboxOrganization;
   seedMembership(m: { user_id: string; organization_id: string; role_slug?: string }): SandboxMembership;
   close(): Promise<void>;
@@ -55,8 +66,11 @@ export interface Sandbox {
  * counts against): AuthKit writes and reads are users, memberships and password resets.
  */
 export function bucketFor(method: string, pathname: string): 'writes' | 'reads' | null {
+  // unverified: that invitations count as AuthKit calls (the reference lists users, memberships and resets).
   const authKit =
-    pathname.startsWith('/user_management/users') || pathname.startsWith('/user_management/organization_memberships');
+    pathname.startsWith('/user_management/users') ||
+    pathname.startsWith('/user_management/organization_memberships') ||
+    pathname.startsWith('/user_management/invitations');
   const reset = pathname.startsWith('/user_management/password_reset');
   if (method === 'GET') return authKit ? 'reads' : null;
   if (method === 'POST' || method === 'PUT' || method === 'DELETE' || method === 'PATCH') {
@@ -115,12 +129,25 @@ function emptyStats(): SandboxStats {
     rateLimited: 0,
     faultsInjected: Object.fromEntries(FAULT_NAMES.map((f) => [f, 0])),
     maxInAnyWindow: { writes: 0, reads: 0, general: 0 },
+    byRoute: {},
   };
 }
 
+/** The words of the API's paths; every other segment is an id (or an email, a token). */
+const ROUTE_WORDS = new Set([
+  'user_management', 'users', 'organizations', 'organization_memberships', 'external_id', 'invitations', 'by_token', 'revoke',
+  'authenticate', 'password_reset', 'send', 'roles', 'authorization', 'auth_factors', 'deactivate', 'reactivate', 'portal', 'generate_link',
+]);
+const routeOf = (method: string, segments: string[] | null) =>
+  `${method} /${(segments ?? ['?']).map((s) => (ROUTE_WORDS.has(s) ? s : ':id')).join('/')}`;
+
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const apiKeys = new Set(options.apiKeys && options.apiKeys.length > 0 ? options.apiKeys : [DEFAULT_API_KEY]);
-  const store = new SandboxStore({ roles: options.roles ?? ['admin', 'member'], multipleRoles: options.multipleRoles ?? false });
+  const store = new SandboxStore({
+    roles: options.roles ?? ['admin', 'member'],
+    multipleRoles: options.multipleRoles ?? false,
+    userConflict: options.userConflict,
+  });
 
   // One log per bucket. With limits off the logs still measure (over the real windows), so
   // maxInAnyWindow stays meaningful for "would this have been throttled?".
@@ -223,6 +250,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         if (n === 4 && d === 'deactivate' && method === 'PUT') return ok(store.setMembershipStatus(c, 'inactive'));
         if (n === 4 && d === 'reactivate' && method === 'PUT') return ok(store.setMembershipStatus(c, 'active'));
       }
+      if (b === 'invitations') {
+        // role_slug is the sandbox's own note of the role, not part of the wire object.
+        const wire = ({ role_slug: _role, ...invitation }: ReturnType<SandboxStore['getInvitation']>) => invitation;
+        if (n === 2 && method === 'GET') {
+          const list = store.listInvitations(query);
+          return ok({ ...list, data: list.data.map(wire) });
+        }
+        if (n === 2 && method === 'POST') return ok(wire(store.sendInvitation(body())), 201);
+        if (n === 4 && c === 'by_token' && method === 'GET') return ok(wire(store.getInvitationByToken(d)));
+        if (n === 3 && method === 'GET') return ok(wire(store.getInvitation(c)));
+        if (n === 4 && d === 'revoke' && method === 'POST') return ok(wire(store.revokeInvitation(c)));
+      }
+      if (b === 'authenticate' && n === 2 && method === 'POST') return ok(store.authenticate(body(), apiKeys));
       if (b === 'password_reset' && method === 'POST') {
         if (n === 2) return ok(store.createPasswordReset(body()), 201);
         if (n === 3 && c === 'send') return store.sendPasswordReset(body()), ok({});
@@ -264,6 +304,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (pathname === '/__sandbox/faults' && method === 'PUT') {
       setFaults((parseJson(rawBody) ?? {}) as SandboxFaults);
       return ok(faults);
+    }
+    if (pathname === '/__sandbox/user_conflict' && method === 'PUT') {
+      const style = (parseJson(rawBody) as { style?: UserConflictStyle }).style;
+      if (style !== 'user_creation_error' && style !== 'user_already_exists') {
+        return { status: 400, body: { message: "style must be 'user_creation_error' or 'user_already_exists'" } };
+      }
+      store.userConflict = style;
+      return ok({ style });
+    }
+    if (pathname === '/__sandbox/outage' && method === 'PUT') {
+      const windowMs = Number((parseJson(rawBody) as { window_ms?: unknown }).window_ms);
+      if (!Number.isFinite(windowMs) || windowMs < 0) return { status: 400, body: { message: 'window_ms must be a number of milliseconds' } };
+      // Answer first: the listener closes right after this reply leaves.
+      setImmediate(() => void outage(windowMs));
+      return ok({ window_ms: windowMs });
     }
     if (pathname === '/__sandbox/limits' && method === 'PUT') {
       const next = parseJson(rawBody) as SandboxLimits | false | null;
@@ -338,6 +393,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       req.socket.destroy();
       return;
     }
+    const counted = (stats.byRoute[routeOf(method, segments)] ??= {});
+    counted[reply.status] = (counted[reply.status] ?? 0) + 1;
     send(res, reply, requestId);
   }
 
@@ -353,14 +410,37 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   server.keepAliveTimeout = 65_000;
 
   const host = '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  const closeListener = () =>
+    new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      // Keep-alive sockets would otherwise hold close() open (and keep answering).
+      server.closeAllConnections();
+    });
+  await listen(options.port ?? 0);
   const port = (server.address() as AddressInfo).port;
+
+  let down: Promise<void> | undefined;
+  let closed = false;
+  /** Connections refused for `windowMs`: nothing listens on the port, open connections are cut. */
+  async function outage(windowMs: number): Promise<{ reopened: Promise<void> }> {
+    if (down) throw new Error('the sandbox is already down');
+    const closing = closeListener();
+    const reopened = closing
+      .then(() => sleep(windowMs))
+      .then(() => (closed ? undefined : listen(port)))
+      .finally(() => (down = undefined));
+    down = reopened;
+    await closing;
+    return { reopened };
+  }
 
   return {
     url: `http://${host}:${port}`,
@@ -372,14 +452,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     setLimits,
     stats: snapshotStats,
     resetStats,
+    setUserConflict: (style) => {
+      store.userConflict = style;
+    },
+    outage,
+    checkPassword: (email, password) => store.checkPassword(email, password),
     seedUser: (u) => store.seedUser(u),
     seedOrganization: (o) => store.seedOrganization(o),
     seedMembership: (m) => store.seedMembership(m),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        // Keep-alive sockets would otherwise hold close() open.
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      closed = true;
+      if (down) await down.catch(() => {});
+      if (server.listening) await closeListener();
+    },
   };
 }

@@ -5,11 +5,13 @@
  * branches on those codes.
  */
 import { isPasswordHashType, passwordHashProblem } from './hash-formats.js';
+import { verifyPasswordHash } from './passwords.js';
 import { newId, randomToken } from './ids.js';
 import { SlidingWindowLog, retryAfterSeconds } from './rate-limit.js';
 import type {
   SandboxAuthFactor,
   SandboxCredential,
+  SandboxInvitation,
   SandboxMembership,
   SandboxOrganization,
   SandboxOrganizationDomain,
@@ -18,6 +20,7 @@ import type {
   SandboxRoleRef,
   SandboxState,
   SandboxUser,
+  UserConflictStyle,
 } from './types.js';
 
 export class ApiError extends Error {
@@ -63,6 +66,17 @@ const METADATA_VALUE_MAX = 600;
 // Deliberately plain: one @, something on both sides, a dot in the domain, no whitespace.
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DOMAIN_RE = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+/**
+ * "WorkOS does not allow addition of common consumer domains, like gmail.com" (the organization
+ * domain reference). unverified: the exact list and the answer's code; the answer here is the
+ * 422 the SDK turns into an UnprocessableEntityException naming only the code. A domain another
+ * organization holds is accepted: the reference says nothing against it.
+ */
+const CONSUMER_DOMAINS = new Set([
+  'gmail.com', 'googlemail.com', 'yahoo.com', 'hotmail.com', 'outlook.com', 'live.com', 'msn.com',
+  'icloud.com', 'me.com', 'mac.com', 'aol.com', 'protonmail.com', 'proton.me', 'gmx.com', 'yandex.com', 'mail.com',
+]);
+const INVITATION_DAYS = { default: 7, max: 30 };
 
 /** Per-email password reset ceiling (3 / 60 s) and organization deletes (50 / 60 s), from the reference. */
 const RESET_LIMIT = { limit: 3, windowMs: 60_000 };
@@ -206,6 +220,10 @@ function parseDomainData(value: unknown, errors: FieldError[]): Array<{ domain: 
       errors.push({ code: 'invalid_domain', field: `domain_data[${i}].domain` });
       return;
     }
+    if (CONSUMER_DOMAINS.has(d.domain.toLowerCase())) {
+      errors.push({ code: 'invalid_domain', field: `domain_data[${i}].domain`, message: `${d.domain} is a consumer email domain and cannot belong to an organization.` });
+      return;
+    }
     if (d.state !== 'pending' && d.state !== 'verified') {
       errors.push({ code: 'invalid_domain_state', field: `domain_data[${i}].state`, message: "state must be 'pending' or 'verified'." });
       return;
@@ -275,15 +293,29 @@ export function paginate<T extends { id: string }>(items: T[], query: URLSearchP
 
 // ---------------------------------------------------------------------------------------------
 
+export interface SeedUser {
+  email: string;
+  first_name?: string;
+  last_name?: string;
+  external_id?: string;
+  email_verified?: boolean;
+  /** A user who already has a password in WorkOS, as the hash it was set with. */
+  password_hash?: string;
+  password_hash_type?: string;
+}
+
 export interface StoreOptions {
   roles: string[];
   multipleRoles: boolean;
+  userConflict?: UserConflictStyle;
 }
 
 export class SandboxStore {
   readonly state: SandboxState;
   /** Per-email reset and organization-delete ceilings; off when the sandbox runs without limits. */
   enforceExtraLimits = true;
+  /** How a user create answers a taken email or external id (see SandboxOptions.userConflict). */
+  userConflict: UserConflictStyle;
   private readonly multipleRoles: boolean;
   private readonly defaultRole: string;
 
@@ -301,6 +333,7 @@ export class SandboxStore {
   constructor(options: StoreOptions) {
     if (options.roles.length === 0) throw new Error('sandbox needs at least one role');
     this.multipleRoles = options.multipleRoles;
+    this.userConflict = options.userConflict ?? 'user_creation_error';
     this.defaultRole = options.roles.includes('member') ? 'member' : options.roles[0];
     const created = now();
     this.state = {
@@ -321,6 +354,7 @@ export class SandboxStore {
       credentials: new Map(),
       passwordResets: [],
       authFactors: new Map(),
+      invitations: new Map(),
     };
   }
 
@@ -363,6 +397,9 @@ export class SandboxStore {
     }
     if (externalId !== null && this.usersByExternalId.has(externalId)) {
       conflicts.push({ code: 'external_id_already_used', message: 'This external ID is already in use.' });
+    }
+    if (conflicts.length > 0 && this.userConflict === 'user_already_exists') {
+      throw new ApiError(409, { code: 'user_already_exists', message: 'A user with this email already exists' });
     }
     if (conflicts.length > 0) {
       throw new ApiError(400, { code: 'user_creation_error', message: 'Could not create user.', errors: conflicts });
@@ -894,9 +931,135 @@ export class SandboxStore {
   }
 
   // ------------------------------------------------------------------------------------------
+  // invitations
+
+  /** POST /user_management/invitations: WorkOS emails `email` an invitation (here: only recorded). */
+  sendInvitation(raw: unknown): SandboxInvitation {
+    const body = asBody(raw);
+    const errors: FieldError[] = [];
+    checkEmail(body.email, errors);
+    optionalString(body, 'organization_id', errors);
+    optionalString(body, 'inviter_user_id', errors);
+    optionalString(body, 'role_slug', errors);
+    const days = body.expires_in_days ?? INVITATION_DAYS.default;
+    if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > INVITATION_DAYS.max) {
+      errors.push({ code: 'invalid_expires_in_days', field: 'expires_in_days', message: `expires_in_days must be 1 to ${INVITATION_DAYS.max}.` });
+    }
+    throwIfErrors(errors);
+    const organizationId = (body.organization_id as string | undefined) ?? null;
+    if (organizationId !== null) this.getOrganization(organizationId);
+    const roleSlug = (body.role_slug as string | undefined) ?? null;
+    if (roleSlug !== null) {
+      if (!organizationId) throw invalidRequest([{ code: 'organization_id_required', field: 'organization_id', message: 'A role needs an organization.' }]);
+      this.resolveRoles({ role_slug: roleSlug }, true);
+    }
+    const created = new Date();
+    const token = randomToken(25);
+    const invitation: SandboxInvitation = {
+      object: 'invitation',
+      id: newId('invitation'),
+      email: body.email as string,
+      state: 'pending',
+      accepted_at: null,
+      revoked_at: null,
+      expires_at: new Date(created.getTime() + (days as number) * 86_400_000).toISOString(),
+      organization_id: organizationId,
+      inviter_user_id: (body.inviter_user_id as string | undefined) ?? null,
+      accepted_user_id: null,
+      token,
+      accept_invitation_url: `https://sandbox.workos.test/invite?invitation_token=${token}`,
+      created_at: created.toISOString(),
+      updated_at: created.toISOString(),
+      role_slug: roleSlug,
+    };
+    this.state.invitations.set(invitation.id, invitation);
+    return invitation;
+  }
+
+  getInvitation(id: string): SandboxInvitation {
+    const invitation = this.state.invitations.get(id);
+    if (!invitation) throw notFound('Invitation', id);
+    return invitation;
+  }
+
+  getInvitationByToken(token: string): SandboxInvitation {
+    for (const invitation of this.state.invitations.values()) if (invitation.token === token) return invitation;
+    throw notFound('Invitation', token);
+  }
+
+  /** GET /user_management/invitations?email=&organization_id=: email compared case-insensitively. */
+  listInvitations(query: URLSearchParams): ListResponse<SandboxInvitation> {
+    const email = query.get('email')?.toLowerCase();
+    const orgId = query.get('organization_id');
+    const list = [...this.state.invitations.values()].filter(
+      (i) => (!email || i.email.toLowerCase() === email) && (!orgId || i.organization_id === orgId),
+    );
+    return paginate(list, query);
+  }
+
+  revokeInvitation(id: string): SandboxInvitation {
+    const invitation = this.getInvitation(id);
+    if (invitation.state !== 'pending') {
+      throw new ApiError(400, { code: 'invitation_not_pending', message: `Invitation is ${invitation.state}.` });
+    }
+    invitation.state = 'revoked';
+    invitation.revoked_at = invitation.updated_at = now();
+    return invitation;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // sign-in
+
+  /**
+   * Whether `password` signs `email` in, recomputed through the hash the user was imported with:
+   * null when the sandbox cannot compute that hash type (bcrypt, argon2) or holds no hash.
+   */
+  checkPassword(email: string, password: string): boolean | null {
+    const id = this.usersByEmail.get(email.toLowerCase());
+    const credential = id === undefined ? undefined : this.state.credentials.get(id);
+    if (!credential) return id === undefined ? false : null;
+    if (credential.kind !== 'hash' || !isPasswordHashType(credential.password_hash_type)) return null;
+    return verifyPasswordHash(credential.password_hash_type, credential.password_hash, password);
+  }
+
+  /**
+   * POST /user_management/authenticate with grant_type=password. unverified: the real API's code
+   * for wrong credentials (here 400 invalid_credentials). A hash the sandbox cannot compute answers
+   * 400 sandbox_cannot_verify, so a test never mistakes "cannot tell" for "signed in".
+   */
+  authenticate(raw: unknown, apiKeys: Set<string>): Record<string, unknown> {
+    const body = asBody(raw);
+    const errors: FieldError[] = [];
+    if (typeof body.client_id !== 'string' || !body.client_id) errors.push({ code: 'client_id_required', field: 'client_id' });
+    if (body.grant_type !== 'password') errors.push({ code: 'unsupported_grant_type', field: 'grant_type', message: 'The sandbox signs in with grant_type password only.' });
+    checkEmail(body.email, errors);
+    if (typeof body.password !== 'string' || !body.password) errors.push({ code: 'password_required', field: 'password' });
+    throwIfErrors(errors);
+    if (typeof body.client_secret !== 'string' || !apiKeys.has(body.client_secret)) {
+      throw new ApiError(401, { code: 'invalid_client', message: 'Invalid client secret.' });
+    }
+    const verdict = this.checkPassword(body.email as string, body.password as string);
+    if (verdict === null) {
+      throw new ApiError(400, { code: 'sandbox_cannot_verify', message: 'The sandbox cannot compute this password hash type (bcrypt, argon2) or holds no hash for the user.' });
+    }
+    if (!verdict) throw new ApiError(400, { code: 'invalid_credentials', message: 'Invalid credentials.' });
+    const user = this.userByEmail(body.email as string);
+    user.last_sign_in_at = now();
+    const token = (claims: Record<string, unknown>) =>
+      [{ alg: 'none', typ: 'JWT' }, claims].map((part) => Buffer.from(JSON.stringify(part)).toString('base64url')).join('.') + '.';
+    return {
+      user,
+      organization_id: null,
+      access_token: token({ sub: user.id, sid: newId('session'), iss: 'https://sandbox.workos.test', exp: Math.floor(Date.now() / 1000) + 300 }),
+      refresh_token: randomToken(25),
+      authentication_method: 'Password',
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
   // seeding (tests): same rules as the API, no rate limits
 
-  seedUser(u: { email: string; first_name?: string; last_name?: string; external_id?: string; email_verified?: boolean }): SandboxUser {
+  seedUser(u: SeedUser): SandboxUser {
     return structuredClone(this.createUser({ ...u }));
   }
 
@@ -919,6 +1082,7 @@ export class SandboxStore {
       credentials: Object.fromEntries(this.state.credentials),
       password_resets: this.state.passwordResets,
       auth_factors: [...this.state.authFactors.values()],
+      invitations: [...this.state.invitations.values()],
     };
   }
 }

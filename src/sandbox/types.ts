@@ -46,7 +46,15 @@ export interface SandboxOptions {
   roles?: string[];
   /** default false: role_slugs with more than one entry -> 422 multiple_roles_not_enabled */
   multipleRoles?: boolean;
+  /**
+   * How a user create answers an email or external id already taken: the real API's 400
+   * `user_creation_error` with `errors[].code` (default), or 409 `user_already_exists` as WorkOS's
+   * own emulator (workos/emulate) and older versions answer.
+   */
+  userConflict?: UserConflictStyle;
 }
+
+export type UserConflictStyle = 'user_creation_error' | 'user_already_exists';
 
 export interface SandboxStats {
   /** API requests received (admin endpoints excluded) */
@@ -58,6 +66,12 @@ export interface SandboxStats {
   faultsInjected: Record<string, number>;
   /** highest number of accepted requests seen in any one window, per bucket */
   maxInAnyWindow: Record<BucketName, number>;
+  /**
+   * Answered API requests by method and route, ids replaced by `:id`, with their statuses:
+   * `{ 'POST /organizations': { 201: 3, 400: 1 } }`. Tests count calls with it ("no create was
+   * refused", "one invitation sent").
+   */
+  byRoute: Record<string, Record<number, number>>;
 }
 
 export interface SandboxUser {
@@ -142,6 +156,25 @@ export interface SandboxPasswordReset {
   created_at: string;
 }
 
+export interface SandboxInvitation {
+  object: 'invitation';
+  id: string;
+  email: string;
+  state: 'pending' | 'accepted' | 'expired' | 'revoked';
+  accepted_at: string | null;
+  revoked_at: string | null;
+  expires_at: string;
+  organization_id: string | null;
+  inviter_user_id: string | null;
+  accepted_user_id: string | null;
+  token: string;
+  accept_invitation_url: string;
+  created_at: string;
+  updated_at: string;
+  /** Not on the wire object: the role the invitee gets on accepting (tests read it). */
+  role_slug: string | null;
+}
+
 /** What the sandbox remembers about a user's password (never sent back over the API). */
 export type SandboxCredential =
   | { kind: 'password' }
@@ -171,4 +204,5 @@ export interface SandboxState {
   credentials: Map<string, SandboxCredential>;
   passwordResets: SandboxPasswordReset[];
   authFactors: Map<string, SandboxAuthFactor>;
+  invitations: Map<string, SandboxInvitation>;
 }
