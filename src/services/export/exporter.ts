@@ -1,3 +1,4 @@
+import { ExpectedError } from '../../errors.js';
 import type { EventBus } from '../events.js';
 import { RateMeter } from '../events.js';
 import type { Journal } from '../journal/journal.js';
@@ -19,6 +20,34 @@ export interface ExportResult {
 /** Journal meta key: requests and 429s summed over every export pass of this journal. */
 export const SOURCE_STATS_KEY = 'source_stats';
 
+/** Journal meta key: the source columns not read (`{ column, reason }[]`), over every export pass. */
+export const IGNORED_COLUMNS_KEY = 'ignored_columns';
+
+/**
+ * The disk holding the journal filled up while staging. The batch being staged was rolled back
+ * and the cursor still points after the last one staged: the journal is resumable as it is (a
+ * caller that removes half-staged journals must keep this one).
+ */
+export class JournalDiskFullError extends ExpectedError {
+  readonly resumable = true;
+  constructor(readonly journalPath: string, code: string) {
+    super(
+      `The disk holding the journal ${journalPath} is full (${code}): the batch being staged was rolled back, and everything staged before it is kept.`,
+      `Free some space on that disk, then run \`workos-migrate resume --journal ${journalPath}\` to go on from the last staged batch.`,
+    );
+    this.name = 'JournalDiskFullError';
+  }
+}
+
+/** SQLite's SQLITE_FULL (better-sqlite3's `code`), or the OS's ENOSPC / EDQUOT, as a JournalDiskFullError. */
+export function diskFullError(error: unknown, journalPath: string): JournalDiskFullError | undefined {
+  if (error instanceof JournalDiskFullError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return undefined;
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') return new JournalDiskFullError(journalPath, code);
+  return undefined;
+}
+
 /**
  * Pages the source into the journal. Each batch is validated against WorkOS's limits and staged
  * with the source's cursor in one transaction, so an interrupted export resumes at the next
@@ -30,6 +59,14 @@ export async function runExport(
   bus: EventBus,
   options: { signal?: AbortSignal } = {},
 ): Promise<ExportResult> {
+  try {
+    return await exportInto(journal, provider, bus, options);
+  } catch (error) {
+    throw diskFullError(error, journal.path) ?? error;
+  }
+}
+
+async function exportInto(journal: Journal, provider: SourceProvider, bus: EventBus, options: { signal?: AbortSignal }): Promise<ExportResult> {
   const saved = journal.cursor(provider.id);
   const staged = { organizations: 0, users: 0, memberships: 0, issues: 0 };
   const meter = new RateMeter();
@@ -59,11 +96,20 @@ export async function runExport(
     journal.setMeta(SOURCE_STATS_KEY, total);
     return total;
   };
+  // Columns the source does not read, kept as the union of every batch and every pass.
+  const ignored = new Map<string, string>();
+  for (const c of journal.getMeta<{ column: string; reason: string }[]>(IGNORED_COLUMNS_KEY) ?? []) ignored.set(c.column, c.reason);
   let sourceStats: SourceStats | undefined;
+  let failed = false;
   journal.beginBulk();
   try {
     for await (const batch of provider.export({ cursor: saved?.cursor, signal: options.signal, onRateLimited })) {
       const { issues, invalid } = validateBatch(batch);
+      if (batch.ignoredColumns?.some((c) => !ignored.has(c.column))) {
+        for (const c of batch.ignoredColumns) if (!ignored.has(c.column)) ignored.set(c.column, c.reason);
+        // Saved before the batch: if staging it fails, the next pass names them again anyway.
+        journal.setMeta(IGNORED_COLUMNS_KEY, [...ignored].map(([column, reason]) => ({ column, reason })));
+      }
       if (batch.progress) {
         meter.add(batch.progress.done - done);
         done = batch.progress.done;
@@ -95,10 +141,19 @@ export async function runExport(
       ({ duplicateEmails, orphanMemberships } = journal.finalizeStaging());
       journal.setPhase('exported');
     }
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
-    journal.endBulk();
-    // Kept even when the export fails or stops: the next pass adds to them.
-    sourceStats = saveStats();
+    // After a failure (a full disk most of all) these writes may fail too: the first error is
+    // the one to report, and the journal is consistent without them.
+    try {
+      journal.endBulk();
+      // Kept even when the export fails or stops: the next pass adds to them.
+      sourceStats = saveStats();
+    } catch (error) {
+      if (!failed) throw error;
+    }
   }
   const completed = !options.signal?.aborted;
   bus.emit({ type: 'phase', phase: 'export', status: 'end' });
