@@ -47,6 +47,8 @@ describe('Stytch B2B -> journal -> WorkOS sandbox', () => {
       pageSize: 20,
       orgIdsPerQuery: 10,
       passwordExportPath: passwordFile,
+      // Active members only: what becomes of invited ones is the importer's (see provider.test.ts).
+      memberStatuses: ['active'],
     });
 
   it('stages every organization, user and membership exactly once across two stops, asking for no page twice', async () => {
@@ -107,8 +109,15 @@ describe('Stytch B2B -> journal -> WorkOS sandbox', () => {
       expect(u.first_name ?? undefined).toBe(byId.get(u.source_id)!.firstName);
       expect(u.last_name ?? undefined).toBe(byId.get(u.source_id)!.lastName);
     }
-    const memberships = journal.all<{ user_source_id: string; org_source_id: string; roles: string }>('SELECT user_source_id, org_source_id, roles FROM memberships');
+    const memberships = journal.all<{ user_source_id: string; org_source_id: string; roles: string; status: string | null; source_ref: string | null }>(
+      'SELECT user_source_id, org_source_id, roles, status, source_ref FROM memberships',
+    );
     expect(memberships.length).toBe(expected.memberships.length);
+    // Each membership carries its member_id (for the id map), and is active.
+    expect(memberships.map((m) => [m.user_source_id, m.org_source_id, m.source_ref]).sort()).toEqual(
+      expected.memberships.map((m) => [m.userSourceId, m.orgSourceId, m.memberId]).sort(),
+    );
+    expect(memberships.every((m) => m.status === null)).toBe(true);
     const expectedKeys = new Set(expected.memberships.map((m) => `${m.userSourceId}|${m.orgSourceId}`));
     expect(new Set(memberships.map((m) => `${m.user_source_id}|${m.org_source_id}`))).toEqual(expectedKeys);
     // Meaningful role first, stytch_member last.

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateStytchProject, startFakeStytch, type FakeStytch, type GeneratedStytchProject } from '../../src/sandbox/stytch/index.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { Journal } from '../../src/services/journal/journal.js';
 import { FAST_LIMITS, rateFlags, runCli, tempDir } from '../helpers.js';
 
 function filesUnder(dir: string): string[] {
@@ -32,7 +33,8 @@ describe('workos-migrate run --source stytch-b2b (headless)', () => {
       STYTCH_SECRET: stytch.secret,
       STYTCH_API_URL: stytch.url,
     };
-    const result = await runCli(['run', '--source', 'stytch-b2b', '--default-role', 'member', ...rateFlags(FAST_LIMITS)], { cwd: dir, env });
+    // Active members only: what becomes of invited ones is the importer's choice (see the dry run below).
+    const result = await runCli(['run', '--source', 'stytch-b2b', '--stytch-statuses', 'active', '--default-role', 'member', ...rateFlags(FAST_LIMITS)], { cwd: dir, env });
     expect(result.code, result.stderr).toBe(0);
     // The Stytch roles went to their WorkOS counterparts by default.
     expect(result.stderr).toMatch(/to do by hand/);
@@ -47,6 +49,25 @@ describe('workos-migrate run --source stytch-b2b (headless)', () => {
     }
     const summary = filesUnder(path.join(dir, '.workos-migrate')).find((f) => f.endsWith('summary.md'))!;
     expect(fs.readFileSync(summary, 'utf8')).toMatch(/## What to do by hand/);
+  });
+
+  it('lists invited and pending members by default, with their status and member id, in a dry run', async () => {
+    const dir = tempDir();
+    const env = { WORKOS_API_KEY: sandbox.apiKey, WORKOS_API_URL: sandbox.url, STYTCH_PROJECT_ID: stytch.projectId, STYTCH_SECRET: stytch.secret, STYTCH_API_URL: stytch.url };
+    const usersBefore = sandbox.state.users.size;
+    const result = await runCli(['run', '--source', 'stytch-b2b', '--dry-run', '--default-role', 'member', ...rateFlags(FAST_LIMITS)], { cwd: dir, env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(sandbox.state.users.size).toBe(usersBefore);
+    const file = filesUnder(path.join(dir, '.workos-migrate')).find((f) => f.endsWith('.db'))!;
+    const journal = Journal.open(file);
+    const rows = journal.all<{ status: string | null; source_ref: string | null }>('SELECT status, source_ref FROM memberships');
+    journal.close();
+    const statusOf = new Map(generated.project.members.map((m) => [m.member_id, m.status]));
+    const all = generated.expectedFor(['active', 'invited', 'pending']);
+    expect(rows.length).toBe(all.memberships.length);
+    expect(rows.filter((r) => r.status !== null).length).toBe(all.memberships.length - generated.expected.memberships.length);
+    expect(rows.filter((r) => r.status !== null).length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.status ?? 'active').toBe(statusOf.get(r.source_ref!));
   });
 
   it('says what is missing when the secret is not set, before writing anything', async () => {

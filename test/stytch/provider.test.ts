@@ -19,7 +19,9 @@ import {
   type StytchProject,
 } from '../../src/sandbox/stytch/index.js';
 import { tempDir } from '../helpers.js';
-import { collect, flatten, scryptPhcVerifies } from './util.js';
+import { createEventBus } from '../../src/services/events.js';
+import { runExport } from '../../src/services/export/exporter.js';
+import { collect, flatten, newJournal, scryptPhcVerifies } from './util.js';
 
 const fakes: FakeStytch[] = [];
 async function fakeFor(project: StytchProject, options: Partial<Parameters<typeof startFakeStytch>[0]> = {}) {
@@ -35,7 +37,10 @@ const conn = (fake: FakeStytch) => ({ projectId: fake.projectId, secret: fake.se
 
 describe('Stytch B2B provider', () => {
   it('waits out 429s (status in the body) and fetches the same page again: nothing lost, nothing twice', async () => {
-    const { project, expected } = generateStytchProject({ organizations: 12, members: 300, seed: 3 });
+    const generated = generateStytchProject({ organizations: 12, members: 300, seed: 3 });
+    const { project } = generated;
+    // Every member who is not deleted (the default statuses).
+    const expected = generated.expectedFor(['active', 'invited', 'pending']);
     // The fake allows 5 searches per 100 ms; the provider is told 4x that, so it runs into 429s.
     const fake = await fakeFor(project, { limit: 5, windowMs: 100 });
     fake.inject429(3);
@@ -51,7 +56,9 @@ describe('Stytch B2B provider', () => {
   });
 
   it('retries 5xx answers and stops quietly when told to while waiting for the pacer', async () => {
-    const { project, expected } = generateStytchProject({ organizations: 6, members: 120, seed: 4 });
+    const generated = generateStytchProject({ organizations: 6, members: 120, seed: 4 });
+    const { project } = generated;
+    const expected = generated.expectedFor(['active', 'invited', 'pending']);
     const fake = await fakeFor(project, { enforceLimits: false });
     fake.inject500(2);
     const out = flatten(await collect(createStytchB2BProvider({ ...conn(fake), windowMs: 100, pageSize: 10 })));
@@ -91,27 +98,58 @@ describe('Stytch B2B provider', () => {
     const { project } = generateStytchProject({ organizations: 7, members: 20 });
     const fake = await fakeFor(project);
     const { summary } = await createStytchB2BProvider(conn(fake)).check();
-    expect(summary).toMatch(/7 organizations; exporting active members/);
+    expect(summary).toMatch(/7 organizations; exporting active, invited, pending members/);
     expect(fake.stats().requests).toBe(1);
   });
 
-  it('exports the member statuses asked for, never deleted ones', async () => {
+  it('exports active, invited and pending members by default, each with its status and member_id; never deleted ones', async () => {
     const generated = generateStytchProject({ organizations: 10, members: 400, seed: 5, statusRates: { invited: 0.15, pending: 0.1, deleted: 0.1 } });
     const fake = await fakeFor(generated.project, { enforceLimits: false });
     const statusOf = new Map(generated.project.members.map((m) => [m.member_id, m.status]));
-    const memberIdsOf = (batches: Awaited<ReturnType<typeof collect>>) =>
-      flatten(batches).memberships.map((m) => (m.origin ?? '').split(' ')[2]);
 
-    const activeOnly = await collect(createStytchB2BProvider({ ...conn(fake), windowMs: 200 }));
-    expect(new Set(memberIdsOf(activeOnly).map((id) => statusOf.get(id)))).toEqual(new Set(['active']));
-    expect(flatten(activeOnly).memberships.length).toBe(generated.expected.memberships.length);
-
-    const wider = await collect(createStytchB2BProvider({ ...conn(fake), windowMs: 200, memberStatuses: ['active', 'invited', 'pending'] }));
+    // By default every member who is not deleted is listed, invited and pending ones as such: the
+    // operator's invited-members choice decides what becomes of them, not the export.
+    const all = flatten(await collect(createStytchB2BProvider({ ...conn(fake), windowMs: 200 })));
     const exp = generated.expectedFor(['active', 'invited', 'pending']);
-    expect(new Set(memberIdsOf(wider).map((id) => statusOf.get(id)))).toEqual(new Set(['active', 'invited', 'pending']));
-    expect(flatten(wider).memberships.length).toBe(exp.memberships.length);
-    expect(flatten(wider).users.length).toBe(exp.users.length);
+    expect(all.memberships.length).toBe(exp.memberships.length);
+    expect(all.users.length).toBe(exp.users.length);
+    expect(new Set(all.memberships.map((m) => m.sourceRef))).toEqual(new Set(exp.memberships.map((m) => m.memberId)));
+    for (const m of all.memberships) expect(m.status, m.sourceRef).toBe(statusOf.get(m.sourceRef!));
+    const byStatus = (s: string) => all.memberships.filter((m) => m.status === s).length;
+    expect(byStatus('invited')).toBeGreaterThan(20);
+    expect(byStatus('pending')).toBeGreaterThan(10);
+    expect(byStatus('active')).toBe(generated.expected.memberships.length);
+
+    // Asked for active members only: no other status comes out.
+    const activeOnly = flatten(await collect(createStytchB2BProvider({ ...conn(fake), windowMs: 200, memberStatuses: ['active'] })));
+    expect(new Set(activeOnly.memberships.map((m) => statusOf.get(m.sourceRef!)))).toEqual(new Set(['active']));
+    expect(activeOnly.memberships.every((m) => m.status === 'active')).toBe(true);
+    expect(activeOnly.memberships.length).toBe(generated.expected.memberships.length);
     expect(generated.project.members.some((m) => m.status === 'deleted')).toBe(true);
+  });
+
+  it('stages invited and pending members with their status, and every membership with its member_id', async () => {
+    const org = organizationObject({ organization_id: 'organization-test-s', organization_name: 'S', organization_slug: 's' });
+    const members = [
+      memberObject({ organization_id: org.organization_id, member_id: 'member-test-active', email_address: 'a@example.com', status: 'active' }),
+      memberObject({ organization_id: org.organization_id, member_id: 'member-test-invited', email_address: 'i@example.com', status: 'invited', email_address_verified: false }),
+      memberObject({ organization_id: org.organization_id, member_id: 'member-test-pending', email_address: 'p@example.com', status: 'pending', email_address_verified: false }),
+      memberObject({ organization_id: org.organization_id, member_id: 'member-test-deleted', email_address: 'd@example.com', status: 'deleted' }),
+    ];
+    const project: StytchProject = { projectId: 'project-test-status', organizations: [org], members, users: [], policy: DEFAULT_POLICY, passwords: [], scrypt: DEFAULT_STYTCH_SCRYPT };
+    const fake = await fakeFor(project);
+    const { journal } = newJournal('stytch-b2b');
+    const result = await runExport(journal, createStytchB2BProvider({ ...conn(fake), windowMs: 200 }), createEventBus());
+    expect(result.completed).toBe(true);
+    const rows = journal.all<{ user_source_id: string; status: string | null; source_ref: string | null; state: string }>(
+      'SELECT user_source_id, status, source_ref, state FROM memberships ORDER BY user_source_id',
+    );
+    journal.close();
+    expect(rows).toEqual([
+      { user_source_id: 'a@example.com', status: null, source_ref: 'member-test-active', state: 'pending' },
+      { user_source_id: 'i@example.com', status: 'invited', source_ref: 'member-test-invited', state: 'pending' },
+      { user_source_id: 'p@example.com', status: 'pending', source_ref: 'member-test-pending', state: 'pending' },
+    ]);
   });
 
   it('maps one person in three organizations to one user and three memberships, with implicit roles told apart', async () => {

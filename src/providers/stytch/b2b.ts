@@ -29,7 +29,10 @@ export type StytchMemberStatus = 'active' | 'invited' | 'pending';
 const MEMBER_STATUSES: readonly string[] = ['active', 'invited', 'pending'];
 
 export interface StytchB2BOptions extends StytchConnection {
-  /** Member statuses to export; default ['active']. `deleted` is never exported. */
+  /**
+   * Member statuses to export; default all three. Invited and pending members are staged with their
+   * status, and the importer follows the operator's choice for them. `deleted` is never exported.
+   */
   memberStatuses?: StytchMemberStatus[];
   /** Import email_allowed_domains as verified WorkOS domains (default: pending). */
   verifiedDomains?: boolean;
@@ -79,7 +82,7 @@ function parseCursor(text: string): B2BCursor {
 const phaseOf = (c: Omit<B2BCursor, 'phase'>): B2BCursor['phase'] => (c.pending.length ? 'members' : c.org === null ? 'done' : 'orgs');
 
 export function createStytchB2BProvider(options: StytchB2BOptions): SourceProvider {
-  const statuses = options.memberStatuses?.length ? [...new Set(options.memberStatuses)] : ['active'];
+  const statuses: string[] = options.memberStatuses?.length ? [...new Set(options.memberStatuses)] : [...MEMBER_STATUSES];
   for (const s of statuses) {
     if (!MEMBER_STATUSES.includes(s)) {
       throw new ExpectedError(

@@ -14,6 +14,8 @@
  *   gets the meaningful one. Implicit roles are kept by default (the member keeps the access they
  *   have today) and each membership holding one gets a warning naming the role and where it came
  *   from; `implicitRoles: 'drop'` leaves them out (the warning says so).
+ * - Members keep their Stytch status (invited and pending ones are not made active here: the
+ *   importer follows the operator's choice) and their member_id as the membership's sourceRef.
  * - SSO/SCIM organizations, SMS and TOTP second factors: warnings with what to do by hand.
  */
 import { createHash } from 'node:crypto';
@@ -204,7 +206,16 @@ export function mapMembers(
     }
 
     const { roles, implicit } = orderRoles(member, options.implicitRoles);
-    memberships.push({ userSourceId: sourceId, orgSourceId: member.organization_id, roles, origin: where });
+    const membershipId = membershipIssueId(sourceId, member.organization_id);
+    memberships.push({
+      userSourceId: sourceId,
+      orgSourceId: member.organization_id,
+      roles,
+      // Invited and pending members are not made active here: the importer follows the operator's choice.
+      status: member.status === 'invited' || member.status === 'pending' ? member.status : 'active',
+      sourceRef: member.member_id,
+      origin: where,
+    });
     for (const { role, sources } of implicit) {
       const from = sources.map((s) => SOURCE_LABEL[s] ?? s).join(' and ');
       issues.push({
@@ -212,7 +223,7 @@ export function mapMembers(
         field: 'roles',
         severity: 'warning',
         recordKind: 'membership',
-        sourceId: membershipIssueId(sourceId, member.organization_id),
+        sourceId: membershipId,
         message:
           options.implicitRoles === 'keep'
             ? `${email} holds ${role} through ${from}, not by direct assignment; it is imported as a plain role on the membership. If it should keep following the IdP or the domain, set up role assignment in WorkOS (SSO/directory groups) and remove it there.`
