@@ -11,6 +11,7 @@ import {
   memberObject,
   organizationObject,
   startFakeStytch,
+  userObject,
   stytchScryptHash,
   writeStytchPasswordExport,
   DEFAULT_POLICY,
@@ -257,6 +258,121 @@ describe('Stytch B2B provider', () => {
     ]);
     expect(late[1].message).toMatch(/already staged without one/);
     expect(JSON.stringify(out.issues)).not.toContain(lee.hash);
+  });
+});
+
+describe('Stytch metadata -> WorkOS metadata', () => {
+  // 60 flat keys: more than WorkOS's 50.
+  const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${String(i).padStart(2, '0')}`, `v${i}`]));
+  type IssueRow = { severity: string; field: string | null; record_kind: string | null; source_id: string | null; message: string };
+
+  it("carries organizations' trusted_metadata (flat, nested, not strings) into the staged metadata, and reports each key left out", async () => {
+    const orgs = [
+      organizationObject({
+        organization_id: 'organization-test-flat',
+        organization_name: 'Flat',
+        organization_slug: 'flat',
+        trusted_metadata: { plan: 'pro', seats: 25, beta: true, tags: ['a', 'b'], none: null },
+      }),
+      organizationObject({
+        organization_id: 'organization-test-nested',
+        organization_name: 'Nested',
+        organization_slug: 'nested',
+        organization_external_id: 'crm-7',
+        trusted_metadata: { billing: { plan: 'pro', address: { country: 'FR' } }, features: {} },
+      }),
+      organizationObject({
+        organization_id: 'organization-test-over',
+        organization_name: 'Over',
+        organization_slug: 'over',
+        trusted_metadata: {
+          ['k'.repeat(41)]: 'a value behind too long a key',
+          note: 'n'.repeat(601),
+          profile: { preferences: { email_digest_frequency: 'weekly-secret' } },
+          stytch_slug: 'not-the-slug',
+          ...many,
+        },
+      }),
+    ];
+    const members = [
+      memberObject({ organization_id: orgs[0].organization_id, member_id: 'member-test-m', email_address: 'm@example.com', trusted_metadata: { employee_id: 'E-1' }, untrusted_metadata: { theme: 'dark' } }),
+      memberObject({ organization_id: orgs[1].organization_id, member_id: 'member-test-n', email_address: 'n@example.com' }),
+    ];
+    const project: StytchProject = { projectId: 'project-test-meta', organizations: orgs, members, users: [], policy: DEFAULT_POLICY, passwords: [], scrypt: DEFAULT_STYTCH_SCRYPT };
+    const fake = await fakeFor(project);
+    const { journal } = newJournal('stytch-b2b');
+    expect((await runExport(journal, createStytchB2BProvider({ ...conn(fake), windowMs: 200 }), createEventBus())).completed).toBe(true);
+    const staged = new Map(
+      journal.all<{ source_id: string; metadata: string | null; state: string }>('SELECT source_id, metadata, state FROM organizations').map((o) => [o.source_id, o]),
+    );
+    const issues = journal.all<IssueRow>('SELECT severity, field, record_kind, source_id, message FROM issues');
+    journal.close();
+
+    expect(JSON.parse(staged.get('organization-test-flat')!.metadata!)).toEqual({ stytch_slug: 'flat', plan: 'pro', seats: '25', beta: 'true', tags: '["a","b"]', none: 'null' });
+    expect(JSON.parse(staged.get('organization-test-nested')!.metadata!)).toEqual({
+      stytch_slug: 'nested',
+      stytch_external_id: 'crm-7',
+      'billing.plan': 'pro',
+      'billing.address.country': 'FR',
+      features: '{}',
+    });
+    // Over the limits: imported all the same, with the 50 keys that fit.
+    const over = staged.get('organization-test-over')!;
+    expect(over.state).toBe('pending');
+    const overMetadata = JSON.parse(over.metadata!) as Record<string, string>;
+    expect(Object.keys(overMetadata)).toHaveLength(50);
+    expect(overMetadata).toMatchObject({ stytch_slug: 'over', k00: 'v0', k48: 'v48' });
+
+    const dropped = issues.filter((i) => i.source_id === 'organization-test-over' && i.field?.startsWith('metadata'));
+    expect(dropped.every((i) => i.severity === 'warning' && i.record_kind === 'organization')).toBe(true);
+    expect(dropped.map((i) => i.field)).toEqual([
+      `metadata.${'k'.repeat(41)}`,
+      'metadata.note',
+      'metadata.profile.preferences.email_digest_frequency',
+      'metadata.stytch_slug',
+      ...Array.from({ length: 11 }, (_, i) => `metadata.k${49 + i}`),
+    ]);
+    expect(dropped[0].message).toMatch(/^trusted_metadata key "k{41}" is not carried into WorkOS metadata: the key is 41 characters; WorkOS allows at most 40/);
+    expect(dropped[1].message).toMatch(/"note" .*its value is 601 characters; WorkOS allows at most 600/);
+    expect(dropped[2].message).toMatch(/"profile\.preferences\.email_digest_frequency" .*the key is 42 characters/);
+    expect(dropped[3].message).toMatch(/"stytch_slug" .*the migration sets "stytch_slug" itself/);
+    expect(dropped[4].message).toMatch(/"k49" .*at most 50 metadata keys/);
+    // Values are never repeated in messages.
+    expect(JSON.stringify(dropped)).not.toMatch(/weekly-secret|a value behind|nnnnnnnn|not-the-slug/);
+    expect(issues.filter((i) => i.source_id?.startsWith('organization-test-') && i.source_id !== 'organization-test-over' && i.field?.startsWith('metadata'))).toEqual([]);
+
+    // A member's metadata has no WorkOS home: said, not dropped silently.
+    const memberIssues = issues.filter((i) => i.record_kind === 'membership' && i.field === 'metadata');
+    expect(memberIssues.map((i) => i.source_id)).toEqual(['m@example.com@organization-test-flat']);
+    expect(memberIssues[0].message).toMatch(/member-test-m has trusted_metadata \("employee_id"\) and untrusted_metadata \("theme"\); WorkOS memberships hold no metadata/);
+    expect(memberIssues[0].message).not.toMatch(/E-1|dark/);
+  });
+
+  it("carries consumer users' trusted_metadata, and untrusted_metadata under untrusted., into the staged users", async () => {
+    const email = (id: string) => [{ email_id: `email-${id}`, email: `${id}@example.com`, verified: true }];
+    const users = [
+      userObject({ user_id: 'user-test-flat', emails: email('flat'), trusted_metadata: { plan: 'pro', credits: 12.5 } }),
+      userObject({ user_id: 'user-test-nested', emails: email('nested'), trusted_metadata: { org: { id: 'o-1', roles: ['admin'] } }, untrusted_metadata: { ui: { theme: 'dark' } } }),
+      userObject({ user_id: 'user-test-over', emails: email('over'), trusted_metadata: { ...many, deep: { ['x'.repeat(40)]: 1 } } }),
+      userObject({ user_id: 'user-test-none', emails: email('none') }),
+    ];
+    const project: StytchProject = { projectId: 'project-test-cmeta', organizations: [], members: [], users, policy: DEFAULT_POLICY, passwords: [], scrypt: DEFAULT_STYTCH_SCRYPT };
+    const fake = await fakeFor(project);
+    const { journal } = newJournal('stytch');
+    expect((await runExport(journal, createStytchConsumerProvider({ ...conn(fake), windowMs: 200 }), createEventBus())).completed).toBe(true);
+    const staged = new Map(journal.all<{ source_id: string; metadata: string | null; state: string }>('SELECT source_id, metadata, state FROM users').map((u) => [u.source_id, u]));
+    const issues = journal.all<IssueRow>(`SELECT severity, field, record_kind, source_id, message FROM issues WHERE field LIKE 'metadata%'`);
+    journal.close();
+
+    expect(JSON.parse(staged.get('user-test-flat')!.metadata!)).toEqual({ plan: 'pro', credits: '12.5' });
+    expect(JSON.parse(staged.get('user-test-nested')!.metadata!)).toEqual({ 'org.id': 'o-1', 'org.roles': '["admin"]', 'untrusted.ui.theme': 'dark' });
+    expect(staged.get('user-test-none')!.metadata).toBeNull();
+    const over = staged.get('user-test-over')!;
+    expect(over.state).toBe('pending');
+    expect(Object.keys(JSON.parse(over.metadata!))).toEqual(Array.from({ length: 50 }, (_, i) => `k${String(i).padStart(2, '0')}`));
+    expect(issues.every((i) => i.severity === 'warning' && i.record_kind === 'user' && i.source_id === 'user-test-over')).toBe(true);
+    expect(issues.map((i) => i.field)).toEqual([...Array.from({ length: 10 }, (_, i) => `metadata.k${50 + i}`), `metadata.deep.${'x'.repeat(40)}`]);
+    expect(issues.at(-1)!.message).toMatch(/^trusted_metadata key "deep\.x{40}" is not carried into WorkOS metadata: the key is 45 characters/);
   });
 });
 

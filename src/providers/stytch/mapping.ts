@@ -16,6 +16,10 @@
  *   from; `implicitRoles: 'drop'` leaves them out (the warning says so).
  * - Members keep their Stytch status (invited and pending ones are not made active here: the
  *   importer follows the operator's choice) and their member_id as the membership's sourceRef.
+ * - Metadata (metadata.ts): an organization's trusted_metadata and a consumer user's
+ *   trusted_metadata (and untrusted_metadata, under `untrusted.`) become WorkOS metadata within its
+ *   limits, every key left out a warning. A member's metadata is not carried (a WorkOS membership
+ *   has none, and a user stands for members of several organizations): a warning names it.
  * - SSO/SCIM organizations, SMS and TOTP second factors: warnings with what to do by hand.
  */
 import { createHash } from 'node:crypto';
@@ -23,6 +27,7 @@ import type { Member, Organization, User } from 'stytch';
 import { splitFullName } from '../../services/mapping/index.js';
 import { lookupPassword, type StytchPasswordExport } from '../../services/passwords/stytch.js';
 import type { SourceIssue, SourceMembership, SourceOrganization, SourceRole, SourceUser } from '../types.js';
+import { toWorkosMetadata, type DroppedMetadataKey } from './metadata.js';
 
 export const DEFAULT_ROLE = 'stytch_member';
 const DIRECT = 'direct_assignment';
@@ -40,6 +45,16 @@ export function userSourceIdFor(email: string): string {
 
 export const membershipIssueId = (userSourceId: string, orgSourceId: string) => `${userSourceId}@${orgSourceId}`;
 
+/** Untrusted metadata keeps a prefix in WorkOS: users could write it themselves in Stytch. */
+export const UNTRUSTED_PREFIX = 'untrusted.';
+
+function droppedMessage(d: DroppedMetadataKey): string {
+  return `${d.label} key "${d.key}" is not carried into WorkOS metadata: ${d.why}. Keep it in your application's database, or set it in WorkOS under a shorter key after the import.`;
+}
+
+const hasKeys = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && Object.keys(value).length > 0;
+
 export function mapOrganization(
   org: Organization,
   options: { verifiedDomains?: boolean },
@@ -50,16 +65,18 @@ export function mapOrganization(
     domain,
     state,
   })) as SourceOrganization['domains'];
-  const metadata: Record<string, string> = {};
-  if (org.organization_slug && org.organization_slug.length <= METADATA_VALUE_MAX) metadata.stytch_slug = org.organization_slug;
+  const own: Record<string, string> = {};
+  if (org.organization_slug && org.organization_slug.length <= METADATA_VALUE_MAX) own.stytch_slug = org.organization_slug;
   if (org.organization_external_id && org.organization_external_id.length <= METADATA_VALUE_MAX) {
-    metadata.stytch_external_id = org.organization_external_id;
+    own.stytch_external_id = org.organization_external_id;
   }
+  // Organizations have no untrusted_metadata in Stytch.
+  const { metadata, dropped } = toWorkosMetadata(own, [{ label: 'trusted_metadata', value: org.trusted_metadata }]);
   const organization: SourceOrganization = {
     sourceId: id,
     name: org.organization_name,
     domains,
-    metadata: Object.keys(metadata).length ? metadata : undefined,
+    metadata,
     origin: `stytch organization ${id}`,
   };
   const roles: SourceRole[] = (org.custom_roles ?? []).map((r) => ({ slug: r.role_id, name: r.role_id, description: r.description || undefined }));
@@ -67,6 +84,7 @@ export function mapOrganization(
   const issues: SourceIssue[] = [];
   const warn = (field: string, message: string) =>
     issues.push({ location: `stytch organization ${id}`, field, message, recordKind: 'organization', sourceId: id, severity: 'warning' });
+  for (const d of dropped) warn(`metadata.${d.key}`, droppedMessage(d));
   const label = `"${org.organization_name}"`;
   const sso = org.sso_active_connections ?? [];
   if (sso.length) {
@@ -216,6 +234,27 @@ export function mapMembers(
       sourceRef: member.member_id,
       origin: where,
     });
+    // A WorkOS membership holds no metadata, and one user stands for a member in each of its
+    // organizations: a member's metadata has nowhere faithful to go, so it is named, not moved.
+    const memberMetadata = [
+      ['trusted_metadata', member.trusted_metadata],
+      ['untrusted_metadata', member.untrusted_metadata],
+    ].filter(([, v]) => hasKeys(v)) as [string, Record<string, unknown>][];
+    if (memberMetadata.length) {
+      const keys = (v: Record<string, unknown>) => {
+        const all = Object.keys(v).map((k) => JSON.stringify(k));
+        return all.length > 10 ? `${all.slice(0, 10).join(', ')} and ${all.length - 10} more` : all.join(', ');
+      };
+      const list = memberMetadata.map(([label, v]) => `${label} (${keys(v)})`).join(' and ');
+      issues.push({
+        location: where,
+        field: 'metadata',
+        severity: 'warning',
+        recordKind: 'membership',
+        sourceId: membershipId,
+        message: `${email}'s member ${member.member_id} has ${list}; WorkOS memberships hold no metadata, so it is not carried. Keep it in your application's database (keyed by the member id in the id map).`,
+      });
+    }
     for (const { role, sources } of implicit) {
       const from = sources.map((s) => SOURCE_LABEL[s] ?? s).join(' and ');
       issues.push({
@@ -275,6 +314,13 @@ export function mapConsumerUser(
   const social = [...new Set((user.providers ?? []).map((p) => p.provider_type.trim().toLowerCase()).filter(Boolean))];
   const totp = (user.totps ?? []).some((t) => t.verified);
   const password = lookupPassword(options.passwords, user.user_id, user.password?.password_id, email);
+  const { metadata, dropped } = toWorkosMetadata({}, [
+    { label: 'trusted_metadata', value: user.trusted_metadata },
+    { label: 'untrusted_metadata', value: user.untrusted_metadata, prefix: UNTRUSTED_PREFIX },
+  ]);
+  for (const d of dropped) {
+    issues.push({ location: where, field: `metadata.${d.key}`, severity: 'warning', recordKind: 'user', sourceId: user.user_id, message: droppedMessage(d) });
+  }
   const out: SourceUser = {
     sourceId: user.user_id,
     email,
@@ -285,6 +331,7 @@ export function mapConsumerUser(
     mfa: totp ? { totp: true } : undefined,
     passwordHash: password?.hash,
     passwordHashType: password?.type,
+    metadata,
     origin: where,
   };
   if (totp) {
