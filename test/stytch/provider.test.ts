@@ -20,8 +20,9 @@ import {
   type StytchProject,
 } from '../../src/sandbox/stytch/index.js';
 import { tempDir } from '../helpers.js';
-import { createEventBus } from '../../src/services/events.js';
-import { runExport } from '../../src/services/export/exporter.js';
+import type { SourceStats } from '../../src/providers/types.js';
+import { createEventBus, type MigrationEvent } from '../../src/services/events.js';
+import { runExport, SOURCE_STATS_KEY } from '../../src/services/export/exporter.js';
 import { collect, flatten, newJournal, scryptPhcVerifies } from './util.js';
 
 const fakes: FakeStytch[] = [];
@@ -373,6 +374,55 @@ describe('Stytch metadata -> WorkOS metadata', () => {
     expect(issues.every((i) => i.severity === 'warning' && i.record_kind === 'user' && i.source_id === 'user-test-over')).toBe(true);
     expect(issues.map((i) => i.field)).toEqual([...Array.from({ length: 10 }, (_, i) => `metadata.k${50 + i}`), `metadata.deep.${'x'.repeat(40)}`]);
     expect(issues.at(-1)!.message).toMatch(/^trusted_metadata key "deep\.x{40}" is not carried into WorkOS metadata: the key is 45 characters/);
+  });
+});
+
+describe('Stytch 429s are said and counted', () => {
+  it('B2B: onRateLimited hears every 429 wait; stats() counts requests, 429s and the time waited', async () => {
+    const { project, expectedFor } = generateStytchProject({ organizations: 12, members: 240, seed: 6 });
+    // The fake allows 4 searches per 100 ms and the provider is told 20: it runs into the limit.
+    const fake = await fakeFor(project, { limit: 4, windowMs: 100 });
+    fake.inject429(3);
+    const provider = createStytchB2BProvider({ ...conn(fake), ratePerMinute: 20, windowMs: 100, pageSize: 10, orgIdsPerQuery: 4 });
+    expect(provider.stats!()).toEqual({ requests: 0, rateLimited: 0, waitedMs: 0 });
+    const waits: number[] = [];
+    const batches: Awaited<ReturnType<typeof collect>> = [];
+    for await (const batch of provider.export({ onRateLimited: (ms) => waits.push(ms) })) batches.push(batch);
+
+    const server = fake.stats();
+    const stats = provider.stats!();
+    expect(server.injected429).toBe(3);
+    expect(stats.rateLimited).toBe(server.rateLimited + server.injected429);
+    expect(waits).toHaveLength(stats.rateLimited);
+    expect(waits.every((ms) => ms > 0 && ms <= 100)).toBe(true);
+    expect(stats.requests).toBe(server.requests);
+    expect(stats.waitedMs).toBeGreaterThan(0);
+    // And nothing was lost to them.
+    expect(server.repeatedPages).toEqual([]);
+    expect(flatten(batches).memberships.length).toBe(expectedFor(['active', 'invited', 'pending']).memberships.length);
+  });
+
+  it('consumer: the exporter shows the waits and keeps the counts in the journal', async () => {
+    const { project } = generateStytchProject({ organizations: 0, members: 0, consumerUsers: 60, seed: 12 });
+    const fake = await fakeFor(project, { consumerLimit: 1000, windowMs: 200 });
+    fake.inject429(2);
+    const provider = createStytchConsumerProvider({ ...conn(fake), windowMs: 200, pageSize: 20 });
+    const { journal } = newJournal('stytch');
+    const bus = createEventBus();
+    const events: MigrationEvent[] = [];
+    bus.subscribe((e) => events.push(e));
+    const result = await runExport(journal, provider, bus);
+    const saved = journal.getMeta<SourceStats>(SOURCE_STATS_KEY);
+    journal.close();
+
+    expect(result.completed).toBe(true);
+    expect(events.filter((e) => e.type === 'rate_limited' && e.bucket === 'source')).toHaveLength(2);
+    expect(events.some((e) => e.type === 'notice' && /Stytch answered 429/.test(e.message))).toBe(true);
+    const stats = provider.stats!();
+    expect(stats).toMatchObject({ requests: fake.stats().requests, rateLimited: 2 });
+    expect(stats.requests).toBe(3 + 2);
+    expect(saved).toEqual(stats);
+    expect(result.sourceStats).toEqual(stats);
   });
 });
 

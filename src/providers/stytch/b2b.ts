@@ -119,7 +119,9 @@ export function createStytchB2BProvider(options: StytchB2BOptions): SourceProvid
       return { summary: parts.join('; ') };
     },
 
-    async *export({ cursor, signal }: ExportOptions): AsyncIterable<ExportBatch> {
+    stats: () => caller.stats(),
+
+    async *export({ cursor, signal, onRateLimited }: ExportOptions): AsyncIterable<ExportBatch> {
       const pw = await loadPasswords();
       let state: B2BCursor = cursor
         ? parseCursor(cursor)
@@ -131,6 +133,7 @@ export function createStytchB2BProvider(options: StytchB2BOptions): SourceProvid
       // a hash found on a later page for one of them cannot reach it (reported, not lost silently).
       const stagedWithoutHash = pw ? new Set<string>() : undefined;
 
+      caller.onRateLimited = onRateLimited;
       try {
         if (fresh) {
           carry.issues.push(...(pw?.issues ?? []));
@@ -231,6 +234,8 @@ export function createStytchB2BProvider(options: StytchB2BOptions): SourceProvid
         // holds the cursor of the last staged batch.
         if (aborted()) return;
         throw error;
+      } finally {
+        caller.onRateLimited = undefined;
       }
     },
   };

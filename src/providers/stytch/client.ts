@@ -5,12 +5,15 @@
  * retry. So: every call waits for the pacer; a 429 pauses the pacer (growing waits while 429s
  * repeat) and the same request is sent again; 5xx and network failures are retried with backoff
  * (searches are reads, safe to repeat); anything else becomes an ExpectedError carrying Stytch's
- * own error_type and error_message.
+ * own error_type and error_message. Each 429 wait is told as it starts (the export's
+ * onRateLimited: a minute of 429s must not look like a hang), and requests, 429s and the time
+ * spent waiting them out are counted for the provider's stats().
  */
 import { B2BClient, Client, RequestError, StytchError } from 'stytch';
 import { ExpectedError } from '../../errors.js';
 import { readStytchPasswordExport, type StytchPasswordExport } from '../../services/passwords/stytch.js';
 import { backoffMs, Pacer, sleep } from '../../services/rate/pacer.js';
+import type { SourceStats } from '../types.js';
 
 export interface StytchConnection {
   projectId: string;
@@ -103,9 +106,14 @@ export interface CallerOptions {
 
 export class StytchCaller {
   readonly pacer: Pacer;
+  /** Requests sent (429s and retries included). */
   calls = 0;
   rateLimited = 0;
   retried = 0;
+  /** Time spent waiting out 429s, ms. */
+  waitedMs = 0;
+  /** Told of every 429 wait as it starts: a wait of a minute must not look like a hang. */
+  onRateLimited: ((waitMs: number) => void) | undefined;
   private readonly maxAttempts: number;
 
   constructor(private readonly options: CallerOptions) {
@@ -119,8 +127,15 @@ export class StytchCaller {
     const slot = windowMs / limit;
     let limited = 0;
     let transient = 0;
+    let waitingSince: number | undefined;
     for (;;) {
-      await this.pacer.acquire(signal);
+      try {
+        await this.pacer.acquire(signal);
+      } finally {
+        // A 429's wait lasts until the pacer lets the request go again (or the stop).
+        if (waitingSince !== undefined) this.waitedMs += performance.now() - waitingSince;
+        waitingSince = undefined;
+      }
       this.calls++;
       try {
         const result = await fn();
@@ -131,7 +146,10 @@ export class StytchCaller {
         if (stytch?.status_code === 429) {
           // No Retry-After: wait a slot, doubling while 429s repeat, never more than a window.
           this.rateLimited++;
-          this.pacer.onRateLimited(Math.min(windowMs, slot * 2 ** limited++));
+          const waitMs = Math.min(windowMs, slot * 2 ** limited++);
+          this.pacer.onRateLimited(waitMs);
+          waitingSince = performance.now();
+          this.onRateLimited?.(waitMs);
           continue;
         }
         const isTransient = (stytch && stytch.status_code >= 500) || (!stytch && error instanceof RequestError);
@@ -143,6 +161,10 @@ export class StytchCaller {
         throw this.explain(error, what);
       }
     }
+  }
+
+  stats(): SourceStats {
+    return { requests: this.calls, rateLimited: this.rateLimited, waitedMs: Math.round(this.waitedMs) };
   }
 
   /** Stytch's own reason, as an ExpectedError with the next step. */

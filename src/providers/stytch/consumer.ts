@@ -68,10 +68,13 @@ export function createStytchConsumerProvider(options: StytchConsumerOptions): So
       return { summary: parts.join('; ') };
     },
 
-    async *export({ cursor, signal }: ExportOptions): AsyncIterable<ExportBatch> {
+    stats: () => caller.stats(),
+
+    async *export({ cursor, signal, onRateLimited }: ExportOptions): AsyncIterable<ExportBatch> {
       const pw = await loadPasswords();
       let state: ConsumerCursor = cursor ? parseCursor(cursor) : { v: 1, next: '', done: 0 };
       const pending: SourceIssue[] = cursor ? [] : [...(pw?.issues ?? [])];
+      caller.onRateLimited = onRateLimited;
       try {
         while (state.next !== null) {
           if (signal?.aborted) return;
@@ -90,6 +93,8 @@ export function createStytchConsumerProvider(options: StytchConsumerOptions): So
       } catch (error) {
         if (signal?.aborted) return;
         throw error;
+      } finally {
+        caller.onRateLimited = undefined;
       }
     },
   };
