@@ -131,7 +131,7 @@ async function runRecordCheck<Row>(ctx: RunContext, spec: RecordCheck<Row>): Pro
   );
   const matching = checked - failed.length - warned.length;
   const scope = sampled ? `sampled (of ${total})` : 'checked';
-  const parts = [`${matching} of ${checked} ${spec.noun}s ${scope} match`];
+  const parts = [`${matching} of ${checked} ${scope} match`];
   if (failed.length) parts.push(`${failed.length} wrong or missing`);
   if (warned.length) parts.push(`${warned.length} to look at`);
   if (checked < rows.length) parts.push(`stopped after ${checked} of ${rows.length}`);
@@ -330,7 +330,8 @@ export async function runVerification(journal: Journal, target: WorkOSTarget, op
 /** Invited (or pending) members in the source, checked per the operator's choice. */
 async function invitedCheck(ctx: RunContext, target: WorkOSTarget, action: NonNullable<RunSettings['invitedMembers']>): Promise<VerifyCheck | undefined> {
   const { journal } = ctx;
-  const total = journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM memberships WHERE status IS NOT NULL`)?.n ?? 0;
+  // A merged duplicate's invitation is carried by its kept user's membership.
+  const total = journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM memberships WHERE status IS NOT NULL AND error_code IS NOT 'merged'`)?.n ?? 0;
   if (!total) return undefined;
   const id = 'invited';
   const label = 'Invited and pending members';

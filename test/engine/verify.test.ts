@@ -103,9 +103,9 @@ describe('runVerification against the sandbox', () => {
     const m = await migrate();
     const report = await runVerification(m.journal, m.target);
     expect(check(report, 'organizations')).toMatchObject({ status: 'pass', counts: { checked: 3, total: 3, failed: 0 } });
-    expect(check(report, 'users')).toMatchObject({ status: 'pass', detail: '6 of 6 users checked match', counts: { checked: 6, total: 6, failed: 0 } });
+    expect(check(report, 'users')).toMatchObject({ status: 'pass', detail: '6 of 6 checked match', counts: { checked: 6, total: 6, failed: 0 } });
     expect(check(report, 'memberships')).toMatchObject({ counts: { checked: 6, total: 6, failed: 0 } });
-    expect(check(report, 'memberships').detail).toMatch(/^5 of 6 memberships checked match/);
+    expect(check(report, 'memberships').detail).toMatch(/^5 of 6 checked match; 1 to look at$/);
     expect(report.checks.some((c) => c.status === 'fail')).toBe(false);
   }, 120_000);
 
@@ -200,7 +200,7 @@ describe('runVerification on journal rows the importer writes (merged duplicates
     sql(journal, `UPDATE users SET state = 'done', outcome = 'created', workos_id = ? WHERE source_id = 'inv'`, ivy.id);
     sql(journal, `UPDATE users SET state = 'skipped', error_code = 'duplicate_email', merged_into = 'keep' WHERE source_id = 'dupe'`);
     sql(journal, `UPDATE memberships SET state = 'done', outcome = 'adopted', workos_id = ? WHERE user_source_id = 'dupe'`, membership.id);
-    return { sandbox, journal, membership, target: targetFor(sandbox), workos: sdkFor(sandbox) };
+    return { sandbox, journal, acme, membership, target: targetFor(sandbox), workos: sdkFor(sandbox) };
   }
 
   it("checks a merged duplicate's membership on its kept user, and catches it gone", async () => {
@@ -216,12 +216,21 @@ describe('runVerification on journal rows the importer writes (merged duplicates
     expect(check(report, 'memberships')).toMatchObject({ status: 'fail', examples: ['dupe in org-1: no membership in WorkOS'] });
   }, 120_000);
 
-  it('invited members sent an invitation: not counted as memberships; said plainly where invitations cannot be listed', async () => {
+  it('invited members sent an invitation: an invitation is expected instead of a membership, and one revoked is caught', async () => {
     const s = await setUp({ invitedMembers: 'invite' });
-    sql(s.journal, `UPDATE memberships SET state = 'done', outcome = 'created', workos_id = 'invitation_01' WHERE user_source_id = 'inv'`);
-    const report = await runVerification(s.journal, s.target);
+    const invitation = await s.workos.userManagement.sendInvitation({ email: 'ivy@example.com', organizationId: s.acme.id });
+    sql(s.journal, `UPDATE memberships SET state = 'done', outcome = 'created', workos_id = ? WHERE user_source_id = 'inv'`, invitation.id);
+    let report = await runVerification(s.journal, s.target);
     expect(check(report, 'memberships')).toMatchObject({ status: 'pass', counts: { checked: 1, total: 1 } });
-    // The sandbox has no invitations endpoint: that is "cannot check", never a pass or a failure.
+    expect(check(report, 'invited')).toMatchObject({ status: 'pass', counts: { checked: 1, total: 1 } });
+
+    await s.workos.userManagement.revokeInvitation(invitation.id);
+    report = await runVerification(s.journal, s.target);
+    expect(check(report, 'invited')).toMatchObject({ status: 'fail', examples: [expect.stringMatching(/^ivy@example\.com in org-1: no pending or accepted invitation/)] });
+
+    // A target that cannot list invitations says so: neither a pass nor a failure.
+    const blind = new Proxy(s.target, { get: (t, key) => (key === 'findInvitation' ? undefined : Reflect.get(t, key)) });
+    report = await runVerification(s.journal, blind);
     expect(check(report, 'invited')).toMatchObject({ status: 'info', detail: expect.stringMatching(/cannot list invitations/) });
   }, 120_000);
 });

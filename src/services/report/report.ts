@@ -156,17 +156,19 @@ const OWN_DONE_USERS = `state = 'done' AND merged_into IS NULL`;
 const PASSWORD_STATE_SQL = `COALESCE(password_state, CASE WHEN password_hash_type IS NULL THEN 'none'
   WHEN password_hash_type IN (${WORKOS_HASH_TYPES.map((t) => `'${t}'`).join(', ')}) THEN 'set' ELSE 'unsupported' END)`;
 
-const WITHOUT_PASSWORD_SQL = `SELECT email, source_id, workos_id, ${PASSWORD_STATE_SQL} AS pstate, password_hash_type, social
+const WITHOUT_PASSWORD_SQL = `SELECT email, source_id, workos_id, outcome, ${PASSWORD_STATE_SQL} AS pstate, password_hash_type, social
   FROM users WHERE ${OWN_DONE_USERS} AND ${PASSWORD_STATE_SQL} IN ('none', 'unsupported', 'rejected') ORDER BY id`;
 
-function resetReason(row: { pstate: string; password_hash_type: string | null; social: string | null }): string {
+function resetReason(row: { pstate: string; password_hash_type: string | null; social: string | null; outcome: string | null }): string {
   const social = row.social ? (JSON.parse(row.social) as string[]) : [];
+  // A user who was in WorkOS before may have a password there already.
+  const before = row.outcome === 'adopted' ? ' (the user was already in WorkOS and may have a password there)' : '';
   if (row.pstate === 'none' && social.length) {
-    return `social sign-in only (${social.join(', ')}): no reset needed once that provider is configured in WorkOS; linked by email at the first sign-in`;
+    return `social sign-in only (${social.join(', ')}): no reset needed once that provider is configured in WorkOS; linked by email at the first sign-in${before}`;
   }
-  if (row.pstate === 'unsupported') return `unsupported hash: WorkOS cannot take ${row.password_hash_type ?? 'this'} hashes`;
-  if (row.pstate === 'rejected') return `rejected hash: WorkOS refused the ${row.password_hash_type ?? 'source'} hash`;
-  return 'no password in the source';
+  if (row.pstate === 'unsupported') return `unsupported hash: WorkOS cannot take ${row.password_hash_type ?? 'this'} hashes${before}`;
+  if (row.pstate === 'rejected') return `rejected hash: WorkOS refused the ${row.password_hash_type ?? 'source'} hash${before}`;
+  return `no password in the source${before}`;
 }
 
 const inviteAction = (settings: RunSettings) => settings.invitedMembers ?? 'skip';
@@ -247,7 +249,7 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Writte
     'people',
     ['email', 'source_id', 'workos_user_id', 'reason'],
     (function* () {
-      for (const r of journal.iterate<{ email: string; source_id: string; workos_id: string; pstate: string; password_hash_type: string | null; social: string | null }>(
+      for (const r of journal.iterate<{ email: string; source_id: string; workos_id: string; outcome: string | null; pstate: string; password_hash_type: string | null; social: string | null }>(
         WITHOUT_PASSWORD_SQL,
       )) {
         yield [r.email, r.source_id, r.workos_id, resetReason(r)];
