@@ -108,7 +108,7 @@ export function writeDatasetCsv(dataset: Dataset, file: string, options: { withP
     const rows = byUser.get(user.sourceId) ?? [undefined];
     for (const m of rows) {
       const org = m ? orgs.get(m.orgSourceId)! : undefined;
-      chunk += `${user.sourceId},${user.email},${user.firstName},${user.lastName},true,${hash},${type},${org?.sourceId ?? ''},${org?.name ?? ''},${org?.domain ?? ''},${m?.role ?? ''}\n`;
+      chunk += `${user.sourceId},${user.email},${user.firstName},${user.lastName},true,${hash.includes(',') ? `"${hash}"` : hash},${type},${org?.sourceId ?? ''},${org?.name ?? ''},${org?.domain ?? ''},${m?.role ?? ''}\n`;
     }
     if (chunk.length > 1 << 16) {
       fs.writeSync(fd, chunk);

@@ -425,10 +425,14 @@ export class Importer {
     return { id, note: `created without the domain${refused.length > 1 ? 's' : ''} WorkOS refused: ${refused.map((r) => r.domain).join(', ')}` };
   }
 
-  private importUser(row: UserRow): Promise<Outcome> {
+  /**
+   * `refused`: WorkOS's answer to the source's hash on an earlier try. The user then goes in
+   * without it (its password state says `rejected`, and it is listed for a password reset).
+   */
+  private importUser(row: UserRow, refused?: string): Promise<Outcome> {
     const signal = this.signal;
     const label = { sourceId: row.source_id, text: row.email };
-    const hash = importableHash(row) ?? {};
+    const hash = refused ? undefined : importableHash(row);
     // A stopped run left an adoption half done: the WorkOS user is known, finish completing it.
     const adopting: Found | null = row.state === 'in_flight' && row.outcome === 'adopted' && row.workos_id ? { id: row.workos_id, foreign: true } : null;
     return this.attempt('user', row, label, {
@@ -450,8 +454,8 @@ export class Importer {
           },
           { signal, onSend },
         );
-        this.journal.setPasswordState(row.id, passwordStateOf(row));
-        return { id };
+        this.journal.setPasswordState(row.id, refused ? 'rejected' : passwordStateOf(row));
+        return { id, note: refused ? this.refusedHashNote(row, refused, 'created without a password') : undefined };
       },
       adopt: async (code) => {
         // external id taken: this source user is there already; email taken: someone with the address is.
@@ -461,16 +465,18 @@ export class Importer {
         if (!byEmail) return null;
         return { id: byEmail.id, externalId: byEmail.externalId, foreign: byEmail.externalId !== row.source_id, note: `adopted existing user ${byEmail.id}` };
       },
-      complete: (found, outcome) => this.completeUser(row, found, outcome),
+      complete: (found, outcome) => this.completeUser(row, found, outcome, refused),
       onInvalid: async (code, message) => {
-        if (code === 'invalid_password_hash') {
-          this.journal.setPasswordState(row.id, 'rejected');
-          return this.fail('user', row.id, label, code,
-            `WorkOS rejected the ${row.password_hash_type} password hash: ${message}. Fix the hash in the source and run the migration again (existing users are adopted); the hash itself is not written here`);
-        }
-        return null;
+        if (code !== 'invalid_password_hash' || !hash) return null;
+        // Nothing landed: the same user again, without the hash WorkOS refused.
+        this.journal.release('user', row.id);
+        return this.importUser({ ...row, state: 'pending' }, message);
       },
     });
+  }
+
+  private refusedHashNote(row: UserRow, answer: string, what: string): string {
+    return `WorkOS refused the source's ${row.password_hash_type} hash (${answer}): ${what}; the user needs a password reset (or fix the hash at the source and run again: the user is then adopted and gets it). The hash itself is not written here`;
   }
 
   /**
@@ -478,21 +484,20 @@ export class Importer {
    * password hash (unless the operator keeps WorkOS's passwords) and, when it has none, the source
    * id as its external id. Another external id is left as it is, and reported.
    */
-  private async completeUser(row: UserRow, found: Found, outcome: 'created' | 'adopted'): Promise<string | undefined> {
+  private async completeUser(row: UserRow, found: Found, outcome: 'created' | 'adopted', refused?: string): Promise<string | undefined> {
     const signal = this.signal;
     const notes: string[] = [];
     const externalId = found.externalId !== undefined ? found.externalId : ((await this.target.getUser(found.id, { signal }))?.externalId ?? null);
     const patch: { passwordHash?: string; passwordHashType?: string; externalId?: string } = {};
-    const otherExternalId = (held: string) => {
-      const message = `WorkOS user ${found.id} (${row.email}) has the external id ${held}, not the source id ${row.source_id}: it was left as it is. The id map links ${row.source_id} to ${found.id}.`;
-      this.journal.addIssue({ severity: 'warning', location: row.origin ?? row.source_id, field: 'externalId', message, recordKind: 'user', sourceId: row.source_id });
-      notes.push(`its external id stays ${held}`);
-    };
     if (!externalId) patch.externalId = row.source_id;
-    else if (externalId !== row.source_id) otherExternalId(externalId);
+    else if (externalId !== row.source_id) {
+      this.externalIdIssue(row, `WorkOS user ${found.id} (${row.email}) has the external id ${externalId}, not the source id ${row.source_id}: it was left as it is. The id map links ${row.source_id} to ${found.id}.`);
+      notes.push(`its external id stays ${externalId}`);
+    }
 
-    const hash = importableHash(row);
-    let passwordState = passwordStateOf(row);
+    const hash = refused ? undefined : importableHash(row);
+    let passwordState: PasswordState = refused ? 'rejected' : passwordStateOf(row);
+    if (refused) notes.push(this.refusedHashNote(row, refused, 'the user keeps the password WorkOS had'));
     // Our own earlier create carried the hash; re-setting it costs one write and covers a user
     // that was someone else's after all.
     if (hash && (this.options.adoptedPasswords ?? 'source') === 'source') Object.assign(patch, hash);
@@ -513,17 +518,20 @@ export class Importer {
           delete patch.passwordHash;
           delete patch.passwordHashType;
           passwordState = 'rejected';
-          notes.push(`WorkOS rejected the source's ${row.password_hash_type} hash (${info.message}); the user keeps the password it had`);
+          notes.push(this.refusedHashNote(row, info.message, 'the user keeps the password WorkOS had'));
         } else if (info.kind === 'conflict' && patch.externalId) {
           delete patch.externalId;
-          const message = `the source id ${row.source_id} is the external id of another WorkOS user: WorkOS user ${found.id} (${row.email}) was adopted without it.`;
-          this.journal.addIssue({ severity: 'warning', location: row.origin ?? row.source_id, field: 'externalId', message, recordKind: 'user', sourceId: row.source_id });
+          this.externalIdIssue(row, `the source id ${row.source_id} is the external id of another WorkOS user: WorkOS user ${found.id} (${row.email}) was adopted without it.`);
           notes.push('its external id could not be set (another user holds it)');
         } else throw error;
       }
     }
     this.journal.setPasswordState(row.id, passwordState);
     return notes.join('; ') || undefined;
+  }
+
+  private externalIdIssue(row: UserRow, message: string): void {
+    this.journal.addIssue({ severity: 'warning', location: row.origin ?? row.source_id, field: 'externalId', message, recordKind: 'user', sourceId: row.source_id });
   }
 
   private mappedRoles(sourceRoles: string[]): string[] {

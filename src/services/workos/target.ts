@@ -264,15 +264,19 @@ export class WorkOSTarget {
 
   /** One paced read; null when WorkOS answered (whatever it said), else the network error's code. */
   private async probe(signal: AbortSignal): Promise<string | null> {
-    await this.pacers.general.acquire(signal);
-    await this.pacers.reads.acquire(signal);
-    this.calls++;
-    try {
-      await this.probeSdk.userManagement.listUsers({ limit: 1 });
-      return null;
-    } catch (error) {
-      const info = classifyWorkOSError(error);
-      return info.kind === 'transient' && info.connection ? info.code : null;
+    for (let tries = 0; ; tries++) {
+      await this.pacers.general.acquire(signal);
+      await this.pacers.reads.acquire(signal);
+      this.calls++;
+      try {
+        await this.probeSdk.userManagement.listUsers({ limit: 1 });
+        return null;
+      } catch (error) {
+        const info = classifyWorkOSError(error);
+        if (info.kind !== 'transient' || !info.connection) return null;
+        // A cut connection may be a pooled one the server closed earlier: one fresh try says more.
+        if (info.sent === false || tries > 0) return info.code;
+      }
     }
   }
 
