@@ -1,0 +1,112 @@
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Journal } from '../../src/services/journal/journal.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { FAST_LIMITS, tempDir } from '../helpers.js';
+import { importInto, stagedJournal } from './util.js';
+
+/** One organization with an active member, an invited one and a pending one. */
+function journalFor(prefix: string, dir = tempDir()): Journal {
+  return stagedJournal(
+    {
+      organizations: [{ sourceId: `${prefix}-org`, name: `${prefix} Org`, domains: [] }],
+      users: ['active', 'invited', 'pending'].map((who) => ({ sourceId: `${prefix}-${who}`, email: `${prefix}-${who}@example.com` })),
+      memberships: [
+        { userSourceId: `${prefix}-active`, orgSourceId: `${prefix}-org`, roles: ['member'] },
+        { userSourceId: `${prefix}-invited`, orgSourceId: `${prefix}-org`, roles: ['admin'], status: 'invited', sourceRef: `member-${prefix}-invited` },
+        { userSourceId: `${prefix}-pending`, orgSourceId: `${prefix}-org`, roles: ['member'], status: 'pending' },
+      ],
+    },
+    dir,
+  );
+}
+
+type Row = { user_source_id: string; state: string; outcome: string | null; error_code: string | null; last_error: string | null; workos_id: string | null };
+const rowsOf = (journal: Journal) =>
+  journal.all<Row>(`SELECT user_source_id, state, outcome, error_code, last_error, workos_id FROM memberships ORDER BY id`);
+
+describe('members invited (or pending) in the source', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ limits: FAST_LIMITS });
+  });
+  afterAll(() => sandbox.close());
+
+  const membershipsIn = (orgExternalId: string) => {
+    const org = [...sandbox.state.organizations.values()].find((o) => o.external_id === orgExternalId)!;
+    const email = new Map([...sandbox.state.users.values()].map((u) => [u.id, u.email]));
+    return [...sandbox.state.memberships.values()].filter((m) => m.organization_id === org.id).map((m) => [email.get(m.user_id), m.status, m.role.slug]);
+  };
+  const invitationsTo = (orgExternalId: string) => {
+    const org = [...sandbox.state.organizations.values()].find((o) => o.external_id === orgExternalId)!;
+    return [...sandbox.state.invitations.values()].filter((i) => i.organization_id === org.id);
+  };
+
+  it('skip (the default): no membership, and the record says why and how to import them', async () => {
+    const journal = journalFor('skip');
+    await importInto(sandbox, journal);
+    const rows = rowsOf(journal);
+    journal.close();
+    expect(rows.map((r) => [r.user_source_id, r.state, r.error_code])).toEqual([
+      ['skip-active', 'done', null],
+      ['skip-invited', 'skipped', 'invited'],
+      ['skip-pending', 'skipped', 'invited'],
+    ]);
+    expect(rows[1].last_error).toMatch(/^invited in the source .*--invited-members active .*--invited-members invite/);
+    expect(rows[2].last_error).toMatch(/^pending in the source/);
+    expect(membershipsIn('skip-org')).toEqual([['skip-active@example.com', 'active', 'member']]);
+    expect(invitationsTo('skip-org')).toEqual([]);
+  });
+
+  it('active: they become active members, and the record says they were invited', async () => {
+    const journal = journalFor('act');
+    await importInto(sandbox, journal, { invitedMembers: 'active' });
+    const rows = rowsOf(journal);
+    journal.close();
+    expect(rows.every((r) => r.state === 'done' && r.outcome === 'created')).toBe(true);
+    expect(rows[1].last_error).toMatch(/invited in the source; imported as an active member/);
+    expect(membershipsIn('act-org').sort()).toEqual([
+      ['act-active@example.com', 'active', 'member'],
+      ['act-invited@example.com', 'active', 'admin'],
+      ['act-pending@example.com', 'active', 'member'],
+    ]);
+    expect(invitationsTo('act-org')).toEqual([]);
+  });
+
+  it('invite: WorkOS sends each an invitation with the mapped role, once, even after an interrupted send', async () => {
+    const dir = tempDir();
+    const journal = journalFor('inv', dir);
+    await importInto(sandbox, journal, { invitedMembers: 'invite' });
+    const rows = rowsOf(journal);
+    journal.close();
+    expect(rows.map((r) => [r.user_source_id, r.state, r.outcome])).toEqual([
+      ['inv-active', 'done', 'created'],
+      ['inv-invited', 'done', 'created'],
+      ['inv-pending', 'done', 'created'],
+    ]);
+    const invitations = invitationsTo('inv-org');
+    expect(invitations.map((i) => [i.email, i.state, i.role_slug]).sort()).toEqual([
+      ['inv-invited@example.com', 'pending', 'admin'],
+      ['inv-pending@example.com', 'pending', 'member'],
+    ]);
+    // The invitation's id is the record's WorkOS id; no membership exists until it is accepted.
+    expect(rows[1].workos_id).toBe(invitations.find((i) => i.email === 'inv-invited@example.com')!.id);
+    expect(rows[1].last_error).toMatch(/WorkOS invitation sent to inv-invited@example.com/);
+    expect(membershipsIn('inv-org')).toEqual([['inv-active@example.com', 'active', 'member']]);
+
+    // As a kill during the send leaves it: in flight, no answer recorded. The resume finds the
+    // invitation and sends none again.
+    const db = new Database(path.join(dir, 'journal.db'));
+    db.prepare(`UPDATE memberships SET state = 'in_flight', workos_id = NULL, outcome = NULL WHERE user_source_id = 'inv-invited'`).run();
+    db.close();
+    const reopened = Journal.open(path.join(dir, 'journal.db'));
+    await importInto(sandbox, reopened, { invitedMembers: 'invite' });
+    const again = rowsOf(reopened);
+    reopened.close();
+    expect(again[1]).toMatchObject({ state: 'done', workos_id: rows[1].workos_id });
+    expect(invitationsTo('inv-org')).toHaveLength(2);
+    expect(sandbox.stats().byRoute['POST /user_management/invitations']).toEqual({ 201: 2 });
+  });
+});
+

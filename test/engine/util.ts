@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { createEventBus, type MigrationEvent } from '../../src/services/events.js';
+import { Importer, type ImportOptions } from '../../src/services/import/importer.js';
+import { Journal, type StagedBatch } from '../../src/services/journal/journal.js';
+import { WorkOSTarget, type TargetOptions } from '../../src/services/workos/target.js';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { FAST_LIMITS, tempDir } from '../helpers.js';
+
+/** A journal holding exactly `batch`, staged and finalized as an export would leave it. */
+export function stagedJournal(batch: StagedBatch, dir = tempDir()): Journal {
+  const journal = Journal.create(path.join(dir, 'journal.db'), {
+    version: 1,
+    source: { kind: 'test', options: {} },
+    workos: { apiKeyEnv: 'WORKOS_API_KEY' },
+    createdAt: new Date().toISOString(),
+  });
+  journal.stageBatch(batch);
+  journal.finalizeStaging();
+  journal.setPhase('exported');
+  return journal;
+}
+
+/** The engine's import into the sandbox (real SDK, real HTTP), with every event it emitted. */
+export async function importInto(
+  sandbox: Sandbox,
+  journal: Journal,
+  options: ImportOptions = {},
+  target: Partial<TargetOptions> = {},
+): Promise<{ events: MigrationEvent[]; stopped: boolean }> {
+  const bus = createEventBus();
+  const events: MigrationEvent[] = [];
+  bus.subscribe((event) => events.push(event));
+  const workos = new WorkOSTarget({ apiKey: sandbox.apiKey, apiUrl: sandbox.url, limits: FAST_LIMITS, ...target });
+  const result = await new Importer(journal, workos, bus, { roleMap: { admin: 'admin', member: 'member' }, ...options }).run();
+  bus.flush();
+  return { events, stopped: result.stopped };
+}
+
+export const notices = (events: MigrationEvent[]) => events.flatMap((e) => (e.type === 'notice' ? [e] : []));
