@@ -2,23 +2,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ExpectedError } from '../errors.js';
 import { createEventBus, type EventBus } from '../services/events.js';
-import { runExport } from '../services/export/exporter.js';
-import { runDryRun } from '../services/import/dry-run.js';
-import { Importer } from '../services/import/importer.js';
 import { Journal } from '../services/journal/journal.js';
 import type { BucketLimit, BucketName, RecordKind, RunSettings } from '../services/journal/types.js';
-import {
-  apiKeyFrom,
-  defaultJournalPath,
-  planOf,
-  providerFor,
-  newestJournal,
-  resolveJournalToResume,
-  resolveRoles,
-  targetFor,
-} from '../services/migration.js';
+import { apiKeyFrom, defaultJournalPath, newestJournal, planOf, resolveJournalToResume, type Plan } from '../services/migration.js';
 import { FAILURES_HEADER, writeReports } from '../services/report/report.js';
-import { environmentOfKey, type WorkOSTarget } from '../services/workos/target.js';
+import {
+  continueMigration,
+  startMigration,
+  type Decisions,
+  type RunContext,
+  type RunOutcome,
+  type RunOverrides,
+} from '../services/run/orchestrator.js';
+import { environmentOfKey } from '../services/workos/target.js';
 import { formatDuration, HeadlessOutput } from './output.js';
 
 export interface CommandContext {
@@ -42,11 +38,52 @@ export interface MigrateFlags {
   workosUrl?: string;
   limits?: Partial<Record<BucketName, BucketLimit>>;
   keepExistingRoles?: boolean;
+  adoptedPasswords?: RunSettings['adoptedPasswords'];
+  invitedMembers?: RunSettings['invitedMembers'];
 }
 
 export const EXIT = { ok: 0, error: 1, incomplete: 2, stopped: 130 } as const;
 
 const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+
+/** The headless shell's answers: flags, never a prompt. */
+function headlessDecisions(flags: MigrateFlags, out: HeadlessOutput): Decisions {
+  return {
+    confirmProduction: async () => flags.yes,
+    reviewPlan: async (plan) => printPlan(plan, out),
+    chooseStrategy: async (saved) => saved,
+    // Checked by the orchestration: an unmapped role or an unknown slug stops the run, naming the flag.
+    mapRoles: async (proposal) => ({ roleMap: { ...proposal.roleMap, ...flags.roleMap }, defaultRole: flags.defaultRole ?? proposal.defaultRole }),
+  };
+}
+
+function overridesOf(flags: MigrateFlags): RunOverrides {
+  return {
+    apiUrl: flags.workosUrl,
+    limits: flags.limits,
+    concurrency: flags.concurrency,
+    roleMap: flags.roleMap,
+    defaultRole: flags.defaultRole,
+    keepExistingRoles: flags.keepExistingRoles,
+    adoptedPasswords: flags.adoptedPasswords,
+    invitedMembers: flags.invitedMembers,
+  };
+}
+
+/** Runs one orchestration call with the headless shell attached: events printed, outcome summed up. */
+async function headless(ctx: CommandContext, flags: MigrateFlags, go: (run: RunContext) => Promise<RunOutcome>): Promise<number> {
+  const out = new HeadlessOutput(ctx.stdout, ctx.stderr, flags.json);
+  const bus = createEventBus();
+  const detach = out.attach(bus);
+  try {
+    const outcome = await go({ env: ctx.env, bus, signal: ctx.signal, decisions: headlessDecisions(flags, out) });
+    bus.flush();
+    return printOutcome(outcome, out);
+  } finally {
+    bus.flush();
+    detach();
+  }
+}
 
 /** `workos-migrate run --source file --file PATH ...`: a new migration, start to finish. */
 export async function runCommand(
@@ -54,18 +91,9 @@ export async function runCommand(
   source: { kind: string; options: Record<string, unknown> },
   flags: MigrateFlags & { journal?: string },
 ): Promise<number> {
-  const out = new HeadlessOutput(ctx.stdout, ctx.stderr, flags.json);
   const journalPath = flags.journal ? path.resolve(ctx.cwd, flags.journal) : defaultJournalPath(ctx.cwd, source.kind);
   if (fs.existsSync(journalPath)) {
-    if (flags.retryFailed) {
-      const journal = Journal.open(journalPath);
-      try {
-        journal.lock();
-        return await migrate(ctx, journal, flags, out);
-      } finally {
-        journal.close();
-      }
-    }
+    if (flags.retryFailed) return withJournal(journalPath, (journal) => continueHeadless(ctx, journal, flags));
     throw new ExpectedError(
       `A journal already exists at ${journalPath}.`,
       `Continue it with \`workos-migrate resume --journal ${journalPath}\`, retry its failures with \`run --retry-failed --journal ${journalPath}\`, or choose a new --journal.`,
@@ -82,198 +110,85 @@ export async function runCommand(
     roleMap: flags.roleMap,
     defaultRole: flags.defaultRole,
     updateExistingRoles: !flags.keepExistingRoles,
+    adoptedPasswords: flags.adoptedPasswords,
+    invitedMembers: flags.invitedMembers,
     createdAt: new Date().toISOString(),
   };
-  // Everything is checked before the journal exists: a wrong key or file leaves nothing behind.
-  const target = targetFor(settings, ctx.env);
-  await target.checkKey({ signal: ctx.signal });
-  confirmEnvironment(settings, flags);
-  const provider = providerFor(settings, ctx.env);
-  const checked = await provider.check();
-  out.info(`Source: ${checked.summary}`);
-  const journal = Journal.create(journalPath, settings);
-  journal.lock();
-  out.info(`Journal: ${journal.path}`);
-  try {
-    return await migrate(ctx, journal, flags, out);
-  } catch (error) {
-    // A source that turns out unreadable past its head leaves no half-staged journal behind:
-    // nothing reached WorkOS, and the next run starts from a fixed file.
-    if (error instanceof ExpectedError && settings.source.kind === 'file' && (journal.phase === 'created' || journal.phase === 'exporting')) {
-      journal.close();
-      for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${journalPath}${suffix}`, { force: true });
-      throw new ExpectedError(`${error.message}${error.message.endsWith('.') ? '' : '.'} Nothing was written to WorkOS and the journal was removed.`, error.nextStep);
-    }
-    throw error;
-  } finally {
-    journal.close();
-  }
+  return headless(ctx, flags, (run) => startMigration(run, settings, journalPath, { dryRun: flags.dryRun }));
 }
 
 /** `workos-migrate resume`: picks a journal up where it stopped. */
 export async function resumeCommand(ctx: CommandContext, flags: MigrateFlags & { journal?: string }): Promise<number> {
-  const out = new HeadlessOutput(ctx.stdout, ctx.stderr, flags.json);
-  const journal = Journal.open(resolveJournalToResume(ctx.cwd, flags.journal));
+  return withJournal(resolveJournalToResume(ctx.cwd, flags.journal), (journal) => {
+    if (!flags.json) ctx.stderr.write(`Resuming ${journal.path} (${journal.phase}).\n`);
+    return continueHeadless(ctx, journal, flags);
+  });
+}
+
+function continueHeadless(ctx: CommandContext, journal: Journal, flags: MigrateFlags): Promise<number> {
+  const retryFailed = flags.retryFailed ? (flags.failuresFile ? readFailuresFile(flags.failuresFile) : true) : undefined;
+  return headless(ctx, flags, (run) => continueMigration(run, journal, { overrides: overridesOf(flags), dryRun: flags.dryRun, retryFailed }));
+}
+
+/** Opens and locks a journal for one command, and always lets it go. */
+async function withJournal<T>(file: string, use: (journal: Journal) => Promise<T>): Promise<T> {
+  const journal = Journal.open(file);
   try {
     journal.lock();
-    out.info(`Resuming ${journal.path} (${journal.phase}).`);
-    return await migrate(ctx, journal, flags, out);
+    return await use(journal);
   } finally {
     journal.close();
   }
 }
 
-/**
- * A resumed journal must keep writing where it began: same kind of environment, and the users it
- * already imported still there. Otherwise done records would point into another environment.
- */
-async function confirmSameEnvironment(journal: Journal, target: WorkOSTarget, signal: AbortSignal): Promise<void> {
-  const saved = journal.settings.workos.environment;
-  if (saved && saved !== 'unknown' && target.environment !== saved) {
-    throw new ExpectedError(
-      `This journal was written to a ${saved} environment, but WORKOS_API_KEY is a ${target.environment} key.`,
-      'Resume with the key of the environment the migration began in.',
+function printOutcome(outcome: RunOutcome, out: HeadlessOutput): number {
+  if (outcome.status === 'stopped') {
+    out.result({ stopped: true, journal: outcome.journal }, [
+      `Stopped. Calls in flight finished and the journal is consistent.`,
+      `Resume with: workos-migrate resume --journal ${outcome.journal}`,
+    ]);
+    return EXIT.stopped;
+  }
+  if (outcome.status === 'dry-run') {
+    const result = outcome.dryRun;
+    out.result({ dryRun: result }, [
+      `Dry run (nothing was written to WorkOS):`,
+      `  organizations: ${result.organizations.create} to create, ${result.organizations.adopt} already there`,
+      `  users: ${result.users.create} to create, ${result.users.adopt} already there (${result.users.adoptByEmail} found by email)`,
+      `  memberships: ${result.memberships.total} to create or adopt`,
+      `Run \`workos-migrate resume --journal ${outcome.journal}\` to import.`,
+    ]);
+    return EXIT.ok;
+  }
+  const { counts, reports } = outcome;
+  const summary = (['organization', 'user', 'membership'] as RecordKind[]).map(
+    (kind) =>
+      `  ${kind}s: ${counts[kind].done - counts[kind].adopted} created, ${counts[kind].adopted} adopted, ${counts[kind].failed} failed, ${counts[kind].skipped} skipped`,
+  );
+  const lines = [
+    outcome.import
+      ? `Import finished in ${formatDuration(outcome.import.elapsedMs / 1000)} (${plural(outcome.import.calls, 'API call')}).`
+      : 'Nothing left to import.',
+    ...summary,
+  ];
+  if (outcome.sourceStats) {
+    const s = outcome.sourceStats;
+    lines.push(`  source: ${plural(s.requests, 'request')}, ${plural(s.rateLimited, 'rate-limit answer')} (429), ${formatDuration(s.waitedMs / 1000)} waited`);
+  }
+  lines.push(`Id map: ${reports.idMap}`, `Summary: ${reports.summary}`);
+  if (reports.failureCount) {
+    lines.push(
+      `${plural(reports.failureCount, 'record')} did not make it: see ${reports.failures}. Retry what WorkOS or the network failed with \`workos-migrate run --retry-failed --journal ${outcome.journal}\`; for what the source got wrong, fix it and run again with a new journal (existing records are adopted).`,
     );
   }
-  const sample = journal.get<{ workos_id: string; email: string }>(`SELECT workos_id, email FROM users WHERE state = 'done' ORDER BY id LIMIT 1`);
-  if (sample && !(await target.getUser(sample.workos_id, { signal }))) {
-    throw new ExpectedError(
-      `The users this journal already imported are not in this WorkOS environment (${sample.email} is ${sample.workos_id} there, and this key cannot find it).`,
-      'Resume with the key of the environment the migration began in.',
-    );
-  }
+  out.result(
+    { counts, reports, elapsedMs: outcome.import?.elapsedMs ?? 0, calls: outcome.import?.calls ?? 0, sourceStats: outcome.sourceStats ?? null },
+    lines,
+  );
+  return outcome.notImported || reports.failureCount ? EXIT.incomplete : EXIT.ok;
 }
 
-function confirmEnvironment(settings: RunSettings, flags: { yes: boolean; dryRun: boolean }): void {
-  if (settings.workos.environment === 'production' && !flags.yes && !flags.dryRun) {
-    throw new ExpectedError(
-      'WORKOS_API_KEY is a production key (sk_live_): this run would write to your production environment.',
-      'Pass --yes to confirm, or try it first with --dry-run or a test key (sk_test_).',
-    );
-  }
-}
-
-async function migrate(ctx: CommandContext, journal: Journal, flags: MigrateFlags, out: HeadlessOutput): Promise<number> {
-  const bus = createEventBus();
-  const detach = out.attach(bus);
-  try {
-    // Flags override the journal's endpoint and limits, saved only once the environment checks out.
-    const saved = journal.settings;
-    const settings: RunSettings = {
-      ...saved,
-      workos: { ...saved.workos, apiUrl: flags.workosUrl ?? saved.workos.apiUrl },
-      limits: flags.limits ? { ...saved.limits, ...flags.limits } : saved.limits,
-    };
-    const target = targetFor(settings, ctx.env, {
-      onRateLimited: (bucket, retryAfterMs) => bus.emit({ type: 'rate_limited', bucket, retryAfterMs }),
-    });
-    await target.checkKey({ signal: ctx.signal });
-    await confirmSameEnvironment(journal, target, ctx.signal);
-    confirmEnvironment({ ...settings, workos: { ...settings.workos, environment: target.environment } }, flags);
-    if (flags.workosUrl || flags.limits) journal.updateSettings({ workos: settings.workos, limits: settings.limits });
-
-    if (journal.phase === 'created' || journal.phase === 'exporting') {
-      const provider = providerFor(settings, ctx.env);
-      const exported = await runExport(journal, provider, bus, { signal: ctx.signal });
-      if (!exported.completed) return stopped(journal, out);
-    }
-    printPlan(journal, out);
-
-    const roles = await resolveRolesOrFail(journal, target, flags, ctx.signal);
-    if (flags.dryRun) {
-      const result = await runDryRun(journal, target, bus, { concurrency: settings.concurrency, signal: ctx.signal });
-      out.result(
-        { dryRun: result },
-        [
-          `Dry run (nothing was written to WorkOS):`,
-          `  organizations: ${result.organizations.create} to create, ${result.organizations.adopt} already there`,
-          `  users: ${result.users.create} to create, ${result.users.adopt} already there (${result.users.adoptByEmail} found by email)`,
-          `  memberships: ${result.memberships.total} to create or adopt`,
-          `Run \`workos-migrate resume --journal ${journal.path}\` to import.`,
-        ],
-      );
-      return result.stopped ? EXIT.stopped : EXIT.ok;
-    }
-
-    if (flags.retryFailed) {
-      const only = flags.failuresFile ? readFailuresFile(flags.failuresFile) : undefined;
-      const reset = journal.resetFailed(only);
-      out.info(`Retrying ${plural(reset, 'record')}.`);
-    }
-    const importer = new Importer(journal, target, bus, {
-      concurrency: flags.concurrency ?? settings.concurrency,
-      signal: ctx.signal,
-      roleMap: roles.roleMap,
-      defaultRole: settings.defaultRole,
-      multipleRoles: settings.multipleRoles,
-      updateExistingRoles: settings.updateExistingRoles !== false,
-    });
-    const result = await importer.run();
-    bus.flush();
-    if (result.stopped) return stopped(journal, out);
-
-    const reports = writeReports(journal);
-    const counts = journal.counts();
-    const notImported = (['organization', 'user', 'membership'] as RecordKind[]).reduce(
-      (sum, kind) => sum + counts[kind].failed + counts[kind].skipped,
-      0,
-    );
-    const summary = (['organization', 'user', 'membership'] as RecordKind[]).map(
-      (kind) =>
-        `  ${kind}s: ${counts[kind].done - counts[kind].adopted} created, ${counts[kind].adopted} adopted, ${counts[kind].failed} failed, ${counts[kind].skipped} skipped`,
-    );
-    const lines = [
-      `Import finished in ${formatDuration(result.elapsedMs / 1000)} (${plural(result.calls, 'API call')}).`,
-      ...summary,
-      `Id map: ${reports.idMap}`,
-      `Summary: ${reports.summary}`,
-    ];
-    if (reports.failureCount) {
-      lines.push(
-        `${plural(reports.failureCount, 'record')} did not make it: see ${reports.failures}. Retry what WorkOS or the network failed with \`workos-migrate run --retry-failed --journal ${journal.path}\`; for what the source got wrong, fix it and run again with a new journal (existing records are adopted).`,
-      );
-    }
-    out.result({ counts, reports, elapsedMs: result.elapsedMs, calls: result.calls }, lines);
-    return notImported || reports.failureCount ? EXIT.incomplete : EXIT.ok;
-  } finally {
-    bus.flush();
-    detach();
-  }
-}
-
-function stopped(journal: Journal, out: HeadlessOutput): number {
-  out.result({ stopped: true, journal: journal.path }, [
-    `Stopped. Calls in flight finished and the journal is consistent.`,
-    `Resume with: workos-migrate resume --journal ${journal.path}`,
-  ]);
-  return EXIT.stopped;
-}
-
-async function resolveRolesOrFail(journal: Journal, target: ReturnType<typeof targetFor>, flags: MigrateFlags, signal: AbortSignal) {
-  const usage = journal.roleUsage();
-  const explicit = { ...journal.settings.roleMap, ...flags.roleMap };
-  const defaultRole = flags.defaultRole ?? journal.settings.defaultRole;
-  if (!usage.length && !Object.keys(explicit).length && !defaultRole) return { roleMap: {}, unmapped: [], unknownTargets: [], usage };
-  const environmentRoles = (await target.listEnvironmentRoles(signal ? { signal } : {})).map((r) => r.slug);
-  const resolution = resolveRoles(journal, environmentRoles, explicit, defaultRole);
-  if (resolution.unknownTargets.length) {
-    throw new ExpectedError(
-      `No such role in this WorkOS environment: ${resolution.unknownTargets.map((u) => `${u.slug} (for ${u.source})`).join(', ')}.`,
-      `Its roles are: ${environmentRoles.join(', ')}. Fix --role-map / --default-role.`,
-    );
-  }
-  if (resolution.unmapped.length) {
-    throw new ExpectedError(
-      `These source roles have no WorkOS role: ${resolution.unmapped.join(', ')}.`,
-      `Map them with --role-map SOURCE=SLUG (environment roles: ${environmentRoles.join(', ')}) or give --default-role SLUG.`,
-    );
-  }
-  journal.updateSettings({ roleMap: { ...journal.settings.roleMap, ...flags.roleMap }, defaultRole });
-  return resolution;
-}
-
-function printPlan(journal: Journal, out: HeadlessOutput): void {
-  const plan = planOf(journal);
+function printPlan(plan: Plan, out: HeadlessOutput): void {
   const c = plan.counts;
   const lines = [
     `Found ${plural(c.organization.total, 'organization')}, ${plural(c.user.total, 'user')}, ${plural(c.membership.total, 'membership')}.`,
@@ -293,6 +208,7 @@ function printPlan(journal: Journal, out: HeadlessOutput): void {
   out.result({ plan }, lines);
 }
 
+// TODO(report): replaced by report.ts readFailuresFile once it lands.
 /** The failures file's rows, for `--retry-failed --failures FILE`. */
 function readFailuresFile(file: string): { kind: RecordKind; sourceId: string }[] {
   let text: string;

@@ -4,6 +4,7 @@
  * events into state. One store per run, created by the caller and passed down: never a global.
  */
 import { setMaxListeners } from 'node:events';
+import fs from 'node:fs';
 import path from 'node:path';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { describeError } from '../errors.js';
@@ -11,12 +12,24 @@ import { BASE_FIELDS, exportFilesNear, inspectFile, type FileInspection } from '
 import { SOURCE_FIELDS, SOURCES, type SourceDescriptor } from '../providers/index.js';
 import type { SourceProvider } from '../providers/types.js';
 import { createEventBus, type MigrationEvent } from '../services/events.js';
-import { runExport } from '../services/export/exporter.js';
-import { Importer } from '../services/import/importer.js';
 import { Journal } from '../services/journal/journal.js';
 import type { BucketLimit, BucketName, RunSettings } from '../services/journal/types.js';
-import { defaultJournalPath, findJournals, planOf, providerFor, resolveRoles, type JournalListing, type Plan } from '../services/migration.js';
-import { runVerification, type VerifyReport } from '../services/verify.js';
+import { defaultJournalPath, findJournals, planOf, providerFor, type JournalListing, type Plan } from '../services/migration.js';
+import {
+  BACK,
+  continueMigration,
+  RunControl,
+  startMigration,
+  verifyMigration,
+  type Back,
+  type Decisions,
+  type RoleAnswer,
+  type RunContext,
+  type RunOutcome,
+  type RunStep,
+  type Strategy,
+} from '../services/run/orchestrator.js';
+import type { VerifyReport } from '../services/verify.js';
 import { environmentOfKey, WorkOSTarget } from '../services/workos/target.js';
 
 export const STEPS = ['welcome', 'source', 'source-auth', 'workos-auth', 'export', 'plan', 'strategy', 'roles', 'import', 'verify'] as const;
@@ -130,7 +143,6 @@ export interface WizardActions {
   startExport(): Promise<void>;
   confirmPlan(): void;
   chooseStrategy(strategy: 'freeze' | 'dual-write'): void;
-  loadRoles(): Promise<void>;
   /** Refuses a slug the environment does not have. */
   mapRole(sourceRole: string, slug: string): { ok: boolean; message?: string };
   setDefaultRole(slug: string | undefined): { ok: boolean; message?: string };
@@ -149,13 +161,14 @@ export interface WizardActions {
   dispose(): void;
 }
 
-/** Steps Esc may go back from, and where to: never out of a running export or import. */
-const BACK: Partial<Record<Step, Step>> = {
+/**
+ * Screens before the journal exists, and where Esc goes back to from them. Strategy and roles go
+ * back through the orchestration's questions; never out of a running export or import.
+ */
+const BACK_STEP: Partial<Record<Step, Step>> = {
   source: 'welcome',
   'source-auth': 'source',
   'workos-auth': 'source-auth',
-  strategy: 'plan',
-  roles: 'strategy',
 };
 
 const MAX_LOG_LINES = 500;
@@ -178,9 +191,16 @@ function sourceFieldsFor(kind: string, env: NodeJS.ProcessEnv, previous?: Record
 export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
   // Engine objects live here, not in state: screens never touch them.
   let journal: Journal | undefined;
-  let target: WorkOSTarget | undefined;
-  let importer: Importer | undefined;
-  // Ctrl-C aborts the running export or import. A stopped export can be retried from the screen,
+  /** The key checked on the WorkOS screen (the orchestration makes its own for the run). */
+  let checkedTarget: WorkOSTarget | undefined;
+  const control = new RunControl();
+  // The orchestration's open questions, answered by the screens' actions.
+  const pending: {
+    plan?: () => void;
+    strategy?: (answer: Strategy | Back) => void;
+    roles?: (answer: RoleAnswer | Back) => void;
+  } = {};
+  // Ctrl-C aborts the running export or import. A stopped run can be retried from the screen,
   // so each run takes a fresh controller once the previous one has been aborted. Many calls in
   // flight listen to it at once: no "possible memory leak" warning drawn over the wizard.
   let stopController = new AbortController();
@@ -199,11 +219,6 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
   const store = createStore<WizardState>()((set, get) => {
     const log = (text: string, level: 'error' | 'warning' | 'info') =>
       set((s) => ({ logLines: [...s.logLines, { id: logId++, text, level }].slice(-MAX_LOG_LINES) }));
-
-    const saveStep = (step: Step) => {
-      set({ step });
-      if (journal) journal.setMeta('wizard_step', step);
-    };
 
     const settingsFor = (): RunSettings => {
       const s = get();
@@ -236,10 +251,152 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
     const makeTarget = (apiKey: string, settings?: RunSettings) =>
       new WorkOSTarget({ apiKey, apiUrl: settings?.workos.apiUrl ?? (deps.env.WORKOS_API_URL || undefined), limits: settings?.limits ?? deps.limits });
 
-    const provider = (): SourceProvider => {
-      const settings = journal?.settings ?? settingsFor();
-      return providerFor(settings, deps.env);
+    // An action that drives the run settles when the wizard waits for the operator again (a
+    // question on screen) or the run ends, not when the whole migration is over.
+    let settle: (() => void) | undefined;
+    const waitingForOperator = () => {
+      settle?.();
+      settle = undefined;
     };
+
+    /** The screens' side of the orchestration's questions. */
+    const decisions: Decisions = {
+      // Asked on the WorkOS screen before any run starts: the answer is already in the state.
+      confirmProduction: async () => get().productionConfirmed,
+      reviewPlan: (plan) => {
+        set({ plan });
+        const answered = new Promise<void>((resolve) => (pending.plan = resolve));
+        waitingForOperator();
+        return answered;
+      },
+      chooseStrategy: (saved) => {
+        set({ strategy: saved });
+        const answered = new Promise<Strategy | Back>((resolve) => (pending.strategy = resolve));
+        waitingForOperator();
+        return answered;
+      },
+      mapRoles: (proposal) => {
+        const current = get().roles;
+        set({
+          roles: {
+            status: { state: 'ok' },
+            usage: proposal.usage,
+            environmentRoles: proposal.environmentRoles,
+            mapping: { ...proposal.roleMap, ...current.mapping },
+            defaultRole: current.defaultRole ?? proposal.defaultRole,
+          },
+        });
+        const answered = new Promise<RoleAnswer | Back>((resolve) => (pending.roles = resolve));
+        waitingForOperator();
+        return answered;
+      },
+    };
+
+    /** The orchestration's steps, as screens. */
+    const SCREEN_OF: Partial<Record<RunStep, Step>> = {
+      export: 'export',
+      plan: 'plan',
+      strategy: 'strategy',
+      roles: 'roles',
+      import: 'import',
+      verify: 'verify',
+    };
+    const onStep = (step: RunStep) => {
+      const screen = SCREEN_OF[step];
+      if (step === 'export') set({ exportStatus: { state: 'running' } });
+      if (step === 'plan' && get().exportStatus.state === 'running') set({ exportStatus: { state: 'ok' } });
+      if (step === 'roles') set((s) => ({ roles: { ...s.roles, status: { state: 'running' } } }));
+      if (step === 'import') set({ importStatus: { state: 'running', paused: false, stopping: false, stopped: false } });
+      if (step === 'verify') set({ verifyStatus: { state: 'running' } });
+      if (step === 'reports') set((s) => ({ importStatus: { ...s.importStatus, state: 'ok' } }));
+      if (screen) set({ step: screen });
+    };
+
+    /** The status line an error belongs on: the screen the run was at when it failed. */
+    const showError = (message: string) => {
+      switch (get().step) {
+        case 'workos-auth':
+          set({ workosCheck: { state: 'error', message } });
+          break;
+        case 'export':
+          set({ exportStatus: { state: 'error', message } });
+          break;
+        case 'roles':
+          set((s) => ({ roles: { ...s.roles, status: { state: 'error', message } } }));
+          break;
+        case 'import':
+          set({ importStatus: { state: 'error', paused: false, stopping: false, stopped: false, message } });
+          break;
+        case 'verify':
+          set({ verifyStatus: { state: 'error', message } });
+          break;
+        default:
+          log(message, 'error');
+      }
+    };
+
+    /**
+     * Runs the orchestration with the screens attached: events become state, the outcome a screen.
+     * Resolves once the operator is asked something or the run ends.
+     */
+    function drive(go: (ctx: RunContext) => Promise<RunOutcome>): Promise<void> {
+      waitingForOperator();
+      const settled = new Promise<void>((resolve) => (settle = resolve));
+      void run(go).finally(waitingForOperator);
+      return settled;
+    }
+
+    async function run(go: (ctx: RunContext) => Promise<RunOutcome>): Promise<void> {
+      const bus = createEventBus();
+      bus.subscribe((event) => {
+        switch (event.type) {
+          case 'progress':
+            if (event.phase === 'export') set({ exportProgress: event });
+            else if (event.phase === 'organizations' || event.phase === 'users' || event.phase === 'memberships') {
+              const phase = event.phase;
+              set((s) => ({ importProgress: { ...s.importProgress, [phase]: event } }));
+            }
+            break;
+          case 'record':
+            log(`${event.outcome} ${event.kind} ${event.label ?? event.sourceId}: ${event.message}`, 'error');
+            break;
+          case 'notice':
+            log(event.message, event.level);
+            break;
+        }
+      });
+      const ctx: RunContext = {
+        env: deps.env,
+        bus,
+        decisions,
+        signal: stopSignal(),
+        onStep,
+        control,
+        onVerifyProgress: (check, done, total) => set({ verifyProgress: { check, done, total } }),
+      };
+      try {
+        const outcome = await go(ctx);
+        bus.flush();
+        if (outcome.status === 'stopped') {
+          if (get().step === 'export') set({ exportStatus: { state: 'error', message: 'Stopped. The export resumes from its last page.' } });
+          else {
+            set({
+              importStatus: { state: 'ok', paused: false, stopping: false, stopped: true, message: `Stopped. Resume with: workos-migrate resume --journal ${outcome.journal}` },
+            });
+          }
+        } else if (outcome.status === 'imported') {
+          set({ plan: journal ? planOf(journal) : get().plan, verify: outcome.verify, verifyStatus: { state: outcome.verify ? 'ok' : 'idle' } });
+        }
+      } catch (error) {
+        bus.flush();
+        // A file source whose first export failed has had its journal removed: start afresh.
+        if (journal && !fs.existsSync(journal.path)) {
+          journal = undefined;
+          set({ journalPath: undefined });
+        }
+        showError(describeError(error));
+      }
+    }
 
     const actions: WizardActions = {
       refreshJournals() {
@@ -318,7 +475,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
             const inspection = await inspectFile(file, { map: s.columnMap });
             set({ fileInspection: inspection });
           }
-          const { summary } = await provider().check();
+          const { summary } = await providerFor(settingsFor(), deps.env).check();
           set({ sourceCheck: { state: 'ok', summary } });
         } catch (error) {
           set({ sourceCheck: { state: 'error', message: describeError(error) } });
@@ -337,17 +494,18 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         }
         set({ workosCheck: { state: 'running' } });
         try {
-          target = makeTarget(key, journal?.settings);
-          await target.checkKey({ signal: stopSignal() });
-          set({ workosCheck: { state: 'ok', environment: target.environment, apiUrl: target.apiUrl } });
-          if (journal) {
-            // Resuming: straight back to where the run stopped once the key is proven.
-            if (target.environment === 'production') return;
-            await continueResumed();
-          }
+          checkedTarget = makeTarget(key, journal?.settings);
+          await checkedTarget.checkKey({ signal: stopSignal() });
+          set({ workosCheck: { state: 'ok', environment: checkedTarget.environment, apiUrl: checkedTarget.apiUrl } });
+          // The proven key stays in this process's environment for the run; the journal only names the variable.
+          deps.env[journal?.settings.workos.apiKeyEnv ?? 'WORKOS_API_KEY'] = key;
         } catch (error) {
           set({ workosCheck: { state: 'error', message: describeError(error) } });
+          return;
         }
+        // Resuming: straight back to where the run stopped once the key is proven (a production
+        // key waits for its confirmation on this screen).
+        if (journal && checkedTarget.environment !== 'production') await continueResumed();
       },
 
       confirmProduction() {
@@ -356,68 +514,41 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
       },
 
       async startExport() {
+        if (journal) return continueResumed();
         const s = get();
-        if (!journal) {
-          const settings = settingsFor();
-          // The key itself stays in memory: the journal names the variable, the process holds the value.
-          deps.env.WORKOS_API_KEY = s.apiKey.value.trim();
-          journal = Journal.create(deps.journalPath ?? defaultJournalPath(deps.cwd, settings.source.kind), settings);
-          journal.lock();
-          set({ journalPath: journal.path });
-        }
-        saveStep('export');
-        set({ exportStatus: { state: 'running' } });
-        const bus = createEventBus();
-        bus.subscribe((event) => {
-          if (event.type === 'progress') set({ exportProgress: event });
-          if (event.type === 'notice') log(event.message, event.level);
-        });
-        try {
-          const result = await runExport(journal, provider(), bus, { signal: stopSignal() });
-          bus.flush();
-          if (!result.completed) {
-            set({ exportStatus: { state: 'error', message: 'Stopped. The export resumes from its last page.' } });
-            return;
-          }
-          set({ exportStatus: { state: 'ok' }, plan: planOf(journal) });
-          saveStep('plan');
-        } catch (error) {
-          set({ exportStatus: { state: 'error', message: describeError(error) } });
-        }
+        const settings = settingsFor();
+        // The key itself stays in memory: the journal names the variable, the process holds the value.
+        deps.env.WORKOS_API_KEY = s.apiKey.value.trim();
+        const journalPath = deps.journalPath ?? defaultJournalPath(deps.cwd, settings.source.kind);
+        set({ step: 'export', exportStatus: { state: 'running' } });
+        await drive((ctx) =>
+          startMigration(
+            {
+              ...ctx,
+              onJournal: (opened) => {
+                journal = opened;
+                set({ journalPath: opened.path });
+              },
+            },
+            settings,
+            journalPath,
+            { verify: true, keepOpen: true },
+          ),
+        );
       },
 
       confirmPlan() {
-        saveStep('strategy');
+        const answer = pending.plan;
+        pending.plan = undefined;
+        answer?.();
       },
 
       chooseStrategy(strategy) {
         const at = new Date().toISOString();
         set({ strategy, freezeConfirmedAt: strategy === 'freeze' ? at : undefined });
-        journal?.setMeta('strategy', strategy);
-        if (strategy === 'freeze') journal?.setMeta('freeze_confirmed_at', at);
-        saveStep('roles');
-        void get().actions.loadRoles();
-      },
-
-      async loadRoles() {
-        if (!journal || !target) return;
-        set((s) => ({ roles: { ...s.roles, status: { state: 'running' } } }));
-        try {
-          const environmentRoles = await target.listEnvironmentRoles({ signal: stopSignal() });
-          const current = get().roles;
-          const resolution = resolveRoles(journal, environmentRoles.map((r) => r.slug), current.mapping, current.defaultRole);
-          set({
-            roles: {
-              status: { state: 'ok' },
-              usage: resolution.usage,
-              environmentRoles,
-              mapping: { ...resolution.roleMap, ...current.mapping },
-              defaultRole: current.defaultRole ?? (environmentRoles.some((r) => r.slug === 'member') ? 'member' : undefined),
-            },
-          });
-        } catch (error) {
-          set((s) => ({ roles: { ...s.roles, status: { state: 'error', message: describeError(error) } } }));
-        }
+        const answer = pending.strategy;
+        pending.strategy = undefined;
+        answer?.(strategy);
       },
 
       mapRole(sourceRole, slug) {
@@ -442,83 +573,42 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         const roles = get().roles;
         // Not before the environment's roles and the source's usage are known: an empty usage would
         // pass every check and start the import with no mapping at all.
-        if (roles.status.state !== 'ok') return { ok: false, message: 'The WorkOS roles are not read yet.' };
+        if (roles.status.state !== 'ok' || !pending.roles) return { ok: false, message: 'The WorkOS roles are not read yet.' };
         const unmapped = roles.usage.filter((u) => !roles.mapping[u.slug] && !roles.defaultRole);
         if (unmapped.length) return { ok: false, message: `Map ${unmapped.map((u) => u.slug).join(', ')} or choose a default role.` };
-        journal?.updateSettings({ roleMap: roles.mapping, defaultRole: roles.defaultRole });
-        saveStep('import');
-        void get().actions.startImport();
+        const answer = pending.roles;
+        pending.roles = undefined;
+        answer({ roleMap: roles.mapping, defaultRole: roles.defaultRole });
         return { ok: true };
       },
 
       async startImport() {
-        if (!journal || !target || get().importStatus.state === 'running') return;
-        const settings = journal.settings;
-        const bus = createEventBus();
-        bus.subscribe((event) => {
-          switch (event.type) {
-            case 'progress':
-              if (event.phase === 'organizations' || event.phase === 'users' || event.phase === 'memberships') {
-                set((s) => ({ importProgress: { ...s.importProgress, [event.phase]: event } }));
-              }
-              break;
-            case 'record':
-              log(`${event.outcome} ${event.kind} ${event.label ?? event.sourceId}: ${event.message}`, 'error');
-              break;
-            case 'notice':
-              log(event.message, event.level);
-              break;
-          }
-        });
-        importer = new Importer(journal, target, bus, {
-          concurrency: settings.concurrency,
-          signal: stopSignal(),
-          roleMap: settings.roleMap,
-          defaultRole: settings.defaultRole,
-          multipleRoles: settings.multipleRoles,
-          updateExistingRoles: settings.updateExistingRoles !== false,
-        });
-        set({ importStatus: { state: 'running', paused: false, stopping: false, stopped: false } });
-        try {
-          const result = await importer.run();
-          bus.flush();
-          if (result.stopped) {
-            set({
-              importStatus: { state: 'ok', paused: false, stopping: false, stopped: true, message: `Stopped. Resume with: workos-migrate resume --journal ${journal.path}` },
-            });
-            return;
-          }
-          set({ importStatus: { state: 'ok', paused: false, stopping: false, stopped: false } });
-          saveStep('verify');
-          void get().actions.runVerify();
-        } catch (error) {
-          set({ importStatus: { state: 'error', paused: false, stopping: false, stopped: false, message: describeError(error) } });
-        } finally {
-          importer = undefined;
-        }
+        // After an import error (r: retry): the same orchestration, from where the journal stands.
+        if (!journal || control.running) return;
+        await continueResumed();
       },
 
       togglePause() {
-        if (!importer) return;
-        if (importer.paused) importer.resume();
-        else importer.pause();
-        set((s) => ({ importStatus: { ...s.importStatus, paused: importer!.paused } }));
+        if (!control.running) return;
+        const paused = control.togglePause();
+        set((s) => ({ importStatus: { ...s.importStatus, paused } }));
       },
 
       stop() {
         set((s) => ({ importStatus: { ...s.importStatus, stopping: s.importStatus.state === 'running' } }));
-        if (importer?.paused) importer.resume();
+        control.releasePause();
         stopController.abort(new Error('stopped by the operator'));
       },
 
       async runVerify() {
-        if (!journal || !target) return;
-        set({ verifyStatus: { state: 'running' }, step: 'verify' });
+        if (!journal) return;
+        const opened = journal;
+        set({ step: 'verify', verifyStatus: { state: 'running' } });
         try {
-          const report = await runVerification(journal, target, {
-            signal: stopSignal(),
-            onProgress: (check, done, total) => set({ verifyProgress: { check, done, total } }),
-          });
+          const report = await verifyMigration(
+            { env: deps.env, signal: stopSignal(), onVerifyProgress: (check, done, total) => set({ verifyProgress: { check, done, total } }) },
+            opened,
+          );
           set({ verify: report, verifyStatus: { state: 'ok' } });
         } catch (error) {
           set({ verifyStatus: { state: 'error', message: describeError(error) } });
@@ -534,7 +624,6 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
           const key = deps.env[settings.workos.apiKeyEnv]?.trim();
           if (!key) throw new Error(`${settings.workos.apiKeyEnv} is not set: export it or put it in .env, then run workos-migrate verify again.`);
           set({ journalPath: journal.path, apiKey: { value: key, fromEnv: true }, plan: planOf(journal) });
-          target = makeTarget(key, settings);
         } catch (error) {
           set({ verifyStatus: { state: 'error', message: describeError(error) } });
           return;
@@ -547,7 +636,19 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
       },
 
       back() {
-        const previous = BACK[get().step];
+        const step = get().step;
+        // A question the orchestration is waiting on: going back is its answer.
+        if (step === 'strategy' && pending.strategy) {
+          const answer = pending.strategy;
+          pending.strategy = undefined;
+          return answer(BACK);
+        }
+        if (step === 'roles' && pending.roles) {
+          const answer = pending.roles;
+          pending.roles = undefined;
+          return answer(BACK);
+        }
+        const previous = BACK_STEP[step];
         if (previous) set({ step: previous });
       },
 
@@ -565,30 +666,11 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
       },
     };
 
-    /** After a resumed journal's key check: the step where it stopped, by what the journal says. */
+    /** A journal already open (resumed, or a stopped run retried): on from where it stands. */
     async function continueResumed(): Promise<void> {
       if (!journal) return;
-      const phase = journal.phase;
-      if (phase === 'created' || phase === 'exporting') {
-        await actions.startExport();
-        return;
-      }
-      set({ plan: planOf(journal) });
-      if (phase === 'importing') {
-        saveStep('import');
-        await actions.startImport();
-        return;
-      }
-      if (phase === 'imported' || phase === 'verified') {
-        await actions.runVerify();
-        return;
-      }
-      const saved = journal.getMeta<Step>('wizard_step');
-      if (saved === 'roles') {
-        saveStep('roles');
-        await actions.loadRoles();
-      } else if (saved === 'strategy') saveStep('strategy');
-      else saveStep('plan');
+      const opened = journal;
+      await drive((ctx) => continueMigration(ctx, opened, { verify: true }));
     }
 
     return {

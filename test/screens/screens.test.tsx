@@ -444,7 +444,7 @@ describe('Plan', () => {
     const journal = Journal.open(journalPath);
     try {
       // Ctrl-C is not "c": the plan was not confirmed.
-      expect(journal.getMeta('wizard_step')).toBe('plan');
+      expect(journal.getMeta('answered')).toBeUndefined();
     } finally {
       journal.close();
     }
