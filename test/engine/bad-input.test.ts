@@ -443,7 +443,7 @@ describe('bad input through the CLI', () => {
         label: 'case.dup@EXAMPLE.com',
         state: 'skipped',
         code: 'duplicate_email',
-        reason: expect.stringMatching(/^same email as user cd1 \(emails are unique in WorkOS, whatever their case\): merge the two in the source, or keep one/),
+        reason: expect.stringMatching(/^same email as user cd1 \(emails are unique in WorkOS, whatever their case\): its memberships are carried by that user; its own name and password are not/),
       });
       expect(r.stderr).toContain('1 duplicate email');
     });
@@ -592,7 +592,7 @@ describe('bad input through the CLI', () => {
       expect(failureAt(r, 'users.csv:3', 'membership')).toMatchObject({
         label: 'bd2 in bd-org2',
         code: 'blocked',
-        reason: 'organization bd-org2 was not imported (skipped); it is retried with the organization',
+        reason: 'organization bd-org2 was skipped (invalid); its memberships follow it once the source is fixed',
       });
     });
 

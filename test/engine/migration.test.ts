@@ -10,13 +10,15 @@ describe('a file migration into the sandbox through the real SDK', () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
     sandbox = await startSandbox({ limits: FAST_LIMITS });
-  });
+  }, 120_000);
   afterAll(() => sandbox.close());
 
-  it('imports 2,000 users, 150 organizations and 3,000 memberships exactly', async () => {
+  // Big enough for many pages of records and many windows of the rate limit; the scale of a real
+  // migration is the benchmarks' (bench/). Generous time: the suite shares two cores.
+  it('imports 1,000 users, 80 organizations and 1,500 memberships exactly', async () => {
     const dir = tempDir();
-    const dataset = generateDataset({ users: 2_000, organizations: 150, memberships: 3_000, seed: 7 });
-    expect(dataset.memberships.length).toBe(3_000);
+    const dataset = generateDataset({ users: 1_000, organizations: 80, memberships: 1_500, seed: 7 });
+    expect(dataset.memberships.length).toBe(1_500);
     const file = path.join(dir, 'users.csv');
     writeDatasetCsv(dataset, file, { withPasswords: 0.25 });
     const journalPath = path.join(dir, 'run.db');
@@ -31,7 +33,7 @@ describe('a file migration into the sandbox through the real SDK', () => {
 
     // The bcrypt hashes went through with their users.
     const hashed = [...sandbox.state.credentials.values()].filter((c) => c.kind === 'hash');
-    expect(hashed.length).toBeGreaterThan(300);
+    expect(hashed.length).toBeGreaterThan(150);
     // The pacer never crossed the sandbox's ceiling.
     const stats = sandbox.stats();
     expect(stats.maxInAnyWindow.writes).toBeLessThanOrEqual(FAST_LIMITS.writes.limit);
@@ -40,14 +42,14 @@ describe('a file migration into the sandbox through the real SDK', () => {
     const journal = Journal.open(journalPath);
     const counts = journal.counts();
     journal.close();
-    expect(counts.user).toMatchObject({ total: 2_000, done: 2_000, failed: 0, in_flight: 0, pending: 0 });
-    expect(counts.membership).toMatchObject({ total: 3_000, done: 3_000 });
-    expect(counts.organization).toMatchObject({ total: 150, done: 150 });
+    expect(counts.user).toMatchObject({ total: 1_000, done: 1_000, failed: 0, in_flight: 0, pending: 0 });
+    expect(counts.membership).toMatchObject({ total: 1_500, done: 1_500 });
+    expect(counts.organization).toMatchObject({ total: 80, done: 80 });
 
     // The id map links every source id to the WorkOS id the sandbox holds.
     const idMap = fs.readFileSync(path.join(dir, 'run.reports', 'id-map.csv'), 'utf8').trim().split('\n');
     expect(idMap[0]).toBe('source_id,email,workos_user_id');
-    expect(idMap.length).toBe(2_001);
+    expect(idMap.length).toBe(1_001);
     const byExternal = new Map([...sandbox.state.users.values()].map((u) => [u.external_id, u.id]));
     for (const line of idMap.slice(1)) {
       const [sourceId, , workosId] = line.split(',');
@@ -59,5 +61,5 @@ describe('a file migration into the sandbox through the real SDK', () => {
     const again = await runCli(['run', '--file', file, '--journal', journalPath], { cwd: dir, env: sandboxEnv(sandbox) });
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already exists.*resume --journal/s);
-  });
+  }, 240_000);
 });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pbkdf2Hash } from '../../src/sandbox/dataset.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { FAST_LIMITS, rateFlags, runCli, tempDir } from '../helpers.js';
 
@@ -21,9 +22,15 @@ describe('resuming and reopening journals safely', () => {
     await other.close();
   });
 
+  /** Two users with password hashes (a password the sandbox can check), in one organization. */
   function writeUsers(dir: string): string {
     const file = path.join(dir, 'users.csv');
-    fs.writeFileSync(file, 'id,email,role,organization_id\n-42,minus@example.com,constructor,o1\nu2,two@example.com,member,o1\n');
+    fs.writeFileSync(
+      file,
+      'id,email,role,organization_id,password_hash,password_hash_type\n' +
+        `-42,minus@example.com,constructor,o1,"${pbkdf2Hash('minus-password')}",pbkdf2\n` +
+        `u2,two@example.com,member,o1,"${pbkdf2Hash('two-password')}",pbkdf2\n`,
+    );
     return file;
   }
 
@@ -63,8 +70,11 @@ describe('resuming and reopening journals safely', () => {
     const minus = [...sandbox.state.users.values()].find((u) => u.email === 'minus@example.com')!;
     const membership = [...sandbox.state.memberships.values()].find((m) => m.user_id === minus.id)!;
     expect(membership.role.slug).toBe('admin');
-    // Hashes are purged once imported; the journal folder is kept out of git.
+    // The hashes went in with their users, and were purged from the journal once imported.
+    expect(sandbox.checkPassword('minus@example.com', 'minus-password')).toBe(true);
+    expect(sandbox.checkPassword('two@example.com', 'two-password')).toBe(true);
     const db = new Database(journal, { readonly: true });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM users WHERE password_hash_type IS NOT NULL').get()).toEqual({ n: 2 });
     expect(db.prepare('SELECT COUNT(*) AS n FROM users WHERE password_hash IS NOT NULL').get()).toEqual({ n: 0 });
     db.close();
   });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Pacer } from '../../src/services/rate/pacer.js';
 
 function maxInWindow(times: number[], windowMs: number): number {
@@ -11,17 +11,25 @@ function maxInWindow(times: number[], windowMs: number): number {
 }
 
 describe('Pacer', () => {
-  it('never grants more than the limit in any window, and runs close to it', async () => {
-    const pacer = new Pacer({ name: 'writes', limit: 50, windowMs: 200 });
-    const times: number[] = [];
-    const started = performance.now();
-    await Promise.all(Array.from({ length: 300 }, () => pacer.acquire().then(() => times.push(performance.now()))));
-    const elapsed = performance.now() - started;
-    expect(maxInWindow(times, 200)).toBeLessThanOrEqual(50);
-    // 300 grants at 250/s take ~1.2 s; with so small a limit the safety slots cost ~8%.
-    const ratio = (300 / elapsed) * 1000 / pacer.ceilingPerSecond;
-    expect(ratio).toBeGreaterThan(0.85);
-    expect(ratio).toBeLessThanOrEqual(1.01);
+  // On a simulated clock: what it proves does not depend on how busy the machine is. How close the
+  // real pace comes to the ceiling is measured by the benchmarks (bench/), not asserted here.
+  it('never grants more than the limit in any window, and does not fall behind its own spacing', async () => {
+    vi.useFakeTimers();
+    try {
+      const pacer = new Pacer({ name: 'writes', limit: 50, windowMs: 200, now: () => Date.now() });
+      const started = Date.now();
+      const times: number[] = [];
+      const all = Promise.all(Array.from({ length: 300 }, () => pacer.acquire().then(() => times.push(Date.now()))));
+      await vi.runAllTimersAsync();
+      await all;
+      expect(times).toHaveLength(300);
+      expect(maxInWindow(times, 200)).toBeLessThanOrEqual(50);
+      // Spaced for 46 a window (two slots spare, two for the burst): 300 grants in 300 / 46 windows,
+      // not later, so timer rounding does not add up.
+      expect(times[299] - started).toBeLessThanOrEqual(Math.ceil((300 / 46) * 200));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('pauses everyone for Retry-After after a 429, slows down, then climbs back', async () => {
