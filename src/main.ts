@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeError, ExpectedError } from './errors.js';
-import { EXIT, reportCommand, resumeCommand, runCommand, statusCommand, type CommandContext, type MigrateFlags } from './headless/commands.js';
+import { EXIT, reportCommand, resumeCommand, runCommand, statusCommand, verifyCommand, type CommandContext, type MigrateFlags } from './headless/commands.js';
 import { demoCommand } from './headless/demo.js';
 import { COMMAND_HELP, MAIN_HELP } from './headless/help.js';
 import { loadEnv } from './services/env.js';
@@ -23,9 +23,16 @@ const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
+/** The operator's choices where WorkOS and the source disagree; the safe one is the default. */
+const CHOICE_OPTIONS = {
+  'adopted-passwords': { type: 'string' },
+  'invited-members': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
 const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   run: {
     ...COMMON_OPTIONS,
+    ...CHOICE_OPTIONS,
     source: { type: 'string' },
     file: { type: 'string' },
     map: { type: 'string', multiple: true },
@@ -43,6 +50,7 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   },
   resume: {
     ...COMMON_OPTIONS,
+    ...CHOICE_OPTIONS,
     'role-map': { type: 'string', multiple: true },
     'default-role': { type: 'string' },
     'keep-existing-roles': { type: 'boolean', default: false },
@@ -56,7 +64,13 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     debug: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
-  verify: { journal: { type: 'string' }, debug: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  verify: {
+    journal: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    headless: { type: 'boolean', default: false },
+    debug: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
   demo: {
     headless: { type: 'boolean', default: false },
     source: { type: 'string' },
@@ -88,6 +102,12 @@ function positiveInt(value: unknown, flag: string): number | undefined {
   return n;
 }
 
+function oneOf<T extends string>(value: unknown, flag: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!allowed.includes(value as T)) throw new ExpectedError(`${flag} ${String(value)} is not understood.`, `Use one of: ${allowed.join(', ')}.`);
+  return value as T;
+}
+
 function migrateFlags(values: Values): MigrateFlags {
   let limits: Partial<Record<BucketName, BucketLimit>> | undefined;
   for (const text of (values.rate as string[] | undefined) ?? []) {
@@ -106,6 +126,8 @@ function migrateFlags(values: Values): MigrateFlags {
     concurrency: positiveInt(values.concurrency, '--concurrency'),
     workosUrl: values['workos-url'] as string | undefined,
     limits,
+    adoptedPasswords: oneOf(values['adopted-passwords'], '--adopted-passwords', ['source', 'keep'] as const),
+    invitedMembers: oneOf(values['invited-members'], '--invited-members', ['skip', 'active', 'invite'] as const),
   };
 }
 
@@ -190,9 +212,9 @@ export async function main(argv: string[], base: MainContext): Promise<number> {
       case 'report':
         return reportCommand(ctx, { journal: values.journal as string | undefined, json: !!values.json, out: values.out as string | undefined });
       case 'verify': {
-        if (!base.interactive) throw new ExpectedError(NEEDS_TERMINAL.replace('run --source file --file PATH', 'status / report'));
-        const { runWizard } = await import('./interactive.js');
         const journal = values.journal ? path.resolve(base.cwd, values.journal as string) : newestJournal(base.cwd);
+        if (!base.interactive || values.headless || values.json) return await verifyCommand(ctx, { journal, json: !!values.json });
+        const { runWizard } = await import('./interactive.js');
         return await runWizard({ cwd: base.cwd, env: ctx.env }, { verifyJournal: journal });
       }
       case 'demo':

@@ -5,10 +5,11 @@ import { createEventBus, type EventBus } from '../services/events.js';
 import { Journal } from '../services/journal/journal.js';
 import type { BucketLimit, BucketName, RecordKind, RunSettings } from '../services/journal/types.js';
 import { apiKeyFrom, defaultJournalPath, newestJournal, planOf, resolveJournalToResume, type Plan } from '../services/migration.js';
-import { FAILURES_HEADER, writeReports } from '../services/report/report.js';
+import { readFailuresFile, writeReports } from '../services/report/report.js';
 import {
   continueMigration,
   startMigration,
+  verifyMigration,
   type Decisions,
   type RunContext,
   type RunOutcome,
@@ -182,7 +183,7 @@ function printOutcome(outcome: RunOutcome, out: HeadlessOutput): number {
     );
   }
   out.result(
-    { counts, reports, elapsedMs: outcome.import?.elapsedMs ?? 0, calls: outcome.import?.calls ?? 0, sourceStats: outcome.sourceStats ?? null },
+    { counts, reports, elapsedMs: outcome.import?.elapsedMs ?? 0, calls: outcome.import?.calls ?? 0, sourceStats: outcome.sourceStats ?? null, summary: outcome.summary },
     lines,
   );
   return outcome.notImported || reports.failureCount ? EXIT.incomplete : EXIT.ok;
@@ -206,55 +207,6 @@ function printPlan(plan: Plan, out: HeadlessOutput): void {
   if (plan.socialProviders.length) lines.push(`  social sign-in to configure in WorkOS: ${plan.socialProviders.map((p) => `${p.provider} (${p.users})`).join(', ')}`);
   if (plan.mfa.sms) lines.push(`  ${plural(plan.mfa.sms, 'user')} with SMS MFA must re-enroll`);
   out.result({ plan }, lines);
-}
-
-// TODO(report): replaced by report.ts readFailuresFile once it lands.
-/** The failures file's rows, for `--retry-failed --failures FILE`. */
-function readFailuresFile(file: string): { kind: RecordKind; sourceId: string }[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ExpectedError(`Cannot read the failures file ${file}: ${(error as Error).message}.`, 'Pass the failures.csv a run wrote.');
-  }
-  const [header, ...rows] = text.split(/\r?\n/).filter(Boolean);
-  if (header !== FAILURES_HEADER.join(',')) {
-    throw new ExpectedError(`${file} is not a workos-migrate failures file (its header is "${header}").`, 'Pass the failures.csv a run wrote.');
-  }
-  const records: { kind: RecordKind; sourceId: string }[] = [];
-  for (const row of rows) {
-    const [kind, sourceId] = parseCsvStart(row);
-    if (kind === 'organization' || kind === 'user' || kind === 'membership') records.push({ kind, sourceId });
-  }
-  return records;
-}
-
-/** The first two fields of a CSV line written by csvField (quoted fields may hold commas). */
-function parseCsvStart(line: string): string[] {
-  const fields: string[] = [];
-  let i = 0;
-  while (fields.length < 2 && i <= line.length) {
-    if (line[i] === '"') {
-      let value = '';
-      i++;
-      while (i < line.length) {
-        if (line[i] === '"' && line[i + 1] === '"') {
-          value += '"';
-          i += 2;
-        } else if (line[i] === '"') {
-          i++;
-          break;
-        } else value += line[i++];
-      }
-      fields.push(value);
-      i++;
-    } else {
-      const end = line.indexOf(',', i);
-      fields.push(line.slice(i, end < 0 ? undefined : end));
-      i = end < 0 ? line.length + 1 : end + 1;
-    }
-  }
-  return fields;
 }
 
 /** `workos-migrate status`: where a migration stands, from its journal alone. */
@@ -293,6 +245,28 @@ export function reportCommand(ctx: CommandContext, flags: { journal?: string; js
     const reports = writeReports(journal, flags.out ? path.resolve(ctx.cwd, flags.out) : undefined);
     out.result({ reports }, [`Id map: ${reports.idMap}`, `SQL template: ${reports.idMapSql}`, `Failures (${reports.failureCount}): ${reports.failures}`, `Summary: ${reports.summary}`]);
     return EXIT.ok;
+  } finally {
+    journal.close();
+  }
+}
+
+/**
+ * `workos-migrate verify --headless`/`--json`: the checklist without a terminal. Exits non-zero
+ * when a check fails, so a script or CI job can gate a cutover on it.
+ */
+export async function verifyCommand(ctx: CommandContext, flags: { journal: string; json: boolean }): Promise<number> {
+  const out = new HeadlessOutput(ctx.stdout, ctx.stderr, flags.json);
+  const journal = Journal.open(flags.journal);
+  try {
+    const report = await verifyMigration({ env: ctx.env, signal: ctx.signal }, journal);
+    if (ctx.signal.aborted) return EXIT.stopped;
+    const mark = { pass: '✔', fail: '✖', warn: '!', info: '•' } as const;
+    const failed = report.checks.filter((c) => c.status === 'fail');
+    const lines = report.checks.flatMap((c) => [`${mark[c.status]} ${c.label}: ${c.detail}`, ...(c.examples ?? []).map((e) => `    ${e}`)]);
+    lines.push(...report.manual.map((m) => `☐ ${m.label} (yours to check)`));
+    lines.push(failed.length ? `${plural(failed.length, 'check')} failed: see above and ${report.reports.dir}.` : 'Every check passed.');
+    out.result({ verify: report, passed: failed.length === 0 }, lines);
+    return failed.length ? EXIT.incomplete : EXIT.ok;
   } finally {
     journal.close();
   }

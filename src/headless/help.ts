@@ -6,7 +6,7 @@ Usage
   workos-migrate status [--journal PATH]                   where a migration stands
   workos-migrate report [--journal PATH] [--out DIR]       write the id map, failures and summary
   workos-migrate                                           the wizard (in a terminal)
-  workos-migrate verify [--journal PATH]                   the verification checklist (wizard)
+  workos-migrate verify [--journal PATH] [--json]          the verification checklist
   workos-migrate demo [--users N] [--fast] [--headless]    the whole flow against a local sandbox
 
 Run \`workos-migrate COMMAND --help\` for a command's options.
@@ -62,6 +62,14 @@ Roles
   --default-role SLUG   the WorkOS role for source roles with no mapping
   --keep-existing-roles do not change the role of a membership that already exists in WorkOS
 
+Choices (the safe one is the default; the summary says what was done)
+  --adopted-passwords source|keep
+                        a user already in WorkOS gets the source's password hash (source, the
+                        default: the source is the truth until cutover) or keeps its own (keep)
+  --invited-members skip|active|invite
+                        members only invited in the source: listed and not imported (skip, the
+                        default), made active members (active), or sent a WorkOS invitation (invite)
+
 Modes
   --dry-run             read only: check the key, stage the source, find what already exists in
                         WorkOS, and write nothing to WorkOS
@@ -73,6 +81,9 @@ ${COMMON}`,
 
 Usage
   workos-migrate resume [--journal PATH] [options]
+
+Options of run that apply: --role-map, --default-role, --keep-existing-roles, --dry-run,
+--adopted-passwords, --invited-members.
 
 Without --journal, the one unfinished migration in ./.workos-migrate/ is resumed.
 The key is read again from WORKOS_API_KEY (or .env): the journal never holds it.
@@ -92,13 +103,15 @@ Files: id-map.csv (source_id, email, workos_user_id) with id-map.sql to load it 
 database; failures.csv (every record that did not make it and why; never a password hash);
 summary.md.
 `,
-  verify: `workos-migrate verify: the post-migration checklist, checked against WorkOS (wizard).
+  verify: `workos-migrate verify: the post-migration checklist, checked against WorkOS.
 
 Usage
-  workos-migrate verify [--journal PATH]
+  workos-migrate verify [--journal PATH] [--headless] [--json]
 
-Without --journal, the newest migration in ./.workos-migrate/. Needs a terminal; headless, use
-\`workos-migrate status\` and \`workos-migrate report\`.
+Without --journal, the newest migration in ./.workos-migrate/. In a terminal it opens the
+checklist in the wizard; without one (or with --headless or --json) it prints the checks and exits
+0 when all pass, 2 when one fails (a wrong role, a missing organization or membership, a wrong
+external id...), 1 when it cannot run.
 `,
   demo: `workos-migrate demo: the whole migration against a local WorkOS sandbox with generated data.
 

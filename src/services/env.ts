@@ -1,9 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Reads KEY=VALUE lines from a .env file into a copy of the environment, without overriding
- * what is already set (the shell wins, as with dotenv). Values stay in memory only.
+ * Reads a .env file into a copy of the environment (Node's own dotenv parser), without
+ * overriding what is already set (the shell wins, as with dotenv). Values stay in memory only.
  */
 export function loadEnv(base: NodeJS.ProcessEnv, envFile = path.resolve('.env')): NodeJS.ProcessEnv {
   const env = { ...base };
@@ -13,16 +16,11 @@ export function loadEnv(base: NodeJS.ProcessEnv, envFile = path.resolve('.env'))
   } catch {
     return env;
   }
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) continue;
-    let value = match[2];
-    const quoted = /^(['"])(.*)\1$/.exec(value);
-    if (quoted) value = quoted[2];
-    else value = value.replace(/\s+#.*$/, '');
-    if (env[match[1]] === undefined) env[match[1]] = value;
+  for (const [rawName, value] of Object.entries(parseEnv(text))) {
+    // Node 20's parser folds a line without "=" into the next line's name ("junk\nKEY"): the
+    // real name is the last line of it.
+    const name = rawName.split('\n').pop()!.trim();
+    if (NAME.test(name) && env[name] === undefined) env[name] = value;
   }
   return env;
 }

@@ -15,7 +15,7 @@ import { Importer, type ImportResult } from '../import/importer.js';
 import { Journal } from '../journal/journal.js';
 import type { RecordKind, RunSettings, StateCounts } from '../journal/types.js';
 import { planOf, providerFor, resolveRoles, targetFor, type Plan, type RoleResolution } from '../migration.js';
-import { writeReports, type ReportPaths } from '../report/report.js';
+import { summaryFacts, writeReports, type SummaryFacts, type WrittenReports } from '../report/report.js';
 import { runVerification, type VerifyReport } from '../verify.js';
 import type { WorkOSTarget } from '../workos/target.js';
 
@@ -129,7 +129,9 @@ export type RunOutcome =
       journal: string;
       import?: ImportResult;
       counts: StateCounts;
-      reports: ReportPaths & { failureCount: number };
+      reports: WrittenReports;
+      /** The facts of summary.md, for `--json` and the screens. */
+      summary: SummaryFacts;
       /** Records that did not make it (failed or skipped). */
       notImported: number;
       sourceStats?: SourceStats;
@@ -227,6 +229,7 @@ async function runSteps(ctx: RunContext, journal: Journal, options: ContinueOpti
     import: imported,
     counts,
     reports,
+    summary: summaryFacts(journal, reports),
     notImported: KINDS.reduce((sum, kind) => sum + counts[kind].failed + counts[kind].skipped, 0),
     sourceStats: journal.getMeta<SourceStats>(SOURCE_STATS_KEY),
   };
