@@ -556,3 +556,134 @@ describe('sandbox: multiple roles', () => {
     }
   });
 });
+
+describe('sandbox: what a migration meets besides users and memberships', () => {
+  let sb: Sandbox;
+  let workos: WorkOS;
+  beforeAll(async () => {
+    sb = await startSandbox({ limits: false });
+    workos = sdk(sb);
+  });
+  afterAll(() => sb.close());
+
+  it('refuses consumer domains like gmail.com (the organization domain reference), on create and on update', async () => {
+    const refused = await caught(() =>
+      workos.organizations.createOrganization({ name: 'Gmail Co', domainData: [{ domain: 'acme-ok.example.com', state: 'pending' as never }, { domain: 'gmail.com', state: 'verified' as never }] }),
+    );
+    expect(refused).toBeInstanceOf(UnprocessableEntityException);
+    expect(refused.code).toBe('invalid_request_parameters');
+    expect(refused.message).toContain('invalid_domain');
+    const org = await workos.organizations.createOrganization({ name: 'Fine Co', domainData: [{ domain: 'fine.example.com', state: 'pending' as never }] });
+    expect(await caught(() => workos.organizations.updateOrganization({ organization: org.id, domainData: [{ domain: 'Yahoo.com', state: 'pending' as never }] }))).toBeInstanceOf(
+      UnprocessableEntityException,
+    );
+    // A domain another organization holds: the reference says nothing against it, so it is taken.
+    const twin = await workos.organizations.createOrganization({ name: 'Twin Co', domainData: [{ domain: 'fine.example.com', state: 'pending' as never }] });
+    expect(twin.domains.map((d) => d.domain)).toEqual(['fine.example.com']);
+  });
+
+  it('answers a taken email with 409 user_already_exists when switched to the emulator style', async () => {
+    await workos.userManagement.createUser({ email: 'taken@example.com' });
+    sb.setUserConflict('user_already_exists');
+    try {
+      const error = await caught(() => workos.userManagement.createUser({ email: 'TAKEN@example.com' }));
+      // The SDK does not export its ConflictException: known by name and status.
+      expect(error.name).toBe('ConflictException');
+      expect(error.status).toBe(409);
+    } finally {
+      sb.setUserConflict('user_creation_error');
+    }
+    const real = await caught(() => workos.userManagement.createUser({ email: 'taken@example.com' }));
+    expect(real).toBeInstanceOf(BadRequestException);
+    expect(real.errors[0].code).toBe('email_not_available');
+    // The same switch over the admin endpoint.
+    expect((await fetch(`${sb.url}/__sandbox/user_conflict`, { method: 'PUT', body: JSON.stringify({ style: 'user_already_exists' }) })).status).toBe(200);
+    expect((await caught(() => workos.userManagement.createUser({ email: 'taken@example.com' }))).status).toBe(409);
+    sb.setUserConflict('user_creation_error');
+  });
+
+  it('sends and lists invitations (email case-insensitively, by organization), with the wire shape the SDK reads', async () => {
+    const org = sb.seedOrganization({ name: 'Invites Co' });
+    const sent = await workos.userManagement.sendInvitation({ email: 'Invitee@example.com', organizationId: org.id, roleSlug: 'admin' });
+    expect(sent).toMatchObject({ object: 'invitation', email: 'Invitee@example.com', state: 'pending', organizationId: org.id, acceptedAt: null, revokedAt: null });
+    expect(sent.id).toMatch(/^invitation_01/);
+    expect(sent.token).toBeTruthy();
+    expect(Date.parse(sent.expiresAt) - Date.parse(sent.createdAt)).toBe(7 * 86_400_000);
+    expect(sb.state.invitations.get(sent.id)!.role_slug).toBe('admin');
+    expect('roleSlug' in (sent as object) || 'role_slug' in (sent as object)).toBe(false);
+
+    const listed = await workos.userManagement.listInvitations({ email: 'invitee@EXAMPLE.com', organizationId: org.id });
+    expect(listed.data.map((i) => i.id)).toEqual([sent.id]);
+    expect((await workos.userManagement.listInvitations({ email: 'invitee@example.com', organizationId: 'org_other' })).data).toEqual([]);
+    expect((await workos.userManagement.getInvitation(sent.id)).email).toBe('Invitee@example.com');
+    expect((await workos.userManagement.revokeInvitation(sent.id)).state).toBe('revoked');
+    const unknownRole = await caught(() => workos.userManagement.sendInvitation({ email: 'x@example.com', organizationId: org.id, roleSlug: 'nope' }));
+    expect(unknownRole).toBeInstanceOf(UnprocessableEntityException);
+    expect(bucketFor('POST', '/user_management/invitations')).toBe('writes');
+    expect(bucketFor('GET', '/user_management/invitations')).toBe('reads');
+  });
+
+  it('signs a user in with a password, recomputed through the hash it was imported with', async () => {
+    const salt = randomBytes(16);
+    const phc = `$scrypt$v=1$n=1024,r=8,p=1,kl=32$${b64(salt)}$${b64(scryptSync('correct horse', salt, 32, { N: 1024, r: 8, p: 1 }))}`;
+    await workos.userManagement.createUser({ email: 'signin@example.com', passwordHash: phc, passwordHashType: 'scrypt' });
+    const signedIn = await workos.userManagement.authenticateWithPassword({ clientId: 'client_sandbox', email: 'signin@example.com', password: 'correct horse' });
+    expect(signedIn.user.email).toBe('signin@example.com');
+    expect(signedIn.accessToken.split('.')).toHaveLength(3);
+    const wrong = await caught(() => workos.userManagement.authenticateWithPassword({ clientId: 'client_sandbox', email: 'signin@example.com', password: 'wrong' }));
+    expect(wrong.status).toBe(400);
+    expect(sb.checkPassword('signin@example.com', 'correct horse')).toBe(true);
+    expect(sb.checkPassword('signin@example.com', 'wrong')).toBe(false);
+
+    // pbkdf2 and ssha too; bcrypt cannot be computed here, and says so rather than guessing.
+    const pSalt = randomBytes(12);
+    await workos.userManagement.createUser({
+      email: 'pbkdf2@example.com',
+      passwordHash: `$pbkdf2$i=1000,d=sha512$${b64(pSalt)}$${b64(pbkdf2Sync('pw', pSalt, 1000, 64, 'sha512'))}`,
+      passwordHashType: 'pbkdf2' as never,
+    });
+    expect(sb.checkPassword('pbkdf2@example.com', 'pw')).toBe(true);
+    const sSalt = randomBytes(8);
+    const ssha = `{SSHA}${Buffer.concat([createHash('sha1').update('pw').update(sSalt).digest(), sSalt]).toString('base64')}`;
+    await workos.userManagement.createUser({ email: 'ssha@example.com', passwordHash: ssha, passwordHashType: 'ssha' });
+    expect(sb.checkPassword('ssha@example.com', 'pw')).toBe(true);
+    await workos.userManagement.createUser({ email: 'bcrypt@example.com', passwordHash: '$2b$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234', passwordHashType: 'bcrypt' });
+    expect(sb.checkPassword('bcrypt@example.com', 'pw')).toBeNull();
+  });
+
+  it('counts requests by route and status', async () => {
+    sb.resetStats();
+    const user = await workos.userManagement.createUser({ email: 'counted@example.com' });
+    await workos.userManagement.getUser(user.id);
+    await caught(() => workos.userManagement.getUser('user_01NOPE'));
+    expect(sb.stats().byRoute).toEqual({
+      'POST /user_management/users': { 201: 1 },
+      'GET /user_management/users/:id': { 200: 1, 404: 1 },
+    });
+  });
+});
+
+describe('sandbox: an outage', () => {
+  it('refuses connections for the window, then listens on the same port again', async () => {
+    const sb = await startSandbox({ limits: false });
+    try {
+      const workos = sdk(sb);
+      await workos.userManagement.listUsers();
+      const started = performance.now();
+      const { reopened } = await sb.outage(300);
+      const refused = await caught(() => workos.userManagement.listUsers());
+      expect(String(refused.cause?.cause?.code ?? refused.cause?.code)).toBe('ECONNREFUSED');
+      await reopened;
+      expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+      expect((await workos.userManagement.listUsers()).data).toEqual([]);
+      // The admin endpoint does the same (it answers before the listener closes).
+      expect((await fetch(`${sb.url}/__sandbox/outage`, { method: 'PUT', body: JSON.stringify({ window_ms: 200 }) })).status).toBe(200);
+      await sleep(50);
+      expect(String((await caught(() => workos.userManagement.listUsers())).cause?.cause?.code)).toBe('ECONNREFUSED');
+      await sleep(300);
+      await workos.userManagement.listUsers();
+    } finally {
+      await sb.close();
+    }
+  });
+});

@@ -107,4 +107,66 @@ describe('Journal', () => {
     expect(journal.workableUsers(0, 10)[0].attempts).toBe(1);
     journal.close();
   });
+
+  it('merges a duplicate into the kept user: roles add up where both are members, the rest goes to the kept user', () => {
+    const journal = Journal.create(path.join(tempDir(), 'j.db'), settings());
+    journal.stageBatch({
+      users: [
+        { sourceId: 'bad', email: 'same@example.com' },
+        { sourceId: 'a', email: 'same@example.com' },
+        { sourceId: 'b', email: 'SAME@example.com' },
+        { sourceId: 'c', email: 'Same@Example.com' },
+      ],
+      organizations: [{ sourceId: 'o1', name: 'One', domains: [] }, { sourceId: 'o2', name: 'Two', domains: [] }],
+      memberships: [
+        { userSourceId: 'a', orgSourceId: 'o1', roles: ['member'], status: 'invited' },
+        { userSourceId: 'b', orgSourceId: 'o1', roles: ['admin'] },
+        { userSourceId: 'c', orgSourceId: 'o1', roles: ['billing', 'member'], status: 'pending' },
+        { userSourceId: 'b', orgSourceId: 'o2', roles: ['member'] },
+      ],
+      // The first row was invalid: it is never the one kept.
+      invalid: [{ kind: 'user', sourceId: 'bad', reason: 'metadata: too many keys' }],
+    });
+    expect(journal.finalizeStaging().duplicateEmails).toBe(2);
+    const users = journal.all<{ source_id: string; state: string; error_code: string | null; merged_into: string | null }>(
+      `SELECT source_id, state, error_code, merged_into FROM users ORDER BY id`,
+    );
+    expect(users).toEqual([
+      { source_id: 'bad', state: 'skipped', error_code: 'invalid', merged_into: null },
+      { source_id: 'a', state: 'pending', error_code: null, merged_into: null },
+      { source_id: 'b', state: 'skipped', error_code: 'duplicate_email', merged_into: 'a' },
+      { source_id: 'c', state: 'skipped', error_code: 'duplicate_email', merged_into: 'a' },
+    ]);
+    const memberships = journal.all<{ user_source_id: string; org_source_id: string; roles: string; status: string | null; state: string; error_code: string | null }>(
+      `SELECT user_source_id, org_source_id, roles, status, state, error_code FROM memberships ORDER BY id`,
+    );
+    expect(memberships).toEqual([
+      // Active in one of the source records: an active member, with every role.
+      { user_source_id: 'a', org_source_id: 'o1', roles: '["member","admin","billing"]', status: null, state: 'pending', error_code: null },
+      { user_source_id: 'b', org_source_id: 'o1', roles: '["admin"]', status: null, state: 'skipped', error_code: 'merged' },
+      { user_source_id: 'c', org_source_id: 'o1', roles: '["billing","member"]', status: 'pending', state: 'skipped', error_code: 'merged' },
+      { user_source_id: 'b', org_source_id: 'o2', roles: '["member"]', status: null, state: 'pending', error_code: null },
+    ]);
+    // The duplicate's own membership elsewhere is the kept user's to import.
+    const workable = journal.workableMemberships(0, 10);
+    expect(workable.map((m) => [m.user_source_id, m.user_merged_into, m.user_email])).toEqual([
+      ['a', null, 'same@example.com'],
+      ['b', 'a', 'same@example.com'],
+    ]);
+    // --retry-failed leaves merged, invited and orphan memberships as they are.
+    journal.markSkipped('membership', workable[0].id, 'invited', 'invited in the source');
+    expect(journal.resetFailed()).toBe(0);
+    expect(journal.counts().membership).toMatchObject({ skipped: 3, pending: 1 });
+    journal.close();
+  });
+
+  it('records an issue the import learns once, however often a resumed run learns it again', () => {
+    const journal = Journal.create(path.join(tempDir(), 'j.db'), settings());
+    const issue = { severity: 'warning' as const, location: 'o1', field: 'domains', message: 'WorkOS refused the domain gmail.com', recordKind: 'organization' as const, sourceId: 'o1' };
+    journal.addIssue(issue);
+    journal.addIssue(issue);
+    journal.addIssue({ ...issue, message: 'WorkOS refused the domain yahoo.com' });
+    expect(journal.issueCount()).toBe(2);
+    journal.close();
+  });
 });
