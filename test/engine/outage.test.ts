@@ -29,8 +29,8 @@ describe('WorkOS unreachable in the middle of an import', () => {
     }, 5);
     let result: Awaited<ReturnType<typeof importInto>>;
     try {
-      // Two tries per record: an outage must not spend them.
-      result = await importInto(sandbox, journal, { maxAttempts: 2 }, { probeEveryMs: 500 });
+      // Two tries per record and two retries per read: an outage must spend neither.
+      result = await importInto(sandbox, journal, { maxAttempts: 2 }, { probeEveryMs: 500, readRetries: 2 });
     } finally {
       clearInterval(watch);
     }
