@@ -23,6 +23,20 @@ export interface DroppedMetadataKey {
  */
 export function exceedsDepth(value: unknown, max = MAX_JSON_DEPTH): boolean {
   if (typeof value !== 'object' || value === null) return false;
+  // The common case, a flat list or object (roles, tags): no stack to build.
+  let nested = false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length && !nested; i++) nested = typeof value[i] === 'object' && value[i] !== null;
+  } else {
+    for (const key in value) {
+      const child = (value as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) {
+        nested = true;
+        break;
+      }
+    }
+  }
+  if (!nested) return max < 1;
   const stack: [object, number][] = [[value, 1]];
   while (stack.length) {
     const [node, depth] = stack.pop()!;
