@@ -166,7 +166,7 @@ describe('metadata', () => {
     const key = 'k'.repeat(41);
     const error = await fileError({ path: write('users.csv', `email,metadata.${key}\na@example.com,v\n`) });
     expect(error.message).toBe(`users.csv: column "metadata.${key}" names metadata key "${key}", 41 characters; WorkOS allows at most 40.`);
-    expect(error.nextStep).toBe(`Rename the column, or map it to a shorter key: --map metadata.${key}=metadata.${'k'.repeat(40)}.`);
+    expect(error.nextStep).toBe(`Rename the column, or map it to a shorter key (--map metadata.${key}=metadata.${'k'.repeat(40)}), or leave it out (--map metadata.${key}=ignore).`);
     const { users } = await collect({ path: write('users.csv', `email,metadata.${key}\na@example.com,v\n`), map: { [`metadata.${key}`]: 'metadata.short' } });
     expect({ ...users[0].metadata }).toEqual({ short: 'v' });
   });

@@ -244,7 +244,7 @@ export function resolveMapping(
     if (key !== undefined && key.length > METADATA_KEY_MAX && ![...explicit.values()].includes(column)) {
       throw new ExpectedError(
         `${fileName}: column "${column}" names metadata key "${key}", ${key.length} characters; WorkOS allows at most ${METADATA_KEY_MAX}.`,
-        `Rename the column, or map it to a shorter key: ${mapFlag(column, `metadata.${key.slice(0, METADATA_KEY_MAX)}`)}.`,
+        `Rename the column, or map it to a shorter key (${mapFlag(column, `metadata.${key.slice(0, METADATA_KEY_MAX)}`)}), or leave it out (${mapFlag(column, IGNORE)}).`,
       );
     }
   }
