@@ -283,7 +283,8 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
             usage: proposal.usage,
             environmentRoles: proposal.environmentRoles,
             mapping: { ...proposal.roleMap, ...current.mapping },
-            defaultRole: current.defaultRole ?? proposal.defaultRole,
+            // The wizard proposes the environment's member role for unmapped roles; the operator sees it and may change it.
+            defaultRole: current.defaultRole ?? proposal.defaultRole ?? (proposal.environmentRoles.some((r) => r.slug === 'member') ? 'member' : undefined),
           },
         });
         const answered = new Promise<RoleAnswer | Back>((resolve) => (pending.roles = resolve));
@@ -532,7 +533,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
             },
             settings,
             journalPath,
-            { verify: true, keepOpen: true },
+            { verify: true, keepOpen: true, sourceChecked: s.sourceCheck.state === 'ok' && s.sourceCheck.summary ? { summary: s.sourceCheck.summary } : undefined },
           ),
         );
       },

@@ -119,6 +119,8 @@ export interface ContinueOptions {
 export interface StartOptions extends ContinueOptions {
   /** The caller keeps the journal open after the run (and closes it itself). */
   keepOpen?: boolean;
+  /** The source's check already passed on the caller's screen (a source's calls are scarce). */
+  sourceChecked?: { summary: string };
 }
 
 export type RunOutcome =
@@ -149,8 +151,7 @@ export async function startMigration(ctx: RunContext, settings: RunSettings, jou
   const target = targetFor(settings, ctx.env);
   await target.checkKey({ signal: ctx.signal });
   await confirmProduction(ctx, target, options.dryRun);
-  const provider = providerFor(settings, ctx.env);
-  const checked = await provider.check();
+  const checked = options.sourceChecked ?? (await providerFor(settings, ctx.env).check());
   ctx.bus.emit({ type: 'notice', level: 'info', message: `Source: ${checked.summary}` });
   const journal = Journal.create(journalPath, settings);
   journal.lock();
@@ -362,7 +363,7 @@ async function settleRoles(ctx: RunContext, journal: Journal, target: WorkOSTarg
       ...resolution,
       environmentRoles,
       roleMap: { ...resolution.roleMap, ...explicit },
-      defaultRole: defaultRole ?? (slugs.includes('member') && !usage.length ? 'member' : defaultRole),
+      defaultRole,
     });
     if (proposed === BACK) return false;
     answer = proposed;
