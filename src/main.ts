@@ -86,7 +86,8 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
 type Values = Record<string, string | boolean | string[] | undefined>;
 
 function pairs(list: unknown, flag: string, what: string): Record<string, string> {
-  const result: Record<string, string> = {};
+  // No prototype: a column called __proto__ or constructor is a key like any other.
+  const result: Record<string, string> = Object.create(null);
   for (const item of (list as string[] | undefined) ?? []) {
     const at = item.indexOf('=');
     if (at <= 0 || at === item.length - 1) throw new ExpectedError(`${flag} ${item} is not ${what}.`, `Write it as ${flag} ${what}.`);

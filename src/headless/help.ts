@@ -45,7 +45,8 @@ Source
   --file PATH           file: a CSV, JSON array or NDJSON export of your users
   --map COLUMN=FIELD    map a column to a field, overriding the guess; repeatable. Fields: id, email,
                         first_name, last_name, name, email_verified, password_hash, password_hash_type,
-                        organization_id, organization_name, organization_domains, role, metadata.KEY,
+                        organization_id, organization_name, organization_domains, role, metadata (a JSON
+                        object), metadata.KEY,
                         or ignore
   --stytch-project ID   Stytch: the project id (else STYTCH_PROJECT_ID); the secret is read
                         from STYTCH_SECRET, never written anywhere

@@ -162,7 +162,9 @@ export async function startMigration(ctx: RunContext, settings: RunSettings, jou
   } catch (error) {
     // A file that turns out unreadable past its head leaves no half-staged journal behind:
     // nothing reached WorkOS, and the next run starts from a fixed file.
-    if (error instanceof ExpectedError && settings.source.kind === 'file' && (journal.phase === 'created' || journal.phase === 'exporting')) {
+    // A full disk is not the file's fault: what was staged is kept for `resume`.
+    const resumable = (error as { resumable?: boolean }).resumable === true;
+    if (error instanceof ExpectedError && !resumable && settings.source.kind === 'file' && (journal.phase === 'created' || journal.phase === 'exporting')) {
       journal.close();
       for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${journalPath}${suffix}`, { force: true });
       throw new ExpectedError(`${error.message}${error.message.endsWith('.') ? '' : '.'} Nothing was written to WorkOS and the journal was removed.`, error.nextStep);
