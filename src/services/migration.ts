@@ -173,12 +173,18 @@ export interface Plan {
   socialProviders: { provider: string; users: number }[];
   mfa: { sms: number; totp: number };
   duplicates: number;
+  /** Members only invited (or pending) in the source, and what the run will do with them. */
+  invited: { invited: number; pending: number; choice: 'skip' | 'active' | 'invite' };
+  /** A user already in WorkOS: the source's password is set on it, or its own kept. */
+  adoptedPasswords: 'source' | 'keep';
+  /** Columns the source had that nothing reads (file sources), with the flag that would read them. */
+  ignoredColumns: { column: string; reason: string }[];
   /** Users whose hash type WorkOS cannot take: imported without a password, they reset it. */
   unsupportedHashes: number;
   /** What the operator must do by hand (SSO/SCIM handoffs, MFA re-enrolment...), by kind. */
   manual: { recordKind: string; field: string; count: number; example: string }[];
   /** A few examples behind each line of the plan. */
-  examples: Record<'users' | 'organizations' | 'memberships' | 'issues' | 'duplicates' | 'hashes' | 'social' | 'mfa', string[]>;
+  examples: Record<'users' | 'organizations' | 'memberships' | 'issues' | 'duplicates' | 'hashes' | 'resets' | 'social' | 'mfa' | 'invited' | 'ignored', string[]>;
 }
 
 /** What was found and what will happen to it: the plan screen and the headless summary. */
@@ -204,6 +210,14 @@ export function planOf(journal: Journal): Plan {
       `SELECT COALESCE(SUM(json_extract(mfa, '$.sms') = 1), 0) AS sms, COALESCE(SUM(json_extract(mfa, '$.totp') = 1), 0) AS totp FROM users WHERE mfa IS NOT NULL`,
     ) ?? { sms: 0, totp: 0 },
     duplicates: journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE error_code = 'duplicate_email'`)?.n ?? 0,
+    invited: {
+      ...(journal.get<{ invited: number; pending: number }>(
+        `SELECT COALESCE(SUM(status = 'invited'), 0) AS invited, COALESCE(SUM(status = 'pending'), 0) AS pending FROM memberships`,
+      ) ?? { invited: 0, pending: 0 }),
+      choice: journal.settings.invitedMembers ?? 'skip',
+    },
+    adoptedPasswords: journal.settings.adoptedPasswords ?? 'source',
+    ignoredColumns: journal.getMeta<{ column: string; reason: string }[]>('ignored_columns') ?? [],
     unsupportedHashes:
       journal.get<{ n: number }>(
         `SELECT COUNT(*) AS n FROM users WHERE password_hash_type IS NOT NULL AND password_hash_type NOT IN (${WORKOS_HASH_TYPES.map((t) => `'${t}'`).join(',')})`,
@@ -219,8 +233,23 @@ export function planOf(journal: Journal): Plan {
       issues: texts(journal, `SELECT location || COALESCE(' [' || field || ']', '') || ': ' || message AS t FROM issues ORDER BY severity, id LIMIT 3`),
       duplicates: texts(journal, `SELECT email || ': ' || last_error AS t FROM users WHERE error_code = 'duplicate_email' ORDER BY id LIMIT 3`),
       hashes: texts(journal, `SELECT email || ': ' || password_hash_type AS t FROM users WHERE password_hash_type IS NOT NULL ORDER BY id LIMIT 3`),
+      // The users who will need a reset, not the ones whose hash moves.
+      resets: texts(
+        journal,
+        `SELECT email || ': ' || CASE WHEN password_hash_type IS NOT NULL THEN password_hash_type || ' hashes cannot be imported into WorkOS'
+                                      WHEN social IS NOT NULL THEN 'no password; signs in with ' || json_extract(social, '$[0]')
+                                      ELSE 'no password in the source' END AS t
+           FROM users WHERE state = 'pending' AND (password_hash IS NULL OR password_hash_type NOT IN (${WORKOS_HASH_TYPES.map((t) => `'${t}'`).join(',')}))
+          ORDER BY id LIMIT 3`,
+      ),
       social: texts(journal, `SELECT email || ': ' || social AS t FROM users WHERE social IS NOT NULL ORDER BY id LIMIT 3`),
-      mfa: texts(journal, `SELECT email || ': ' || mfa AS t FROM users WHERE mfa IS NOT NULL ORDER BY id LIMIT 3`),
+      mfa: texts(
+        journal,
+        `SELECT email || ': ' || TRIM(CASE WHEN json_extract(mfa, '$.sms') = 1 THEN 'SMS ' ELSE '' END || CASE WHEN json_extract(mfa, '$.totp') = 1 THEN 'TOTP (authenticator app)' ELSE '' END) || ' second factor to set up again' AS t
+           FROM users WHERE mfa IS NOT NULL ORDER BY id LIMIT 3`,
+      ),
+      invited: texts(journal, `SELECT user_source_id || ' in ' || org_source_id || ' (' || status || ')' AS t FROM memberships WHERE status IS NOT NULL ORDER BY id LIMIT 3`),
+      ignored: (journal.getMeta<{ column: string; reason: string }[]>('ignored_columns') ?? []).slice(0, 3).map((c) => `${c.column}: ${c.reason}`),
     },
   };
 }

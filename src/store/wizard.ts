@@ -142,6 +142,9 @@ export interface WizardActions {
   confirmProduction(): void;
   startExport(): Promise<void>;
   confirmPlan(): void;
+  /** The operator's choices shown on the plan (saved in the journal; the import reads them). */
+  setChoice(choice: 'invitedMembers', value: 'skip' | 'active' | 'invite'): void;
+  setChoice(choice: 'adoptedPasswords', value: 'source' | 'keep'): void;
   chooseStrategy(strategy: 'freeze' | 'dual-write'): void;
   /** Refuses a slug the environment does not have. */
   mapRole(sourceRole: string, slug: string): { ok: boolean; message?: string };
@@ -542,6 +545,12 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         const answer = pending.plan;
         pending.plan = undefined;
         answer?.();
+      },
+
+      setChoice(choice: 'invitedMembers' | 'adoptedPasswords', value: string) {
+        if (!journal) return;
+        journal.updateSettings({ [choice]: value });
+        set({ plan: planOf(journal) });
       },
 
       chooseStrategy(strategy) {

@@ -415,7 +415,7 @@ describe('Plan', () => {
     const w = open(cwd);
     let frame = await walkToPlan(w);
     expect(frame).toContain('6/10  Plan');
-    expectKeys(frame, '↑↓ choose', 'Enter examples', 'c confirm and continue', 'Ctrl-C quit (resume later)');
+    expectKeys(frame, '↑↓ choose', 'Enter examples', 'c continue', 'Ctrl-C quit');
 
     await w.press(KEY.enter);
     frame = await w.waitFor('@example.com');
@@ -445,6 +445,29 @@ describe('Plan', () => {
     try {
       // Ctrl-C is not "c": the plan was not confirmed.
       expect(journal.getMeta('answered')).toBeUndefined();
+    } finally {
+      journal.close();
+    }
+  });
+  it("a switches what users already in WorkOS get (the source's password or their own), and the journal keeps it", async () => {
+    const cwd = tempDir('wm-screens-');
+    const dataset = generateDataset({ users: 8, organizations: 2, memberships: 10, seed: 4 });
+    writeDatasetCsv(dataset, path.join(cwd, 'users.csv'), { withPasswords: 0.5 });
+    const w = open(cwd);
+    let frame = await walkToPlan(w);
+    expectShows(frame, "Users already in WorkOS: get the source's password (a to change)");
+    expectKeys(frame, 'a passwords');
+    await w.press('a');
+    frame = await w.waitFor('keep their WorkOS password');
+    await w.press('a');
+    frame = await w.waitFor("get the source's password");
+    await w.press('a');
+    await w.waitFor('keep their WorkOS password');
+    const journalPath = w.store.getState().journalPath!;
+    w.store.getState().actions.dispose();
+    const journal = Journal.open(journalPath);
+    try {
+      expect(journal.settings.adoptedPasswords).toBe('keep');
     } finally {
       journal.close();
     }

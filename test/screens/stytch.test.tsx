@@ -161,6 +161,12 @@ describe('the wizard with a Stytch B2B source', () => {
       // By default invited and pending members are read too (listed, then skipped at import).
       expect(frame).toContain(`${generated.expectedFor(['active', 'invited', 'pending']).users.length} users to create or adopt`);
       expect(slow.stats().repeatedPages).toEqual([]);
+      // Invited members are named, with what will happen to them, and i changes it.
+      expectShows(frame, 'members only invited in the source: listed, not imported (i to change)');
+      await w.press('i');
+      await w.waitFor('imported as active members');
+      await w.press('i');
+      await w.waitFor('sent a WorkOS invitation');
       expectFitsIn80Columns(w);
     } finally {
       wizard?.unmount();
