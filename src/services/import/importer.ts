@@ -433,8 +433,10 @@ export class Importer {
     const signal = this.signal;
     const label = { sourceId: row.source_id, text: row.email };
     const hash = refused ? undefined : importableHash(row);
-    // A stopped run left an adoption half done: the WorkOS user is known, finish completing it.
-    const adopting: Found | null = row.state === 'in_flight' && row.outcome === 'adopted' && row.workos_id ? { id: row.workos_id, foreign: true } : null;
+    // An adoption half done (by a stopped run, or by this one before a transient error): the
+    // WorkOS user is known, and completing it is what is left. A look-up by external id would
+    // take it for our own once its external id is set.
+    let adopting: Found | null = row.state === 'in_flight' && row.outcome === 'adopted' && row.workos_id ? { id: row.workos_id, foreign: true } : null;
     return this.attempt('user', row, label, {
       lookup: async () => {
         if (adopting) return adopting;
@@ -465,7 +467,10 @@ export class Importer {
         if (!byEmail) return null;
         return { id: byEmail.id, externalId: byEmail.externalId, foreign: byEmail.externalId !== row.source_id, note: `adopted existing user ${byEmail.id}` };
       },
-      complete: (found, outcome) => this.completeUser(row, found, outcome, refused),
+      complete: (found, outcome) => {
+        if (outcome === 'adopted') adopting = { ...found, foreign: true };
+        return this.completeUser(row, found, outcome, refused);
+      },
       onInvalid: async (code, message) => {
         if (code !== 'invalid_password_hash' || !hash) return null;
         // Nothing landed: the same user again, without the hash WorkOS refused.
