@@ -320,7 +320,7 @@ describe('flattenMetadata', () => {
     const dropped = flattenMetadata({ taken: 'second', ['k'.repeat(41)]: 'v', v: 'x'.repeat(601), '': 'empty', ok: 'yes' }, out);
     expect({ ...out }).toEqual({ taken: 'first', ok: 'yes' });
     expect(dropped).toEqual([
-      { key: 'taken', reason: 'the key is already set (by a metadata.KEY column or an earlier metadata object), whose value "first" was kept' },
+      { key: 'taken', reason: "the key is already set (by a metadata.KEY column, the source's own fields or an earlier metadata object); the first value was kept" },
       { key: 'k'.repeat(41), reason: 'the key is 41 characters, WorkOS allows at most 40; shorten it at the source' },
       { key: 'v', reason: 'its value is 601 characters, WorkOS allows at most 600; shorten it at the source' },
       { key: '', reason: 'the key is empty; name the field at the source' },
@@ -332,7 +332,7 @@ describe('flattenMetadata', () => {
     const dropped = flattenMetadata(Object.fromEntries(Array.from({ length: 52 }, (_, i) => [`k${i}`, 'v'])), out);
     expect(Object.keys(out)).toHaveLength(50);
     expect(dropped).toEqual([
-      { key: 'k50', keys: ['k50', 'k51'], reason: 'WorkOS allows at most 50 metadata keys and the user already has 50, so 2 keys were left out: "k50", "k51"' },
+      { key: 'k50', keys: ['k50', 'k51'], reason: 'WorkOS allows at most 50 metadata keys and the record already has 50, so 2 keys were left out: "k50", "k51"' },
     ]);
   });
 

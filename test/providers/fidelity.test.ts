@@ -64,7 +64,7 @@ describe('metadata', () => {
       {
         location: 'users.csv:2',
         field: 'metadata.plan',
-        message: 'metadata key "plan" from "metadata" was left out: the key is already set (by a metadata.KEY column or an earlier metadata object), whose value "pro" was kept.',
+        message: `metadata key "plan" from "metadata" was left out: the key is already set (by a metadata.KEY column, the source's own fields or an earlier metadata object); the first value was kept.`,
         recordKind: 'user',
         sourceId: 'a@example.com',
         severity: 'warning',
@@ -107,7 +107,7 @@ describe('metadata', () => {
         'u2',
         'metadata',
         'warning',
-        'metadata from "metadata": WorkOS allows at most 50 metadata keys and the user already has 50, so 3 keys were left out: "k50", "k51", "k52".',
+        'metadata from "metadata": WorkOS allows at most 50 metadata keys and the record already has 50, so 3 keys were left out: "k50", "k51", "k52".',
       ],
     ]);
   });

@@ -90,7 +90,8 @@ export function flattenMetadata(value: Record<string, unknown>, into: Record<str
       } else if (text.length > LIMITS.metadataValueLength) {
         dropped.push({ key: full, reason: `its value is ${text.length} characters, WorkOS allows at most ${LIMITS.metadataValueLength}; shorten it at the source` });
       } else if (Object.hasOwn(into, full)) {
-        dropped.push({ key: full, reason: `the key is already set (by a metadata.KEY column or an earlier metadata object), whose value ${describe(into[full])} was kept` });
+        // The kept value is not repeated: metadata can hold anything, and this lands in reports.
+        dropped.push({ key: full, reason: 'the key is already set (by a metadata.KEY column, the source\'s own fields or an earlier metadata object); the first value was kept' });
       } else if (count >= LIMITS.metadataKeys) overLimit.push(full);
       else {
         into[full] = text;
@@ -104,7 +105,7 @@ export function flattenMetadata(value: Record<string, unknown>, into: Record<str
     dropped.push({
       key: overLimit[0],
       keys: overLimit,
-      reason: `WorkOS allows at most ${LIMITS.metadataKeys} metadata keys and the user already has ${LIMITS.metadataKeys}, so ${overLimit.length} key${overLimit.length === 1 ? ' was' : 's were'} left out: ${shown}`,
+      reason: `WorkOS allows at most ${LIMITS.metadataKeys} metadata keys and the record already has ${LIMITS.metadataKeys}, so ${overLimit.length} key${overLimit.length === 1 ? ' was' : 's were'} left out: ${shown}`,
     });
   }
   return dropped;
