@@ -115,6 +115,51 @@ describe('Welcome', () => {
     expect(w.frames().some((f) => f.includes('sk_test_revoked_since'))).toBe(false);
   });
 
+  it('resuming against another environment is refused on the WorkOS screen, as headless is', async () => {
+    const { cwd } = project();
+    const other = await startSandbox({ limits: FAST_LIMITS, apiKeys: ['sk_test_sandbox', LIVE_KEY] });
+    try {
+      // The first run imports into a test environment, then stops at verification.
+      const first = createWizardStore({ cwd, env: { WORKOS_API_KEY: other.apiKey, WORKOS_API_URL: other.url }, limits: FAST_LIMITS });
+      const a = first.getState().actions;
+      a.chooseSource('file');
+      a.setField('path', 'users.csv');
+      await a.checkWorkOS();
+      await a.startExport();
+      a.confirmPlan();
+      await expect.poll(() => first.getState().step).toBe('strategy');
+      a.chooseStrategy('freeze');
+      await expect.poll(() => first.getState().roles.status.state, { timeout: 20_000 }).toBe('ok');
+      expect(a.confirmRoles().ok).toBe(true);
+      await expect.poll(() => first.getState().verifyStatus.state, { timeout: 30_000 }).toBe('ok');
+      a.dispose();
+
+      // A production key for the same journal: refused before anything is asked or written.
+      let w = open(cwd, { env: { WORKOS_API_KEY: LIVE_KEY, WORKOS_API_URL: other.url } }, other);
+      await w.waitFor('Resume file');
+      await w.press(KEY.enter);
+      await w.waitFor('PRODUCTION environment');
+      await w.press('y');
+      let frame = await w.waitFor(/written to a test environment/, 20_000);
+      expect(frame).toContain('4/10  WorkOS authentication');
+      w.unmount();
+      w.store.getState().actions.dispose();
+
+      // The same kind of key, but the users it imported are not there (another environment).
+      const before = other.state.users.size;
+      other.state.users.clear();
+      w = open(cwd, {}, other);
+      await w.waitFor('Resume file');
+      await w.press(KEY.enter);
+      frame = await w.waitFor(/not in this WorkOS environment/, 20_000);
+      expect(frame).toContain('4/10  WorkOS authentication');
+      expect(before).toBeGreaterThan(0);
+      expect(other.state.users.size).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('says so when a listed migration cannot be opened, and stays', async () => {
     const { cwd } = project();
     const store = createWizardStore({ cwd, env: { WORKOS_API_KEY: sandbox.apiKey, WORKOS_API_URL: sandbox.url }, limits: FAST_LIMITS });
