@@ -15,6 +15,7 @@ import {
   type RunOutcome,
   type RunOverrides,
 } from '../services/run/orchestrator.js';
+import { planLines } from '../services/run/plan-lines.js';
 import { environmentOfKey } from '../services/workos/target.js';
 import { formatDuration, HeadlessOutput } from './output.js';
 
@@ -192,20 +193,20 @@ function printOutcome(outcome: RunOutcome, out: HeadlessOutput): number {
 function printPlan(plan: Plan, out: HeadlessOutput): void {
   const c = plan.counts;
   const lines = [
-    `Found ${plural(c.organization.total, 'organization')}, ${plural(c.user.total, 'user')}, ${plural(c.membership.total, 'membership')}.`,
+    `Found ${plural(c.organization.total, 'organization')}, ${plural(c.user.total, 'user')}, ${plural(c.membership.total, 'membership')}:`,
+    ...planLines(plan, { keys: false }).map((line) => `  ${line.text}`),
   ];
-  if (plan.hashTypes.length) lines.push(`  password hashes: ${plan.hashTypes.map((h) => `${h.type} ${h.users}`).join(', ')}; ${plan.withoutPassword} users without one`);
-  if (plan.duplicates) lines.push(`  ${plural(plan.duplicates, 'duplicate email')} (skipped; see the failures file)`);
   if (plan.issues.errors) {
-    lines.push(`  ${plural(plan.issues.errors, 'problem')} in the source (those rows are not imported; all are in the failures file), e.g.:`);
+    lines.push(`  problems in the source (those rows are not imported; all are in the failures file), e.g.:`);
     for (const e of plan.issues.examples) lines.push(`    ${e.location}${e.field ? ` [${e.field}]` : ''}: ${e.message}`);
   }
   if (plan.manual.length) {
     lines.push(`  to do by hand (${plural(plan.issues.warnings, 'warning')}; all are in the summary):`);
     for (const m of plan.manual) lines.push(`    ${m.count} × ${m.recordKind} ${m.field}: ${m.example.length > 160 ? `${m.example.slice(0, 157)}...` : m.example}`);
   }
-  if (plan.socialProviders.length) lines.push(`  social sign-in to configure in WorkOS: ${plan.socialProviders.map((p) => `${p.provider} (${p.users})`).join(', ')}`);
-  if (plan.mfa.sms) lines.push(`  ${plural(plan.mfa.sms, 'user')} with SMS MFA must re-enroll`);
+  if (plan.invited.invited + plan.invited.pending && plan.invited.choice === 'skip') {
+    lines.push('  (import invited members with --invited-members active, or send them invitations with --invited-members invite)');
+  }
   out.result({ plan }, lines);
 }
 
@@ -256,9 +257,11 @@ export function reportCommand(ctx: CommandContext, flags: { journal?: string; js
  */
 export async function verifyCommand(ctx: CommandContext, flags: { journal: string; json: boolean }): Promise<number> {
   const out = new HeadlessOutput(ctx.stdout, ctx.stderr, flags.json);
+  const bus = createEventBus();
+  const detach = out.attach(bus);
   const journal = Journal.open(flags.journal);
   try {
-    const report = await verifyMigration({ env: ctx.env, signal: ctx.signal }, journal);
+    const report = await verifyMigration({ env: ctx.env, bus, signal: ctx.signal }, journal);
     if (ctx.signal.aborted) return EXIT.stopped;
     const mark = { pass: '✔', fail: '✖', warn: '!', info: '•' } as const;
     const failed = report.checks.filter((c) => c.status === 'fail');
@@ -268,6 +271,8 @@ export async function verifyCommand(ctx: CommandContext, flags: { journal: strin
     out.result({ verify: report, passed: failed.length === 0 }, lines);
     return failed.length ? EXIT.incomplete : EXIT.ok;
   } finally {
+    bus.flush();
+    detach();
     journal.close();
   }
 }

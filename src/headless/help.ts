@@ -50,8 +50,9 @@ Source
                         or ignore
   --stytch-project ID   Stytch: the project id (else STYTCH_PROJECT_ID); the secret is read
                         from STYTCH_SECRET, never written anywhere
-  --stytch-statuses L   stytch-b2b: member statuses to migrate, e.g. active,invited (default active;
-                        deleted members never are)
+  --stytch-statuses L   stytch-b2b: member statuses to read, e.g. active (default active,invited,
+                        pending: invited and pending members are listed and --invited-members
+                        decides; deleted members never are)
   --stytch-password-export PATH
                         Stytch: the decrypted password export from Stytch support (optional)
   --verified-domains    stytch-b2b: import allowed email domains as verified (default pending)

@@ -10,11 +10,11 @@ export function Export() {
   const actions = useWizard((s) => s.actions);
   useInput((input, key) => {
     if (key.ctrl) return;
-    if (status.state === 'error' && input === 'r') void actions.startExport();
+    if ((status.state === 'error' || status.stopped) && input === 'r') void actions.startExport();
   });
   const c = progress?.counts;
   return (
-    <Frame step="export" keys={status.state === 'error' ? ['r retry', 'Ctrl-C quit'] : ['Ctrl-C stop (resumes from the last page)']}>
+    <Frame step="export" keys={status.state === 'error' || status.stopped ? ['r retry', 'Ctrl-C quit'] : ['Ctrl-C stop (resumes from the last page)']}>
       <Text>Reading the source into the journal, page by page.</Text>
       <Text dimColor>{journalPath}</Text>
       <Box marginTop={1} flexDirection="column">
@@ -26,6 +26,8 @@ export function Export() {
           </Text>
         ) : null}
         {status.state === 'error' ? <StatusLine status="error">{status.message}</StatusLine> : null}
+        {/* A stop is the operator's own choice: said plainly, not as a failure. */}
+        {status.stopped ? <StatusLine status="warn">{status.message}</StatusLine> : null}
       </Box>
     </Frame>
   );

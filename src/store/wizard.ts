@@ -103,7 +103,8 @@ export interface WizardState {
   workosCheck: AsyncStatus & { environment?: 'test' | 'production' | 'unknown'; apiUrl?: string };
   productionConfirmed: boolean;
   journalPath?: string;
-  exportStatus: AsyncStatus;
+  /** `stopped`: the operator stopped it (not a failure); r goes on from the last page. */
+  exportStatus: AsyncStatus & { stopped?: boolean };
   exportProgress?: ProgressEvent;
   plan?: Plan;
   strategy?: 'freeze' | 'dual-write';
@@ -382,7 +383,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         const outcome = await go(ctx);
         bus.flush();
         if (outcome.status === 'stopped') {
-          if (get().step === 'export') set({ exportStatus: { state: 'error', message: 'Stopped. The export resumes from its last page.' } });
+          if (get().step === 'export') set({ exportStatus: { state: 'ok', stopped: true, message: 'Stopped. The export resumes from its last page.' } });
           else {
             set({
               importStatus: { state: 'ok', paused: false, stopping: false, stopped: true, message: `Stopped. Resume with: workos-migrate resume --journal ${outcome.journal}` },
@@ -615,8 +616,10 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         const opened = journal;
         set({ step: 'verify', verifyStatus: { state: 'running' } });
         try {
+          const bus = createEventBus();
+          bus.subscribe((event) => event.type === 'notice' && log(event.message, event.level));
           const report = await verifyMigration(
-            { env: deps.env, signal: stopSignal(), onVerifyProgress: (check, done, total) => set({ verifyProgress: { check, done, total } }) },
+            { env: deps.env, bus, signal: stopSignal(), onVerifyProgress: (check, done, total) => set({ verifyProgress: { check, done, total } }) },
             opened,
           );
           set({ verify: report, verifyStatus: { state: 'ok' } });

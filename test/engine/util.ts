@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createEventBus, type MigrationEvent } from '../../src/services/events.js';
 import { Importer, type ImportOptions } from '../../src/services/import/importer.js';
 import { Journal, type StagedBatch } from '../../src/services/journal/journal.js';
-import { WorkOSTarget, type TargetOptions } from '../../src/services/workos/target.js';
+import { connectivityNotice, WorkOSTarget, type TargetOptions } from '../../src/services/workos/target.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { FAST_LIMITS, tempDir } from '../helpers.js';
 
@@ -31,6 +31,8 @@ export async function importInto(
   const events: MigrationEvent[] = [];
   bus.subscribe((event) => events.push(event));
   const workos = new WorkOSTarget({ apiKey: sandbox.apiKey, apiUrl: sandbox.url, limits: FAST_LIMITS, ...target });
+  // As the orchestration does for a run: an outage and its end are said on the bus.
+  workos.onConnectivity((event) => bus.emit({ type: 'notice', ...connectivityNotice(event) }));
   const result = await new Importer(journal, workos, bus, { roleMap: { admin: 'admin', member: 'member' }, ...options }).run();
   bus.flush();
   return { events, stopped: result.stopped };

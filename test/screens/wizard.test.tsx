@@ -67,7 +67,7 @@ describe('the wizard from Welcome to Verify (file source, WorkOS sandbox)', () =
     expect(w.frames().some((f) => f.includes('5/10  Export'))).toBe(true);
     expect(frame).toContain('40 users to create or adopt (0 skipped)');
     expect(frame).toContain('4 organizations to create or adopt');
-    expect(frame).toContain('60 memberships (0 skipped');
+    expect(frame).toMatch(/60 memberships\n/);
     expectKeys(frame, 'c continue');
     expect(sandbox.state.users.size).toBe(0);
     await w.press('c');

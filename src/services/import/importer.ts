@@ -8,7 +8,7 @@ import type { Journal } from '../journal/journal.js';
 import type { MembershipRow, OrganizationRow, PasswordState, RecordKind, UserRow } from '../journal/types.js';
 import { backoffMs, sleep } from '../rate/pacer.js';
 import { refusedDomains } from '../workos/errors.js';
-import { WorkOSCallError, type Connectivity, type WorkOSTarget } from '../workos/target.js';
+import { WorkOSCallError, type WorkOSTarget } from '../workos/target.js';
 
 export interface ImportOptions {
   /** Calls in flight at once; the pacers, not this, set the rate. */
@@ -66,19 +66,6 @@ function importableHash(row: UserRow): { passwordHash: string; passwordHashType:
 
 /** What a user's password becomes when WorkOS gets the source's hash as it is (created with it, or set on it). */
 const passwordStateOf = (row: UserRow): PasswordState => (importableHash(row) ? 'set' : row.password_hash ? 'unsupported' : 'none');
-
-const clock = (date: Date) => date.toTimeString().slice(0, 8);
-
-function connectivityNotice(event: Connectivity): { level: 'info' | 'warning'; code: string; message: string } {
-  if (event.state === 'unreachable') {
-    return {
-      level: 'warning',
-      code: 'workos_unreachable',
-      message: `WorkOS is unreachable (${event.code}) since ${clock(event.since)}; waiting, nothing is lost; retrying every ${Math.round(event.retryEveryMs / 100) / 10}s.`,
-    };
-  }
-  return { level: 'info', code: 'workos_reachable', message: `WorkOS answers again at ${clock(event.since)} (away ${Math.round(event.downMs / 1000)}s); carrying on.` };
-}
 
 /** A WorkOS record found instead of created. `foreign`: it cannot be this tool's own earlier write. */
 interface Found {
@@ -160,15 +147,9 @@ export class Importer {
     const callsBefore = this.target.calls;
     const phases = {} as ImportResult['phases'];
     this.journal.setPhase('importing');
-    // WorkOS away for a while: the operator hears it, and hears when it comes back.
-    const unsubscribe = this.target.onConnectivity((event) => this.bus.emit({ type: 'notice', ...connectivityNotice(event) }));
-    try {
-      for (const phase of ['organizations', 'users', 'memberships'] as const) {
-        phases[phase] = await this.runPhase(phase);
-        if (this.signal.aborted) break;
-      }
-    } finally {
-      unsubscribe();
+    for (const phase of ['organizations', 'users', 'memberships'] as const) {
+      phases[phase] = await this.runPhase(phase);
+      if (this.signal.aborted) break;
     }
     const stopped = this.signal.aborted;
     if (!stopped) {

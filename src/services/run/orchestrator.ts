@@ -17,7 +17,7 @@ import type { RecordKind, RunSettings, StateCounts } from '../journal/types.js';
 import { planOf, providerFor, resolveRoles, targetFor, type Plan, type RoleResolution } from '../migration.js';
 import { summaryFacts, writeReports, type SummaryFacts, type WrittenReports } from '../report/report.js';
 import { runVerification, type VerifyReport } from '../verify.js';
-import type { WorkOSTarget } from '../workos/target.js';
+import { connectivityNotice, type WorkOSTarget } from '../workos/target.js';
 
 export type Strategy = 'freeze' | 'dual-write';
 
@@ -114,6 +114,8 @@ export interface ContinueOptions {
   retryFailed?: boolean | { kind: RecordKind; sourceId: string }[];
   /** Run the verification checklist after the import (the wizard does). */
   verify?: boolean;
+  /** The key was just checked and a production environment confirmed (a new migration). */
+  confirmed?: boolean;
 }
 
 export interface StartOptions extends ContinueOptions {
@@ -154,11 +156,12 @@ export async function startMigration(ctx: RunContext, settings: RunSettings, jou
   const checked = options.sourceChecked ?? (await providerFor(settings, ctx.env).check());
   ctx.bus.emit({ type: 'notice', level: 'info', message: `Source: ${checked.summary}` });
   const journal = Journal.create(journalPath, settings);
-  journal.lock();
-  ctx.bus.emit({ type: 'notice', level: 'info', message: `Journal: ${journal.path}` });
-  ctx.onJournal?.(journal);
   try {
-    return await continueMigration(ctx, journal, options);
+    journal.lock();
+    ctx.bus.emit({ type: 'notice', level: 'info', message: `Journal: ${journal.path}` });
+    ctx.onJournal?.(journal);
+    // Key and production already confirmed just above: not asked twice.
+    return await continueMigration(ctx, journal, { ...options, confirmed: true });
   } catch (error) {
     // A file that turns out unreadable past its head leaves no half-staged journal behind:
     // nothing reached WorkOS, and the next run starts from a fixed file.
@@ -182,15 +185,26 @@ export async function continueMigration(ctx: RunContext, journal: Journal, optio
   } catch (error) {
     // Whatever a stop interrupted (a source's request, a wait) ends as a stop: the journal is
     // consistent after every commit, and the next run goes on from it.
-    if (ctx.signal.aborted) return { status: 'stopped', journal: journal.path };
+    // An operator's problem (a full disk, a refused key) is still said after a stop.
+    if (ctx.signal.aborted && !(error instanceof ExpectedError)) return { status: 'stopped', journal: journal.path };
     throw error;
   }
 }
 
 async function runSteps(ctx: RunContext, journal: Journal, options: ContinueOptions): Promise<RunOutcome> {
-  const { signal, bus } = ctx;
   ctx.onStep?.('connect');
   const target = await connect(ctx, journal, options);
+  // WorkOS away for a while, in any step: the operator hears it, and hears when it comes back.
+  const unsubscribe = target.onConnectivity((event) => ctx.bus.emit({ type: 'notice', ...connectivityNotice(event) }));
+  try {
+    return await stepsAfterConnect(ctx, journal, target, options);
+  } finally {
+    unsubscribe();
+  }
+}
+
+async function stepsAfterConnect(ctx: RunContext, journal: Journal, target: WorkOSTarget, options: ContinueOptions): Promise<RunOutcome> {
+  const { signal, bus } = ctx;
 
   if (journal.phase === 'created' || journal.phase === 'exporting') {
     ctx.onStep?.('export');
@@ -244,10 +258,18 @@ async function runSteps(ctx: RunContext, journal: Journal, options: ContinueOpti
 }
 
 /** `workos-migrate verify`: the checklist for a journal, against the environment it wrote to. */
-export async function verifyMigration(ctx: Pick<RunContext, 'env' | 'signal' | 'onStep' | 'onVerifyProgress'>, journal: Journal): Promise<VerifyReport> {
+export async function verifyMigration(
+  ctx: Pick<RunContext, 'env' | 'signal' | 'onStep' | 'onVerifyProgress'> & { bus?: EventBus },
+  journal: Journal,
+): Promise<VerifyReport> {
   ctx.onStep?.('verify');
   const target = targetFor(journal.settings, ctx.env);
-  return runVerification(journal, target, { signal: ctx.signal, onProgress: ctx.onVerifyProgress });
+  const unsubscribe = target.onConnectivity((event) => ctx.bus?.emit({ type: 'notice', ...connectivityNotice(event) }));
+  try {
+    return await runVerification(journal, target, { signal: ctx.signal, onProgress: ctx.onVerifyProgress });
+  } finally {
+    unsubscribe();
+  }
 }
 
 /**
@@ -265,9 +287,9 @@ async function connect(ctx: RunContext, journal: Journal, options: ContinueOptio
   const target = targetFor(settings, ctx.env, {
     onRateLimited: (bucket, retryAfterMs) => ctx.bus.emit({ type: 'rate_limited', bucket, retryAfterMs }),
   });
-  await target.checkKey({ signal: ctx.signal });
+  if (!options.confirmed) await target.checkKey({ signal: ctx.signal });
   await confirmSameEnvironment(journal, target, ctx.signal);
-  await confirmProduction(ctx, target, options.dryRun);
+  if (!options.confirmed) await confirmProduction(ctx, target, options.dryRun);
   const changed: Partial<RunSettings> = {};
   if (o.apiUrl || o.limits) Object.assign(changed, { workos: settings.workos, limits: settings.limits });
   if (o.concurrency) changed.concurrency = o.concurrency;

@@ -39,6 +39,20 @@ export type Connectivity =
   | { state: 'unreachable'; since: Date; code: string; retryEveryMs: number }
   | { state: 'reachable'; since: Date; downMs: number };
 
+const clock = (date: Date) => date.toTimeString().slice(0, 8);
+
+/** An outage and its end in words, for the progress the operator reads. */
+export function connectivityNotice(event: Connectivity): { level: 'info' | 'warning'; code: string; message: string } {
+  if (event.state === 'unreachable') {
+    return {
+      level: 'warning',
+      code: 'workos_unreachable',
+      message: `WorkOS is unreachable (${event.code}) since ${clock(event.since)}; waiting, nothing is lost; retrying every ${Math.round(event.retryEveryMs / 100) / 10}s.`,
+    };
+  }
+  return { level: 'info', code: 'workos_reachable', message: `WorkOS answers again at ${clock(event.since)} (away ${Math.round(event.downMs / 1000)}s); carrying on.` };
+}
+
 interface Outage {
   since: Date;
   /** True once WorkOS answers again after at least one failed probe; false if the first probe got through. */

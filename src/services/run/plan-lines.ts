@@ -1,0 +1,51 @@
+/**
+ * What the plan says, line by line: the same words on the wizard's Plan screen and in the headless
+ * output, so the two never tell an operator different things.
+ */
+import type { Plan } from '../migration.js';
+
+export interface PlanLine {
+  /** Its examples: `plan.examples[id]`. */
+  id: keyof Plan['examples'];
+  text: string;
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+/** `keys`: name the wizard's key that changes a choice. */
+export function planLines(plan: Plan, options: { keys: boolean }): PlanLine[] {
+  const c = plan.counts;
+  const key = (k: string) => (options.keys ? ` (${k} to change)` : '');
+  const lines: PlanLine[] = [
+    { id: 'users', text: `${n(c.user.pending)} users to create or adopt (${n(c.user.skipped)} skipped)` },
+    { id: 'organizations', text: `${n(c.organization.pending)} organizations to create or adopt` },
+    { id: 'memberships', text: `${n(c.membership.pending)} memberships${c.membership.skipped ? ` (${n(c.membership.skipped)} skipped: see the failures file)` : ''}` },
+  ];
+  if (plan.issues.errors || plan.issues.warnings) lines.push({ id: 'issues', text: `${n(plan.issues.errors)} invalid rows, ${n(plan.issues.warnings)} warnings in the source` });
+  if (plan.duplicates) {
+    lines.push({ id: 'duplicates', text: `${n(plan.duplicates)} duplicate emails: merged into the first user with the email (memberships carried)` });
+  }
+  const hashes = plan.hashTypes.map((h) => `${h.type} ${n(h.users)}`).join(', ');
+  // Its examples are the users who will need a reset, not the ones whose hash moves.
+  lines.push({
+    id: 'resets',
+    text: `Password hashes: ${hashes || 'none'}; ${n(plan.withoutPassword + plan.unsupportedHashes)} users will need a password reset or social sign-in`,
+  });
+  const invited = plan.invited.invited + plan.invited.pending;
+  if (invited) {
+    const what = { skip: 'listed, not imported', active: 'imported as active members', invite: 'sent a WorkOS invitation' }[plan.invited.choice];
+    lines.push({ id: 'invited', text: `${n(invited)} members only invited in the source: ${what}${key('i')}` });
+  }
+  if (plan.hashTypes.length) {
+    const what = plan.adoptedPasswords === 'source' ? "get the source's password" : 'keep their WorkOS password';
+    lines.push({ id: 'hashes', text: `Users already in WorkOS: ${what}${key('a')}` });
+  }
+  if (plan.ignoredColumns.length) {
+    lines.push({ id: 'ignored', text: `${n(plan.ignoredColumns.length)} columns not read: ${plan.ignoredColumns.map((col) => col.column).join(', ')}` });
+  }
+  if (plan.socialProviders.length) {
+    lines.push({ id: 'social', text: `Social sign-in: ${plan.socialProviders.map((p) => `${p.provider} ${n(p.users)}`).join(', ')} (configure them in WorkOS)` });
+  }
+  if (plan.mfa.sms || plan.mfa.totp) lines.push({ id: 'mfa', text: `${n(plan.mfa.sms)} SMS-MFA and ${n(plan.mfa.totp)} TOTP users must re-enroll` });
+  return lines;
+}
