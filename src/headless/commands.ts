@@ -187,7 +187,7 @@ function printOutcome(outcome: RunOutcome, out: HeadlessOutput): number {
     { counts, reports, elapsedMs: outcome.import?.elapsedMs ?? 0, calls: outcome.import?.calls ?? 0, sourceStats: outcome.sourceStats ?? null, summary: outcome.summary },
     lines,
   );
-  return outcome.notImported || reports.failureCount ? EXIT.incomplete : EXIT.ok;
+  return outcome.notImported ? EXIT.incomplete : EXIT.ok;
 }
 
 function printPlan(plan: Plan, out: HeadlessOutput): void {

@@ -136,7 +136,10 @@ export type RunOutcome =
       reports: WrittenReports;
       /** The facts of summary.md, for `--json` and the screens. */
       summary: SummaryFacts;
-      /** Records that did not make it (failed or skipped). */
+      /**
+       * Records that did not make it: every line of the failures file (what the operator chose
+       * to leave out, such as invited members, is reported but not counted) and any not yet done.
+       */
       notImported: number;
       sourceStats?: SourceStats;
       verify?: VerifyReport;
@@ -247,7 +250,7 @@ async function stepsAfterConnect(ctx: RunContext, journal: Journal, target: Work
     counts,
     reports,
     summary: summaryFacts(journal, reports),
-    notImported: KINDS.reduce((sum, kind) => sum + counts[kind].failed + counts[kind].skipped, 0),
+    notImported: reports.failureCount + KINDS.reduce((sum, kind) => sum + counts[kind].pending + counts[kind].in_flight, 0),
     sourceStats: journal.getMeta<SourceStats>(SOURCE_STATS_KEY),
   };
   if (options.verify) {
