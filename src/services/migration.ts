@@ -6,9 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ExpectedError } from '../errors.js';
 import { createProvider, DEFAULT_ROLE_MAPS } from '../providers/index.js';
-import { WORKOS_HASH_TYPES, type SourceProvider } from '../providers/types.js';
+import type { SourceProvider } from '../providers/types.js';
 import { providerInWorker } from './export/source-worker.js';
 import { Journal, JOURNAL_DIR } from './journal/journal.js';
+import { WORKOS_HASH_TYPES_SQL } from './journal/sql.js';
 import type { BucketLimit, BucketName, Phase, RunSettings, StateCounts } from './journal/types.js';
 import { WorkOSTarget, type TargetOptions } from './workos/target.js';
 
@@ -220,7 +221,7 @@ export function planOf(journal: Journal): Plan {
     ignoredColumns: journal.getMeta<{ column: string; reason: string }[]>('ignored_columns') ?? [],
     unsupportedHashes:
       journal.get<{ n: number }>(
-        `SELECT COUNT(*) AS n FROM users WHERE password_hash_type IS NOT NULL AND password_hash_type NOT IN (${WORKOS_HASH_TYPES.map((t) => `'${t}'`).join(',')})`,
+        `SELECT COUNT(*) AS n FROM users WHERE password_hash_type IS NOT NULL AND password_hash_type NOT IN ${WORKOS_HASH_TYPES_SQL}`,
       )?.n ?? 0,
     manual: journal.all(
       `SELECT COALESCE(record_kind, 'record') AS recordKind, COALESCE(field, 'other') AS field, COUNT(*) AS count, MIN(message) AS example
@@ -239,7 +240,7 @@ export function planOf(journal: Journal): Plan {
         `SELECT email || ': ' || CASE WHEN password_hash_type IS NOT NULL THEN password_hash_type || ' hashes cannot be imported into WorkOS'
                                       WHEN social IS NOT NULL THEN 'no password; signs in with ' || json_extract(social, '$[0]')
                                       ELSE 'no password in the source' END AS t
-           FROM users WHERE state = 'pending' AND (password_hash IS NULL OR password_hash_type NOT IN (${WORKOS_HASH_TYPES.map((t) => `'${t}'`).join(',')}))
+           FROM users WHERE state = 'pending' AND (password_hash IS NULL OR password_hash_type NOT IN ${WORKOS_HASH_TYPES_SQL})
           ORDER BY id LIMIT 3`,
       ),
       social: texts(journal, `SELECT email || ': ' || social AS t FROM users WHERE social IS NOT NULL ORDER BY id LIMIT 3`),

@@ -5,6 +5,7 @@
  */
 import type { Journal } from './journal/journal.js';
 import type { RunSettings } from './journal/types.js';
+import { mappedRoleSlugs, sameRoles } from './mapping/roles.js';
 import { planOf, resolveRoles } from './migration.js';
 import { writeReports, type WrittenReports } from './report/report.js';
 import { WorkOSCallError, type CallOptions, type WorkOSTarget } from './workos/target.js';
@@ -47,20 +48,6 @@ export interface InvitationLookup {
 
 const canFindInvitations = (target: WorkOSTarget): target is WorkOSTarget & InvitationLookup =>
   typeof (target as Partial<InvitationLookup>).findInvitation === 'function';
-
-/**
- * The WorkOS role slugs a membership with these source roles should hold: the operator's mapping
- * (own keys only: a role called "constructor" must not find Object's), else the default role;
- * the first one only where the environment takes one role per membership. Empty: the
- * environment's default role, whatever it is.
- */
-export function mappedRoleSlugs(sourceRoles: string[], settings: Pick<RunSettings, 'roleMap' | 'defaultRole' | 'multipleRoles'>): string[] {
-  const map = settings.roleMap ?? {};
-  const slugs = [...new Set(sourceRoles.map((r) => (Object.hasOwn(map, r) ? map[r] : settings.defaultRole)).filter((s): s is string => !!s))];
-  return settings.multipleRoles === false ? slugs.slice(0, 1) : slugs;
-}
-
-const sameSlugs = (a: string[], b: string[]) => a.length === b.length && a.every((s) => b.includes(s));
 
 type Finding = { level: 'fail' | 'warn'; text: string } | undefined;
 
@@ -234,12 +221,10 @@ export async function runVerification(journal: Journal, target: WorkOSTarget, op
       id: 'memberships',
       label: 'Memberships exist with the mapped role',
       noun: 'membership',
-      select: `m.user_source_id, m.org_source_id, m.roles, m.role_slugs, m.outcome, COALESCE(k.workos_id, u.workos_id) AS user_id, o.workos_id AS org_id`,
+      select: `m.user_source_id, m.org_source_id, m.roles, m.role_slugs, m.outcome, m.user_workos_id AS user_id, m.org_workos_id AS org_id`,
       // A merged duplicate's memberships are on its kept user; an invited member sent an
       // invitation has no membership (checked below).
-      from: `FROM memberships m JOIN users u ON u.source_id = m.user_source_id LEFT JOIN users k ON k.source_id = u.merged_into
-             JOIN organizations o ON o.source_id = m.org_source_id
-            WHERE m.state = 'done' AND NOT (m.status IS NOT NULL AND ? = 'invite')`,
+      from: `FROM memberships_resolved m WHERE m.state = 'done' AND NOT (m.status IS NOT NULL AND ? = 'invite')`,
       params: [invitedAction],
       orderBy: 'm.id',
       describe: (r) => `${r.user_source_id} in ${r.org_source_id}`,
@@ -251,9 +236,9 @@ export async function runVerification(journal: Journal, target: WorkOSTarget, op
         const sourceRoles = JSON.parse(r.roles) as string[];
         const expected = mappedRoleSlugs(sourceRoles, roles);
         // No mapped role: it was given the environment's default, which the API does not name.
-        if (!expected.length || sameSlugs(found.roleSlugs, expected)) return undefined;
+        if (!expected.length || sameRoles(found.roleSlugs, expected)) return undefined;
         const keptAtImport = parseSlugs(r.role_slugs);
-        if (keepExisting && r.outcome === 'adopted' && keptAtImport && sameSlugs(found.roleSlugs, keptAtImport)) {
+        if (keepExisting && r.outcome === 'adopted' && keptAtImport && sameRoles(found.roleSlugs, keptAtImport)) {
           return { level: 'warn', text: `${who}: kept at ${listed(found.roleSlugs)} by --keep-existing-roles; the source role ${listed(sourceRoles)} maps to ${listed(expected)}` };
         }
         return { level: 'fail', text: `${who}: role ${listed(found.roleSlugs)}, expected ${listed(expected)} (source role ${listed(sourceRoles)})` };
@@ -331,7 +316,7 @@ export async function runVerification(journal: Journal, target: WorkOSTarget, op
 async function invitedCheck(ctx: RunContext, target: WorkOSTarget, action: NonNullable<RunSettings['invitedMembers']>): Promise<VerifyCheck | undefined> {
   const { journal } = ctx;
   // A merged duplicate's invitation is carried by its kept user's membership.
-  const total = journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM memberships WHERE status IS NOT NULL AND error_code IS NOT 'merged'`)?.n ?? 0;
+  const total = journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM memberships_resolved WHERE invited`)?.n ?? 0;
   if (!total) return undefined;
   const id = 'invited';
   const label = 'Invited and pending members';
@@ -349,10 +334,8 @@ async function invitedCheck(ctx: RunContext, target: WorkOSTarget, action: NonNu
     id,
     label: 'Invited members were sent a WorkOS invitation',
     noun: 'invitation',
-    select: 'm.org_source_id, m.workos_id, COALESCE(k.email, u.email) AS email, o.workos_id AS org_id',
-    from: `FROM memberships m JOIN users u ON u.source_id = m.user_source_id LEFT JOIN users k ON k.source_id = u.merged_into
-           JOIN organizations o ON o.source_id = m.org_source_id
-          WHERE m.state = 'done' AND m.status IS NOT NULL`,
+    select: 'm.org_source_id, m.workos_id, m.user_email AS email, m.org_workos_id AS org_id',
+    from: `FROM memberships_resolved m WHERE m.state = 'done' AND m.status IS NOT NULL`,
     orderBy: 'm.id',
     describe: (r) => `${r.email} in ${r.org_source_id}`,
     check: async (r, opts) => {

@@ -6,6 +6,7 @@ import type { EventBus, PhaseName, ProgressCounts } from '../events.js';
 import { RateMeter } from '../events.js';
 import type { Journal } from '../journal/journal.js';
 import type { MembershipRow, OrganizationRow, PasswordState, RecordKind, UserRow } from '../journal/types.js';
+import { mappedRoleSlugs, sameRoles } from '../mapping/roles.js';
 import { backoffMs, sleep } from '../rate/pacer.js';
 import { refusedDomains } from '../workos/errors.js';
 import { WorkOSCallError, type WorkOSTarget } from '../workos/target.js';
@@ -520,13 +521,6 @@ export class Importer {
     this.journal.addIssue({ severity: 'warning', location: row.origin ?? row.source_id, field: 'externalId', message, recordKind: 'user', sourceId: row.source_id });
   }
 
-  private mappedRoles(sourceRoles: string[]): string[] {
-    const map = this.options.roleMap ?? {};
-    // Own keys only: a source role called "constructor" must not find Object's.
-    const slugs = sourceRoles.map((r) => (Object.hasOwn(map, r) ? map[r] : this.options.defaultRole)).filter((s): s is string => typeof s === 'string' && !!s);
-    return [...new Set(slugs)];
-  }
-
   /** Why a membership cannot go in yet: its user or organization was not imported. Null when both were. */
   private blockedReason(row: MembershipRow): string | null {
     const parent = (what: string, id: string, state: string | null, code: string | null, workosId: string | null) => {
@@ -557,7 +551,8 @@ export class Importer {
 
     const userId = row.user_workos_id!;
     const organizationId = row.org_workos_id!;
-    let wanted = this.mappedRoles(JSON.parse(row.roles) as string[]);
+    // Every mapped role: one environment role per membership is learned (and said) below.
+    let wanted = mappedRoleSlugs(JSON.parse(row.roles) as string[], { roleMap: this.options.roleMap, defaultRole: this.options.defaultRole });
     const notes: string[] = [];
     if (row.user_merged_into) notes.push(`carried by user ${row.user_merged_into} (same email as ${row.user_source_id})`);
     if (invited && policy === 'invite') return this.inviteMember(row, label, wanted, notes);
@@ -569,7 +564,6 @@ export class Importer {
     const note = notes.join('; ') || undefined;
     const withNote = (extra?: string) => [note, extra].filter(Boolean).join('; ') || undefined;
     const signal = this.signal;
-    const sameRoles = (a: string[], b: string[]) => a.length === b.length && a.every((x) => b.includes(x));
 
     return this.attempt('membership', row, label, {
       lookup: async () => {

@@ -1,2 +1,3 @@
 export * from './journal.js';
+export * from './sql.js';
 export * from './types.js';

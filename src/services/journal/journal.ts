@@ -538,19 +538,10 @@ export class Journal {
 
   /** A merged duplicate's memberships are joined to its kept user: that is the WorkOS user they go to. */
   workableMemberships(afterId: number, limit: number): MembershipRow[] {
-    return this.stmt(
-      `SELECT m.*, u.merged_into AS user_merged_into,
-              CASE WHEN u.merged_into IS NULL THEN u.workos_id ELSE k.workos_id END AS user_workos_id,
-              CASE WHEN u.merged_into IS NULL THEN u.state ELSE k.state END AS user_state,
-              CASE WHEN u.merged_into IS NULL THEN u.error_code ELSE k.error_code END AS user_error_code,
-              CASE WHEN u.merged_into IS NULL THEN u.email ELSE k.email END AS user_email,
-              o.workos_id AS org_workos_id, o.state AS org_state, o.error_code AS org_error_code
-         FROM memberships m
-         LEFT JOIN users u ON u.source_id = m.user_source_id
-         LEFT JOIN users k ON k.source_id = u.merged_into
-         LEFT JOIN organizations o ON o.source_id = m.org_source_id
-        WHERE m.id > ? AND m.state IN ('pending', 'in_flight') ORDER BY m.id LIMIT ?`,
-    ).all(afterId, limit) as MembershipRow[];
+    return this.stmt(`SELECT * FROM memberships_resolved WHERE id > ? AND state IN ('pending', 'in_flight') ORDER BY id LIMIT ?`).all(
+      afterId,
+      limit,
+    ) as MembershipRow[];
   }
 
   /** Committed before the API call: from here on, a crash means "look it up before creating". */

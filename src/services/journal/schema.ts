@@ -103,4 +103,42 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE memberships ADD COLUMN status TEXT;
   ALTER TABLE memberships ADD COLUMN source_ref TEXT;
   `,
+  `
+  -- How a done membership went into WorkOS: 'membership' (an organization membership, created or
+  -- adopted) or 'invitation' (a WorkOS invitation was sent). Verification and the reports read
+  -- this, never the invited-members setting of the moment, which may have changed since.
+  ALTER TABLE memberships ADD COLUMN imported_as TEXT;
+  -- A membership skipped as 'merged' (a duplicate-email user's): the membership that carries it.
+  ALTER TABLE memberships ADD COLUMN carried_by INTEGER;
+  -- Journals written before: an id tells (WorkOS invitations are invitation_..., memberships
+  -- om_...), else the setting they were imported under.
+  UPDATE memberships SET imported_as = CASE
+      WHEN workos_id LIKE 'invitation!_%' ESCAPE '!' THEN 'invitation'
+      WHEN workos_id LIKE 'om!_%' ESCAPE '!' THEN 'membership'
+      WHEN status IS NOT NULL AND (SELECT json_extract(value, '$.invitedMembers') FROM meta WHERE key = 'settings') = 'invite' THEN 'invitation'
+      ELSE 'membership' END
+   WHERE state = 'done';
+  UPDATE memberships SET carried_by = (
+      SELECT k.id FROM users u JOIN memberships k ON k.user_source_id = u.merged_into AND k.org_source_id = memberships.org_source_id
+       WHERE u.source_id = memberships.user_source_id)
+   WHERE state = 'skipped' AND error_code = 'merged';
+
+  -- Every membership with the WorkOS user it goes to (a merged duplicate's: its kept user's) and
+  -- its organization: the one definition of that join, for the import, verify and the reports.
+  -- invited: invited or pending in the source, and not merged into another membership.
+  CREATE VIEW memberships_resolved AS
+  SELECT m.*,
+         u.merged_into AS user_merged_into,
+         COALESCE(u.merged_into, m.user_source_id) AS kept_user_source_id,
+         CASE WHEN u.merged_into IS NULL THEN u.workos_id ELSE k.workos_id END AS user_workos_id,
+         CASE WHEN u.merged_into IS NULL THEN u.state ELSE k.state END AS user_state,
+         CASE WHEN u.merged_into IS NULL THEN u.error_code ELSE k.error_code END AS user_error_code,
+         CASE WHEN u.merged_into IS NULL THEN u.email ELSE k.email END AS user_email,
+         o.workos_id AS org_workos_id, o.state AS org_state, o.error_code AS org_error_code,
+         (m.status IS NOT NULL AND m.error_code IS NOT 'merged') AS invited
+    FROM memberships m
+    LEFT JOIN users u ON u.source_id = m.user_source_id
+    LEFT JOIN users k ON k.source_id = u.merged_into
+    LEFT JOIN organizations o ON o.source_id = m.org_source_id;
+  `,
 ];

@@ -94,8 +94,16 @@ export interface MembershipRow extends RecordColumns {
   role_slugs: string | null;
   status: 'invited' | 'pending' | null;
   source_ref: string | null;
+  /** How a done membership went into WorkOS (see the journal schema). */
+  imported_as: MembershipImport | null;
+  /** Skipped as merged: the id of the membership that carries it. */
+  carried_by: number | null;
   /** Set when the membership's user is a merged duplicate: the user_* columns are then its kept user's. */
   user_merged_into: string | null;
+  /** The source user whose WorkOS user holds the membership: its own, or for a merged duplicate the kept user. */
+  kept_user_source_id: string;
+  /** Invited or pending in the source, and not merged into another membership (1 or 0). */
+  invited: number;
   user_workos_id: string | null;
   user_state: RecordState | null;
   user_error_code: string | null;
@@ -104,6 +112,9 @@ export interface MembershipRow extends RecordColumns {
   org_state: RecordState | null;
   org_error_code: string | null;
 }
+
+/** A done membership: an organization membership (created or adopted), or a WorkOS invitation sent. */
+export type MembershipImport = 'membership' | 'invitation';
 
 export type StateCounts = Record<
   RecordKind,

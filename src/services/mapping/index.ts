@@ -9,3 +9,4 @@ export {
   describeUnsupportedHash,
   HASH_FORMATS,
 } from './hash.js';
+export { mappedRoleSlugs, sameRoles, type RoleMapping } from './roles.js';

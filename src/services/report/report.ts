@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ExpectedError } from '../../errors.js';
-import { WORKOS_HASH_TYPES, type SourceStats } from '../../providers/types.js';
+import type { SourceStats } from '../../providers/types.js';
 import type { Journal } from '../journal/journal.js';
+import { WORKOS_HASH_TYPES_SQL } from '../journal/sql.js';
 import type { PasswordState, Phase, RecordKind, RunSettings, StateCounts } from '../journal/types.js';
 
 export interface ReportPaths {
@@ -154,7 +155,7 @@ const OWN_DONE_USERS = `state = 'done' AND merged_into IS NULL`;
  * none, a type WorkOS cannot take means unsupported (a refused hash failed its user then).
  */
 const PASSWORD_STATE_SQL = `COALESCE(password_state, CASE WHEN password_hash_type IS NULL THEN 'none'
-  WHEN password_hash_type IN (${WORKOS_HASH_TYPES.map((t) => `'${t}'`).join(', ')}) THEN 'set' ELSE 'unsupported' END)`;
+  WHEN password_hash_type IN ${WORKOS_HASH_TYPES_SQL} THEN 'set' ELSE 'unsupported' END)`;
 
 const WITHOUT_PASSWORD_SQL = `SELECT email, source_id, workos_id, outcome, ${PASSWORD_STATE_SQL} AS pstate, password_hash_type, social
   FROM users WHERE ${OWN_DONE_USERS} AND ${PASSWORD_STATE_SQL} IN ('none', 'unsupported', 'rejected') ORDER BY id`;
@@ -172,14 +173,6 @@ function resetReason(row: { pstate: string; password_hash_type: string | null; s
 }
 
 const inviteAction = (settings: RunSettings) => settings.invitedMembers ?? 'skip';
-
-/** Invited or pending in the source; a merged duplicate's is carried by its kept user's membership. */
-const INVITED = `m.status IS NOT NULL AND m.error_code IS NOT 'merged'`;
-
-/** Where a membership's WorkOS user is: its own user's, or for a merged duplicate the kept user's. */
-const MEMBERSHIP_JOINS = `JOIN users u ON u.source_id = m.user_source_id
-  LEFT JOIN users k ON k.source_id = u.merged_into
-  JOIN organizations o ON o.source_id = m.org_source_id`;
 
 // ---- the files ---------------------------------------------------------------------------------
 
@@ -228,10 +221,10 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Writte
       // A merged duplicate's membership in an organization its kept user is also in resolves to
       // the kept user's membership there (WorkOS holds one).
       for (const r of journal.iterate<{ source_ref: string; user_id: string | null; org_id: string | null; workos_id: string; invited: number; user_source_id: string; org_source_id: string }>(
-        `SELECT m.source_ref, COALESCE(k.workos_id, u.workos_id) AS user_id, o.workos_id AS org_id, COALESCE(km.workos_id, m.workos_id) AS workos_id,
+        `SELECT m.source_ref, m.user_workos_id AS user_id, m.org_workos_id AS org_id, COALESCE(km.workos_id, m.workos_id) AS workos_id,
                 (COALESCE(km.status, m.status) IS NOT NULL AND ? = 'invite') AS invited, m.user_source_id, m.org_source_id
-           FROM memberships m ${MEMBERSHIP_JOINS}
-           LEFT JOIN memberships km ON m.state = 'skipped' AND m.error_code = 'merged' AND km.user_source_id = u.merged_into AND km.org_source_id = m.org_source_id
+           FROM memberships_resolved m
+           LEFT JOIN memberships km ON m.state = 'skipped' AND m.error_code = 'merged' AND km.user_source_id = m.user_merged_into AND km.org_source_id = m.org_source_id
           WHERE m.source_ref IS NOT NULL AND (m.state = 'done' OR km.state = 'done') ORDER BY m.id`,
         action,
       )) {
@@ -263,9 +256,8 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Writte
     ['email', 'user_source_id', 'org_source_id', 'member_id', 'source_status', 'result', 'workos_id', 'note'],
     (function* () {
       for (const r of journal.iterate<{ email: string; user_source_id: string; org_source_id: string; source_ref: string | null; status: string; state: string; error_code: string | null; workos_id: string | null; last_error: string | null }>(
-        `SELECT u.email, m.user_source_id, m.org_source_id, m.source_ref, m.status, m.state, m.error_code, m.workos_id, m.last_error
-           FROM memberships m LEFT JOIN users u ON u.source_id = m.user_source_id
-          WHERE ${INVITED} ORDER BY m.id`,
+        `SELECT m.user_email AS email, m.user_source_id, m.org_source_id, m.source_ref, m.status, m.state, m.error_code, m.workos_id, m.last_error
+           FROM memberships_resolved m WHERE m.invited ORDER BY m.id`,
       )) {
         yield [r.email, r.user_source_id, r.org_source_id, r.source_ref, r.status, invitedResult(r.state, r.error_code, action), r.workos_id, r.last_error];
       }
@@ -424,7 +416,7 @@ export function summaryFacts(journal: Journal, paths: ReportPaths = reportPaths(
     `SELECT COUNT(*) AS total, COALESCE(SUM(state = 'done'), 0) AS done, COALESCE(SUM(state = 'skipped' AND error_code = 'invited'), 0) AS by_choice,
             COALESCE(SUM(state = 'failed' OR (state = 'skipped' AND error_code IS NOT 'invited')), 0) AS failed,
             COALESCE(SUM(state IN ('pending', 'in_flight')), 0) AS not_yet
-       FROM memberships m WHERE ${INVITED}`,
+       FROM memberships_resolved WHERE invited`,
   )!;
 
   const domainsWhere = `i.severity = 'warning' AND i.record_kind = 'organization' AND i.field = 'domains'`;
