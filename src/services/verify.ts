@@ -172,7 +172,6 @@ export async function runVerification(journal: Journal, target: WorkOSTarget, op
   }
 
   const settings = journal.settings;
-  const invitedAction = settings.invitedMembers ?? 'skip';
 
   checks.push(
     await runRecordCheck<{ source_id: string; name: string; workos_id: string }>(ctx, {
@@ -224,8 +223,7 @@ export async function runVerification(journal: Journal, target: WorkOSTarget, op
       select: `m.user_source_id, m.org_source_id, m.roles, m.role_slugs, m.outcome, m.user_workos_id AS user_id, m.org_workos_id AS org_id`,
       // A merged duplicate's memberships are on its kept user; an invited member sent an
       // invitation has no membership (checked below).
-      from: `FROM memberships_resolved m WHERE m.state = 'done' AND NOT (m.status IS NOT NULL AND ? = 'invite')`,
-      params: [invitedAction],
+      from: `FROM memberships_resolved m WHERE m.state = 'done' AND m.imported_as IS NOT 'invitation'`,
       orderBy: 'm.id',
       describe: (r) => `${r.user_source_id} in ${r.org_source_id}`,
       check: async (r, opts) => {
@@ -246,7 +244,7 @@ export async function runVerification(journal: Journal, target: WorkOSTarget, op
     }),
   );
 
-  const invited = await invitedCheck(ctx, target, invitedAction);
+  const invited = await invitedCheck(ctx, target, settings.invitedMembers ?? 'skip');
   if (invited) checks.push(invited);
 
   // Source, journal and WorkOS side by side (WorkOS may hold users from before: more is fine).
@@ -312,30 +310,81 @@ export async function runVerification(journal: Journal, target: WorkOSTarget, op
   };
 }
 
-/** Invited (or pending) members in the source, checked per the operator's choice. */
-async function invitedCheck(ctx: RunContext, target: WorkOSTarget, action: NonNullable<RunSettings['invitedMembers']>): Promise<VerifyCheck | undefined> {
+/**
+ * Invited (or pending) members in the source, each checked as it was imported (a membership, an
+ * invitation, or skipped while the choice was `skip`), whatever the choice is now.
+ */
+async function invitedCheck(ctx: RunContext, target: WorkOSTarget, choice: NonNullable<RunSettings['invitedMembers']>): Promise<VerifyCheck | undefined> {
   const { journal } = ctx;
-  // A merged duplicate's invitation is carried by its kept user's membership.
-  const total = journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM memberships_resolved WHERE invited`)?.n ?? 0;
-  if (!total) return undefined;
+  // A merged duplicate's invitation is carried by its kept user's membership (the view leaves it out).
+  const c = journal.invitedCounts();
+  if (!c.total) return undefined;
   const id = 'invited';
   const label = 'Invited and pending members';
-  if (action === 'skip') {
-    return { id, label, status: 'info', detail: `${total} not imported, by your choice (no membership expected); each is in invited-members.csv` };
+  const parts: string[] = [];
+  const examples: string[] = [];
+  let status: CheckStatus = 'info';
+  const worse = (next: CheckStatus) => {
+    const rank: Record<CheckStatus, number> = { info: 0, pass: 1, warn: 2, fail: 3 };
+    if (rank[next] > rank[status]) status = next;
+  };
+  let counts: VerifyCheck['counts'];
+
+  if (c.active) parts.push(`${c.active} made active members (checked with the memberships above)`);
+  if (c.invitations) {
+    const invitations = await invitationCheck(ctx, target);
+    if (!invitations) {
+      parts.push(`${c.invitations} sent a WorkOS invitation; this WorkOS endpoint cannot list invitations: check them in the dashboard (invited-members.csv lists each)`);
+    } else {
+      parts.push(`invitations: ${invitations.detail}`);
+      examples.push(...(invitations.examples ?? []));
+      counts = invitations.counts;
+      worse(invitations.status);
+    }
   }
-  if (action === 'active') {
-    return { id, label, status: 'info', detail: `${total} made active members by your choice; checked with the memberships above` };
+  if (c.skipped) {
+    if (choice === 'skip') parts.push(`${c.skipped} not imported, by your choice (no membership expected); each is in invited-members.csv`);
+    else {
+      parts.push(
+        `${c.skipped} not imported: skipped while the choice was skip; your choice is now ${choice}: import them with \`workos-migrate run --retry-failed --journal ${journal.path}\``,
+      );
+      worse('warn');
+    }
   }
-  const cannot = { id, label, status: 'info' as const, detail: `${total} to be sent a WorkOS invitation; this WorkOS endpoint cannot list invitations: check them in the dashboard (invited-members.csv lists each)` };
-  if (!canFindInvitations(target)) return cannot;
-  // An endpoint without invitations answers its list with 404: that is "cannot check", not "missing".
+  if (c.notYet) {
+    parts.push(`${c.notYet} not imported yet (\`workos-migrate resume\`)`);
+    worse('warn');
+  }
+  if (c.failed) {
+    parts.push(`${c.failed} failed or blocked (in failures.csv)`);
+    worse('warn');
+  }
+  // Only invitations, all of them checked: the invitation check is the whole answer.
+  const onlyInvitations = c.invitations === c.total && counts;
+  return {
+    id,
+    label: onlyInvitations ? 'Invited members were sent a WorkOS invitation' : label,
+    status,
+    detail: onlyInvitations ? parts[0].replace(/^invitations: /, '') : parts.join('; '),
+    ...(examples.length ? { examples } : {}),
+    ...(counts ? { counts } : {}),
+  };
+}
+
+/**
+ * The invitations sent (done as invitations), each looked for in WorkOS; undefined when the
+ * target cannot list them (an endpoint without invitations answers its list with 404: that is
+ * "cannot check", not "missing").
+ */
+async function invitationCheck(ctx: RunContext, target: WorkOSTarget): Promise<VerifyCheck | undefined> {
+  if (!canFindInvitations(target)) return undefined;
   let unsupported = false;
   const result = await runRecordCheck<{ org_source_id: string; workos_id: string; email: string; org_id: string | null }>(ctx, {
-    id,
+    id: 'invited',
     label: 'Invited members were sent a WorkOS invitation',
     noun: 'invitation',
     select: 'm.org_source_id, m.workos_id, m.user_email AS email, m.org_workos_id AS org_id',
-    from: `FROM memberships_resolved m WHERE m.state = 'done' AND m.status IS NOT NULL`,
+    from: `FROM memberships_resolved m WHERE m.state = 'done' AND m.imported_as = 'invitation'`,
     orderBy: 'm.id',
     describe: (r) => `${r.email} in ${r.org_source_id}`,
     check: async (r, opts) => {
@@ -351,5 +400,5 @@ async function invitedCheck(ctx: RunContext, target: WorkOSTarget, action: NonNu
       }
     },
   });
-  return unsupported ? cannot : result;
+  return unsupported ? undefined : result;
 }

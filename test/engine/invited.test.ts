@@ -1,7 +1,12 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import { Journal } from '../../src/services/journal/journal.js';
+import { summaryFacts, writeReports } from '../../src/services/report/report.js';
+import { runVerification, type VerifyReport } from '../../src/services/verify.js';
+import { WorkOSTarget } from '../../src/services/workos/target.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { FAST_LIMITS, tempDir } from '../helpers.js';
 import { importInto, stagedJournal } from './util.js';
@@ -108,5 +113,79 @@ describe('members invited (or pending) in the source', () => {
     expect(invitationsTo('inv-org')).toHaveLength(2);
     expect(sandbox.stats().byRoute['POST /user_management/invitations']).toEqual({ 201: 2 });
   });
-});
 
+  const verify = (journal: Journal) => runVerification(journal, new WorkOSTarget({ apiKey: sandbox.apiKey, apiUrl: sandbox.url, limits: FAST_LIMITS }));
+  const checkOf = (report: VerifyReport, id: string) => report.checks.find((c) => c.id === id)!;
+  const csv = (file: string) => parse(fs.readFileSync(file, 'utf8')) as string[][];
+
+  it('skipped under skip, then imported once the choice is active: re-queued, imported, and checked as what each record became', async () => {
+    const journal = journalFor('later');
+    await importInto(sandbox, journal);
+    expect(journal.phase).toBe('imported');
+
+    // The operator now chooses active (as a resumed run saves it) before anything re-imports them:
+    // verification must not count them as made active.
+    journal.updateSettings({ invitedMembers: 'active' });
+    let report = await verify(journal);
+    expect(checkOf(report, 'invited')).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^2 not imported: skipped while the choice was skip; your choice is now active/) });
+    expect(checkOf(report, 'memberships')).toMatchObject({ counts: { total: 1 } });
+
+    expect(journal.requeueInvited('skip')).toBe(0);
+    expect(journal.requeueInvited('active')).toBe(2);
+    expect(journal.phase).toBe('importing');
+    await importInto(sandbox, journal, { invitedMembers: 'active' });
+    expect(rowsOf(journal).map((r) => [r.user_source_id, r.state])).toEqual([
+      ['later-active', 'done'],
+      ['later-invited', 'done'],
+      ['later-pending', 'done'],
+    ]);
+    expect(membershipsIn('later-org').sort()).toEqual([
+      ['later-active@example.com', 'active', 'member'],
+      ['later-invited@example.com', 'active', 'admin'],
+      ['later-pending@example.com', 'active', 'member'],
+    ]);
+    report = await verify(journal);
+    expect(checkOf(report, 'memberships')).toMatchObject({ status: 'pass', counts: { checked: 3, total: 3 } });
+    expect(checkOf(report, 'invited')).toMatchObject({ status: 'info', detail: '2 made active members (checked with the memberships above)' });
+
+    // Another choice later changes nothing about what they are in WorkOS: memberships, still checked as such.
+    journal.updateSettings({ invitedMembers: 'invite' });
+    report = await verify(journal);
+    expect(checkOf(report, 'memberships')).toMatchObject({ status: 'pass', counts: { checked: 3, total: 3 } });
+    expect(checkOf(report, 'invited')).toMatchObject({ status: 'info', detail: '2 made active members (checked with the memberships above)' });
+    const reports = writeReports(journal);
+    const facts = summaryFacts(journal, reports);
+    journal.close();
+    const member = csv(reports.memberIdMap).find((r) => r[0] === 'member-later-invited')!;
+    expect(member[3]).toMatch(/^om_/);
+    expect(member[4]).toBe('');
+    expect(csv(reports.invitedMembers).slice(1).map((r) => [r[1], r[5]])).toEqual([
+      ['later-invited', 'active member'],
+      ['later-pending', 'active member'],
+    ]);
+    expect(facts.invitedMembers).toMatchObject({ action: 'invite', total: 2, madeActive: 2, invitationsSent: 0, skippedByChoice: 0 });
+  }, 120_000);
+
+  it('--retry-failed re-queues members skipped under skip once the choice is no longer skip', async () => {
+    const journal = journalFor('again');
+    await importInto(sandbox, journal);
+    // Still skip: nothing to retry.
+    expect(journal.resetFailed()).toBe(0);
+    expect(rowsOf(journal).filter((r) => r.state === 'skipped')).toHaveLength(2);
+
+    journal.updateSettings({ invitedMembers: 'invite' });
+    expect(journal.resetFailed()).toBe(2);
+    await importInto(sandbox, journal, { invitedMembers: 'invite' });
+    const rows = rowsOf(journal);
+    const reports = writeReports(journal);
+    journal.close();
+    expect(rows.map((r) => [r.user_source_id, r.state])).toEqual([
+      ['again-active', 'done'],
+      ['again-invited', 'done'],
+      ['again-pending', 'done'],
+    ]);
+    expect(invitationsTo('again-org').map((i) => i.email).sort()).toEqual(['again-invited@example.com', 'again-pending@example.com']);
+    const member = csv(reports.memberIdMap).find((r) => r[0] === 'member-again-invited')!;
+    expect([member[3], member[4]]).toEqual(['', rows[1].workos_id]);
+  }, 120_000);
+});

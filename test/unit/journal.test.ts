@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ExpectedError } from '../../src/errors.js';
 import { Journal } from '../../src/services/journal/journal.js';
+import { MIGRATIONS } from '../../src/services/journal/schema.js';
 import type { RunSettings } from '../../src/services/journal/types.js';
 import { tempDir } from '../helpers.js';
 
@@ -167,6 +168,36 @@ describe('Journal', () => {
     journal.addIssue(issue);
     journal.addIssue({ ...issue, message: 'WorkOS refused the domain yahoo.com' });
     expect(journal.issueCount()).toBe(2);
+    journal.close();
+  });
+
+  it('upgrades a schema 2 journal: how each done membership was imported, and what carries a merged one, are read from what it holds', () => {
+    const file = path.join(tempDir(), 'v2.db');
+    const db = new Database(file);
+    for (const migration of MIGRATIONS.slice(0, 2)) db.exec(migration);
+    db.pragma('user_version = 2');
+    db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('settings', JSON.stringify({ ...settings(), invitedMembers: 'invite' }));
+    db.exec(`
+      INSERT INTO users (source_id, email, email_norm, state, workos_id) VALUES ('a', 'a@x.com', 'a@x.com', 'done', 'user_a');
+      INSERT INTO users (source_id, email, email_norm, state, error_code, merged_into) VALUES ('d', 'A@x.com', 'a@x.com', 'skipped', 'duplicate_email', 'a');
+      INSERT INTO organizations (source_id, name, state, workos_id) VALUES ('o1', 'One', 'done', 'org_1'), ('o2', 'Two', 'done', 'org_2');
+      INSERT INTO memberships (user_source_id, org_source_id, state, workos_id, status) VALUES
+        ('a', 'o1', 'done', 'om_1', NULL),
+        ('d', 'o1', 'skipped', NULL, NULL),
+        ('a', 'o2', 'done', 'invitation_2', 'invited');
+      UPDATE memberships SET error_code = 'merged' WHERE user_source_id = 'd';
+    `);
+    db.close();
+    const journal = Journal.open(file);
+    const rows = journal.all<{ user_source_id: string; org_source_id: string; imported_as: string | null; carried_by: number | null }>(
+      'SELECT user_source_id, org_source_id, imported_as, carried_by FROM memberships ORDER BY id',
+    );
+    expect(rows).toEqual([
+      { user_source_id: 'a', org_source_id: 'o1', imported_as: 'membership', carried_by: null },
+      { user_source_id: 'd', org_source_id: 'o1', imported_as: null, carried_by: 1 },
+      { user_source_id: 'a', org_source_id: 'o2', imported_as: 'invitation', carried_by: null },
+    ]);
+    expect(journal.invitedCounts()).toEqual({ total: 1, active: 0, invitations: 1, skipped: 0, failed: 0, notYet: 0 });
     journal.close();
   });
 });

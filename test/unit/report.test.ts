@@ -210,7 +210,7 @@ describe('id maps', () => {
     journal.markSkipped('membership', idOf(journal, 'membership', 'dupe\u001forg-1'), 'merged', 'merged: same person as user keep');
     journal.markDone('membership', idOf(journal, 'membership', 'dupe\u001forg-2'), 'om_dupe2', 'created');
     journal.markDone('membership', idOf(journal, 'membership', 'bob\u001forg-1'), 'om_bob', 'created');
-    journal.markDone('membership', idOf(journal, 'membership', 'inv\u001forg-1'), 'invitation_inv', 'created');
+    journal.markDone('membership', idOf(journal, 'membership', 'inv\u001forg-1'), 'invitation_inv', 'created', undefined, 'invitation');
     const reports = writeReports(journal);
     journal.close();
 
@@ -267,7 +267,7 @@ describe('summary facts', () => {
 
     expect(facts.ignoredColumns).toEqual([{ column: 'phone', reason: 'WorkOS users have no phone number' }]);
     expect(facts.sourceRequests).toEqual({ requests: 120, rateLimited: 3, waitedMs: 4200 });
-    expect(facts.invitedMembers).toEqual({ action: 'skip', total: 2, done: 0, skippedByChoice: 2, failed: 0, notYet: 0 });
+    expect(facts.invitedMembers).toEqual({ action: 'skip', total: 2, done: 0, madeActive: 0, invitationsSent: 0, skippedByChoice: 2, failed: 0, notYet: 0 });
     expect(facts.passwords).toMatchObject({ adoptedPasswords: 'keep', states: { set: 0, kept: 1, none: 2, unsupported: 0, rejected: 0 }, resets: 2 });
     expect(facts.refusedDomains).toEqual({
       count: 1,

@@ -5,7 +5,7 @@ import { WORKOS_HASH_TYPES } from '../../providers/types.js';
 import type { EventBus, PhaseName, ProgressCounts } from '../events.js';
 import { RateMeter } from '../events.js';
 import type { Journal } from '../journal/journal.js';
-import type { MembershipRow, OrganizationRow, PasswordState, RecordKind, UserRow } from '../journal/types.js';
+import type { MembershipImport, MembershipRow, OrganizationRow, PasswordState, RecordKind, UserRow } from '../journal/types.js';
 import { mappedRoleSlugs, sameRoles } from '../mapping/roles.js';
 import { backoffMs, sleep } from '../rate/pacer.js';
 import { refusedDomains } from '../workos/errors.js';
@@ -86,6 +86,8 @@ interface Steps {
   /** Completes what was found instead of created (an adopted user's hash); returns a note. */
   complete?: (found: Found, outcome: 'created' | 'adopted') => Promise<string | undefined>;
   onInvalid?: (code: string, message: string) => Promise<Outcome | null>;
+  /** A membership: what WorkOS holds once it is done (recorded per record; reports and verify read it). */
+  importedAs?: MembershipImport;
 }
 
 /**
@@ -290,7 +292,7 @@ export class Importer {
     const finish = async (found: Found, note: string | undefined): Promise<Outcome> => {
       const outcome = outcomeOf(found);
       const completed = await steps.complete?.(found, outcome);
-      this.journal.markDone(kind, row.id, found.id, outcome, [note, completed].filter(Boolean).join('; ') || undefined);
+      this.journal.markDone(kind, row.id, found.id, outcome, [note, completed].filter(Boolean).join('; ') || undefined, steps.importedAs);
       return outcome;
     };
     if (mayHaveLanded || steps.lookupFirst) {
@@ -319,7 +321,7 @@ export class Importer {
           throw error; // transient, unauthorized: for `attempt`
       }
     }
-    this.journal.markDone(kind, row.id, created.id, 'created', created.note);
+    this.journal.markDone(kind, row.id, created.id, 'created', created.note, steps.importedAs);
     return 'created';
   }
 
@@ -633,6 +635,7 @@ export class Importer {
         return { id: invitation.id, note };
       },
       adopt: find,
+      importedAs: 'invitation',
     });
   }
 }

@@ -6,6 +6,7 @@ import type { SourceIssue, SourceMembership, SourceOrganization, SourceRole, Sou
 import { membershipRows, userRows, type Cell } from './rows.js';
 import { MIGRATIONS } from './schema.js';
 import type {
+  MembershipImport,
   MembershipRow,
   OrganizationRow,
   PasswordState,
@@ -561,7 +562,14 @@ export class Journal {
     );
   }
 
-  markDone(kind: RecordKind, id: number, workosId: string, outcome: RecordOutcome, note?: string): void {
+  /** `importedAs`: for a membership, whether WorkOS holds it as a membership (the default) or an invitation. */
+  markDone(kind: RecordKind, id: number, workosId: string, outcome: RecordOutcome, note?: string, importedAs: MembershipImport = 'membership'): void {
+    if (kind === 'membership') {
+      this.stmt(
+        `UPDATE memberships SET state = 'done', workos_id = ?, outcome = ?, imported_as = ?, error_code = NULL, last_error = ?, updated_at = ? WHERE id = ?`,
+      ).run(workosId, outcome, importedAs, note ?? null, Date.now(), id);
+      return;
+    }
     this.stmt(
       `UPDATE ${TABLE[kind]} SET state = 'done', workos_id = ?, outcome = ?, error_code = NULL, last_error = ?, updated_at = ? WHERE id = ?`,
     ).run(workosId, outcome, note ?? null, Date.now(), id);
@@ -620,7 +628,8 @@ export class Journal {
   /**
    * `--retry-failed`: failed records (optionally only the given source ids) go back to pending,
    * with the memberships that were blocked because their user or organization had not been
-   * imported. Memberships skipped for what they are (merged into another, invited, orphans) stay.
+   * imported, and the invited members skipped while the choice was `skip` when it no longer is.
+   * Memberships skipped for what they are (merged into another, orphans) stay.
    */
   resetFailed(only?: { kind: RecordKind; sourceId: string }[]): number {
     let reset = 0;
@@ -649,8 +658,41 @@ export class Journal {
         .prepare(`UPDATE memberships SET state = 'pending', error_code = NULL, last_error = NULL WHERE state = 'skipped' AND error_code = 'blocked'`)
         .run().changes;
       this.mergeDuplicateMemberships();
+      reset += this.requeueInvited(this.settings.invitedMembers);
     })();
     return reset;
+  }
+
+  /**
+   * Members invited (or pending) in the source that were skipped while the choice was `skip` go
+   * back to pending once the choice is `active` or `invite`, and a finished journal goes back to
+   * importing, so that the next run imports them. Call it whenever the choice may have changed;
+   * with `skip` (or nothing to re-queue) it changes nothing. Returns how many were re-queued.
+   */
+  requeueInvited(choice: RunSettings['invitedMembers']): number {
+    if ((choice ?? 'skip') === 'skip') return 0;
+    const requeued = this.stmt(
+      `UPDATE memberships SET state = 'pending', error_code = NULL, last_error = NULL, updated_at = ? WHERE state = 'skipped' AND error_code = 'invited'`,
+    ).run(Date.now()).changes;
+    if (requeued && (this.phase === 'imported' || this.phase === 'verified')) this.setPhase('importing');
+    return requeued;
+  }
+
+  /**
+   * Members invited (or pending) in the source, by what became of each: made active members,
+   * sent a WorkOS invitation (as each row was imported, whatever the choice is now), skipped
+   * while the choice was `skip`, failed, or not imported yet.
+   */
+  invitedCounts(): { total: number; active: number; invitations: number; skipped: number; failed: number; notYet: number } {
+    return this.stmt(
+      `SELECT COUNT(*) AS total,
+              COALESCE(SUM(state = 'done' AND imported_as IS NOT 'invitation'), 0) AS active,
+              COALESCE(SUM(state = 'done' AND imported_as = 'invitation'), 0) AS invitations,
+              COALESCE(SUM(state = 'skipped' AND error_code = 'invited'), 0) AS skipped,
+              COALESCE(SUM(state = 'failed' OR (state = 'skipped' AND error_code IS NOT 'invited')), 0) AS failed,
+              COALESCE(SUM(state IN ('pending', 'in_flight')), 0) AS notYet
+         FROM memberships_resolved WHERE invited`,
+    ).get() as { total: number; active: number; invitations: number; skipped: number; failed: number; notYet: number };
   }
 
   // ---- reads for reports and lookups ----------------------------------------------------------

@@ -5,7 +5,7 @@ import { ExpectedError } from '../../errors.js';
 import type { SourceStats } from '../../providers/types.js';
 import type { Journal } from '../journal/journal.js';
 import { WORKOS_HASH_TYPES_SQL } from '../journal/sql.js';
-import type { PasswordState, Phase, RecordKind, RunSettings, StateCounts } from '../journal/types.js';
+import type { MembershipImport, PasswordState, Phase, RecordKind, RunSettings, StateCounts } from '../journal/types.js';
 
 export interface ReportPaths {
   dir: string;
@@ -222,11 +222,10 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Writte
       // the kept user's membership there (WorkOS holds one).
       for (const r of journal.iterate<{ source_ref: string; user_id: string | null; org_id: string | null; workos_id: string; invited: number; user_source_id: string; org_source_id: string }>(
         `SELECT m.source_ref, m.user_workos_id AS user_id, m.org_workos_id AS org_id, COALESCE(km.workos_id, m.workos_id) AS workos_id,
-                (COALESCE(km.status, m.status) IS NOT NULL AND ? = 'invite') AS invited, m.user_source_id, m.org_source_id
+                COALESCE(km.imported_as, m.imported_as) IS 'invitation' AS invited, m.user_source_id, m.org_source_id
            FROM memberships_resolved m
            LEFT JOIN memberships km ON m.state = 'skipped' AND m.error_code = 'merged' AND km.user_source_id = m.user_merged_into AND km.org_source_id = m.org_source_id
           WHERE m.source_ref IS NOT NULL AND (m.state = 'done' OR km.state = 'done') ORDER BY m.id`,
-        action,
       )) {
         yield [r.source_ref, r.user_id, r.org_id, r.invited ? '' : r.workos_id, r.invited ? r.workos_id : '', r.user_source_id, r.org_source_id];
       }
@@ -255,11 +254,11 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Writte
     'people',
     ['email', 'user_source_id', 'org_source_id', 'member_id', 'source_status', 'result', 'workos_id', 'note'],
     (function* () {
-      for (const r of journal.iterate<{ email: string; user_source_id: string; org_source_id: string; source_ref: string | null; status: string; state: string; error_code: string | null; workos_id: string | null; last_error: string | null }>(
-        `SELECT m.user_email AS email, m.user_source_id, m.org_source_id, m.source_ref, m.status, m.state, m.error_code, m.workos_id, m.last_error
+      for (const r of journal.iterate<{ email: string; user_source_id: string; org_source_id: string; source_ref: string | null; status: string; state: string; error_code: string | null; workos_id: string | null; imported_as: MembershipImport | null; last_error: string | null }>(
+        `SELECT m.user_email AS email, m.user_source_id, m.org_source_id, m.source_ref, m.status, m.state, m.error_code, m.workos_id, m.imported_as, m.last_error
            FROM memberships_resolved m WHERE m.invited ORDER BY m.id`,
       )) {
-        yield [r.email, r.user_source_id, r.org_source_id, r.source_ref, r.status, invitedResult(r.state, r.error_code, action), r.workos_id, r.last_error];
+        yield [r.email, r.user_source_id, r.org_source_id, r.source_ref, r.status, invitedResult(r, action), r.workos_id, r.last_error];
       }
     })(),
   );
@@ -269,10 +268,13 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Writte
   return { ...paths, failureCount: failures, mapped, resetCount };
 }
 
-function invitedResult(state: string, errorCode: string | null, action: NonNullable<RunSettings['invitedMembers']>): string {
-  if (state === 'done') return action === 'invite' ? 'invitation sent' : 'active member';
-  if (state === 'skipped' && errorCode === 'invited') return 'not imported (your choice)';
-  if (state === 'failed' || state === 'skipped') return `${state} (see failures.csv)`;
+/** What became of one invited member, as its record says (not as the choice of the moment would have it). */
+function invitedResult(r: { state: string; error_code: string | null; imported_as: MembershipImport | null }, action: NonNullable<RunSettings['invitedMembers']>): string {
+  if (r.state === 'done') return r.imported_as === 'invitation' ? 'invitation sent' : 'active member';
+  if (r.state === 'skipped' && r.error_code === 'invited') {
+    return action === 'skip' ? 'not imported (your choice)' : `not imported (skipped while the choice was skip; --retry-failed imports it as ${action})`;
+  }
+  if (r.state === 'failed' || r.state === 'skipped') return `${r.state} (see failures.csv)`;
   return 'not imported yet';
 }
 
@@ -366,10 +368,14 @@ export interface SummaryFacts {
     socialOnly: number;
   };
   invitedMembers: {
+    /** The choice now; each record says how it was imported (a choice may have changed since). */
     action: NonNullable<RunSettings['invitedMembers']>;
     total: number;
-    /** Made active members (`active`) or sent an invitation (`invite`). */
+    /** Imported: made active members, or sent an invitation (madeActive + invitationsSent). */
     done: number;
+    madeActive: number;
+    invitationsSent: number;
+    /** Skipped while the choice was `skip`. */
     skippedByChoice: number;
     failed: number;
     notYet: number;
@@ -412,12 +418,7 @@ export function summaryFacts(journal: Journal, paths: ReportPaths = reportPaths(
     if (Object.hasOwn(states, r.pstate)) states[r.pstate] = r.n;
   }
 
-  const invited = journal.get<{ total: number; done: number; by_choice: number; failed: number; not_yet: number }>(
-    `SELECT COUNT(*) AS total, COALESCE(SUM(state = 'done'), 0) AS done, COALESCE(SUM(state = 'skipped' AND error_code = 'invited'), 0) AS by_choice,
-            COALESCE(SUM(state = 'failed' OR (state = 'skipped' AND error_code IS NOT 'invited')), 0) AS failed,
-            COALESCE(SUM(state IN ('pending', 'in_flight')), 0) AS not_yet
-       FROM memberships_resolved WHERE invited`,
-  )!;
+  const invited = journal.invitedCounts();
 
   const domainsWhere = `i.severity = 'warning' AND i.record_kind = 'organization' AND i.field = 'domains'`;
 
@@ -442,10 +443,12 @@ export function summaryFacts(journal: Journal, paths: ReportPaths = reportPaths(
     invitedMembers: {
       action: inviteAction(settings),
       total: invited.total,
-      done: invited.done,
-      skippedByChoice: invited.by_choice,
+      done: invited.active + invited.invitations,
+      madeActive: invited.active,
+      invitationsSent: invited.invitations,
+      skippedByChoice: invited.skipped,
       failed: invited.failed,
-      notYet: invited.not_yet,
+      notYet: invited.notYet,
     },
     mergedDuplicates: {
       count: count(`SELECT COUNT(*) AS n FROM users WHERE merged_into IS NOT NULL`),
@@ -536,7 +539,10 @@ export function summaryMarkdown(f: SummaryFacts): string {
       '## Invited and pending members',
       '',
       `- ${plural(inv.total, 'member')} invited or pending in the source; your choice: ${inv.action} (${did})`,
-      `- ${inv.done} ${inv.action === 'invite' ? 'invitations sent' : 'made active'}, ${inv.skippedByChoice} not imported by choice, ${inv.failed} failed, ${inv.notYet} not imported yet`,
+      `- ${inv.madeActive} made active, ${inv.invitationsSent} sent a WorkOS invitation, ${inv.skippedByChoice} not imported while the choice was skip, ${inv.failed} failed, ${inv.notYet} not imported yet`,
+      ...(inv.skippedByChoice && inv.action !== 'skip'
+        ? [`- The ${plural(inv.skippedByChoice, 'member')} skipped before your choice became ${inv.action}: \`workos-migrate run --retry-failed --journal ${f.journal}\` imports them`]
+        : []),
       `- Each one and what was done: ${f.files.invitedMembers}`,
       '',
     );
