@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/services/journal/journal.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { FAST_LIMITS, rateFlags, runCli, sandboxEnv, tempDir } from '../helpers.js';
+import { writeReports } from '../../src/services/report/report.js';
 import { importInto, stagedJournal } from './util.js';
 
 describe('two source users with one email', () => {
@@ -89,5 +90,45 @@ describe('two source users with one email', () => {
     journal.close();
     expect(membership.state).toBe('done');
     expect(sandbox.state.memberships.get(membership.workos_id)!.user_id).toBe(kept.workos_id);
+  });
+
+  it('two duplicates merged into one user, both in an organization the kept user is not in: one membership carries both, with both roles', async () => {
+    const journal = stagedJournal({
+      users: [
+        { sourceId: 'twin-a', email: 'twin@example.com' },
+        { sourceId: 'twin-b', email: 'TWIN@example.com' },
+        { sourceId: 'twin-c', email: 'Twin@Example.com' },
+      ],
+      organizations: [{ sourceId: 'twin-org', name: 'Twin Org', domains: [] }],
+      memberships: [
+        { userSourceId: 'twin-b', orgSourceId: 'twin-org', roles: ['member'], sourceRef: 'member-b' },
+        { userSourceId: 'twin-c', orgSourceId: 'twin-org', roles: ['admin'], sourceRef: 'member-c' },
+      ],
+    });
+    sandbox.resetStats();
+    await importInto(sandbox, journal);
+    const kept = journal.get<{ workos_id: string }>(`SELECT workos_id FROM users WHERE source_id = 'twin-a'`)!;
+    const inOrg = [...sandbox.state.memberships.values()].filter((m) => m.user_id === kept.workos_id);
+    expect(inOrg.map((m) => m.roles.map((r) => r.slug).sort())).toEqual([['admin', 'member']]);
+    // One create, and no role overwritten afterwards.
+    expect(sandbox.stats().byRoute['POST /user_management/organization_memberships']).toEqual({ 201: 1 });
+    expect(sandbox.stats().byRoute['PUT /user_management/organization_memberships/:id']).toBeUndefined();
+
+    const rows = journal.all<{ id: number; user_source_id: string; state: string; error_code: string | null; carried_by: number | null; workos_id: string | null; last_error: string | null }>(
+      `SELECT id, user_source_id, state, error_code, carried_by, workos_id, last_error FROM memberships ORDER BY id`,
+    );
+    const reports = writeReports(journal);
+    journal.close();
+    expect(rows.map((r) => [r.user_source_id, r.state, r.error_code])).toEqual([
+      ['twin-b', 'done', null],
+      ['twin-c', 'skipped', 'merged'],
+    ]);
+    expect(rows[1].carried_by).toBe(rows[0].id);
+    expect(rows[1].last_error).toMatch(/same person as user twin-a .*the membership of twin-b in twin-org .*carries it .*its roles admin were added to it/);
+    // Both source membership ids resolve to the one WorkOS membership.
+    const memberMap = fs.readFileSync(reports.memberIdMap, 'utf8');
+    expect(memberMap).toContain(`member-b,${kept.workos_id},`);
+    expect(memberMap).toContain(`member-c,${kept.workos_id},`);
+    expect(memberMap.split(rows[0].workos_id!).length - 1).toBe(2);
   });
 });

@@ -161,6 +161,33 @@ describe('Journal', () => {
     journal.close();
   });
 
+  it('merges two duplicates of one person in an organization the kept user is not in: one carries both (roles added up, active if either is)', () => {
+    const journal = Journal.create(path.join(tempDir(), 'j.db'), settings());
+    journal.stageBatch({
+      users: [
+        { sourceId: 'a', email: 'p@example.com' },
+        { sourceId: 'b', email: 'P@example.com' },
+        { sourceId: 'c', email: 'p@EXAMPLE.com' },
+      ],
+      organizations: [{ sourceId: 'x', name: 'X', domains: [] }],
+      memberships: [
+        { userSourceId: 'b', orgSourceId: 'x', roles: ['member'], status: 'invited' },
+        { userSourceId: 'c', orgSourceId: 'x', roles: ['admin', 'member'] },
+      ],
+    });
+    journal.finalizeStaging();
+    const rows = journal.all<{ id: number; user_source_id: string; roles: string; status: string | null; state: string; error_code: string | null; carried_by: number | null }>(
+      `SELECT id, user_source_id, roles, status, state, error_code, carried_by FROM memberships ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { id: rows[0].id, user_source_id: 'b', roles: '["member","admin"]', status: null, state: 'pending', error_code: null, carried_by: null },
+      { id: rows[1].id, user_source_id: 'c', roles: '["admin","member"]', status: null, state: 'skipped', error_code: 'merged', carried_by: rows[0].id },
+    ]);
+    // One record to import, for the kept user.
+    expect(journal.workableMemberships(0, 10).map((m) => [m.user_source_id, m.kept_user_source_id])).toEqual([['b', 'a']]);
+    journal.close();
+  });
+
   it('records an issue the import learns once, however often a resumed run learns it again', () => {
     const journal = Journal.create(path.join(tempDir(), 'j.db'), settings());
     const issue = { severity: 'warning' as const, location: 'o1', field: 'domains', message: 'WorkOS refused the domain gmail.com', recordKind: 'organization' as const, sourceId: 'o1' };

@@ -208,6 +208,7 @@ describe('id maps', () => {
     journal.markDone('membership', idOf(journal, 'membership', 'keep\u001forg-1'), 'om_keep', 'created');
     // Both in org-1: WorkOS holds the kept user's membership; in org-2 the kept user carries the duplicate's.
     journal.markSkipped('membership', idOf(journal, 'membership', 'dupe\u001forg-1'), 'merged', 'merged: same person as user keep');
+    sql(journal, `UPDATE memberships SET carried_by = ? WHERE user_source_id = 'dupe' AND org_source_id = 'org-1'`, idOf(journal, 'membership', 'keep\u001forg-1'));
     journal.markDone('membership', idOf(journal, 'membership', 'dupe\u001forg-2'), 'om_dupe2', 'created');
     journal.markDone('membership', idOf(journal, 'membership', 'bob\u001forg-1'), 'om_bob', 'created');
     journal.markDone('membership', idOf(journal, 'membership', 'inv\u001forg-1'), 'invitation_inv', 'created', undefined, 'invitation');

@@ -453,51 +453,71 @@ export class Journal {
   }
 
   /**
-   * Where a merged user and its kept user are both members of one organization, WorkOS can hold
-   * one membership: the roles add up on the kept user's, and the other is skipped as `merged`,
-   * saying where it went (no second call for the same person and organization).
+   * WorkOS holds one membership per person and organization: where a merged duplicate's membership
+   * goes to an organization its kept user (or another duplicate of it) is also in, one membership
+   * carries them all. The carrier is the kept user's own membership, else a duplicate's already
+   * imported (or on its way), else the first; while it is still to import, the roles add up on it
+   * and it is an active member if any of them is. The others are skipped as `merged`, saying where
+   * they went (carried_by), so no second call is made for the same person and organization.
    */
   private mergeDuplicateMemberships(): number {
-    const pairs = this.db
+    type Dup = { id: number; user: string; org: string; roles: string; status: string | null; state: RecordState; error_code: string | null; kept_user: string };
+    const dupes = this.db
       .prepare(
-        `SELECT m.id AS dup_id, m.roles AS dup_roles, m.status AS dup_status, m.org_source_id AS org, u.merged_into AS kept_user,
-                k.id AS keep_id, k.roles AS keep_roles, k.status AS keep_status, k.state AS keep_state
-           FROM users u
-           JOIN memberships m ON m.user_source_id = u.source_id
-           JOIN memberships k ON k.user_source_id = u.merged_into AND k.org_source_id = m.org_source_id
-          WHERE u.merged_into IS NOT NULL AND (m.state = 'pending' OR (m.state = 'skipped' AND m.error_code = 'blocked'))`,
+        `SELECT m.id, m.user_source_id AS user, m.org_source_id AS org, m.roles, m.status, m.state, m.error_code, u.merged_into AS kept_user
+           FROM users u JOIN memberships m ON m.user_source_id = u.source_id
+          WHERE u.merged_into IS NOT NULL ORDER BY m.id`,
       )
-      .all() as {
-      dup_id: number;
-      dup_roles: string;
-      dup_status: string | null;
-      org: string;
-      kept_user: string;
-      keep_id: number;
-      keep_roles: string;
-      keep_status: string | null;
-      keep_state: RecordState;
-    }[];
-    const updateKept = this.stmt('UPDATE memberships SET roles = ?, status = ? WHERE id = ?');
-    const skipMerged = this.stmt(`UPDATE memberships SET state = 'skipped', error_code = 'merged', last_error = ?, updated_at = ? WHERE id = ?`);
-    // Several duplicates of one person: each adds to what the kept membership holds by then.
-    const kept = new Map<number, { roles: string[]; status: string | null; state: RecordState }>();
-    for (const p of pairs) {
-      const k = kept.get(p.keep_id) ?? { roles: JSON.parse(p.keep_roles) as string[], status: p.keep_status, state: p.keep_state };
-      const added = (JSON.parse(p.dup_roles) as string[]).filter((r) => !k.roles.includes(r));
-      // Imported already (or being imported): what it holds stays; the report says what was not added.
-      const open = k.state !== 'done' && k.state !== 'in_flight';
-      if (open) {
-        k.roles.push(...added);
-        // Active in either source record: an active member.
-        k.status = k.status === null || p.dup_status === null ? null : k.status;
-        updateKept.run(JSON.stringify(k.roles), k.status, p.keep_id);
-      }
-      kept.set(p.keep_id, k);
-      const roles = added.length ? (open ? `; its roles ${added.join(', ')} were added to it` : `; its roles ${added.join(', ')} were NOT added (that membership was imported before)`) : '';
-      skipMerged.run(`merged: same person as user ${p.kept_user} (same email), whose membership in ${p.org} carries it${roles}`, Date.now(), p.dup_id);
+      .all() as Dup[];
+    const groups = new Map<string, Dup[]>();
+    for (const d of dupes) {
+      const key = `${d.kept_user}\u001f${d.org}`;
+      const group = groups.get(key);
+      if (group) group.push(d);
+      else groups.set(key, [d]);
     }
-    return pairs.length;
+    const keptMembership = this.stmt(
+      `SELECT id, user_source_id AS user, org_source_id AS org, roles, status, state, error_code, user_source_id AS kept_user FROM memberships WHERE user_source_id = ? AND org_source_id = ?`,
+    );
+    const updateCarrier = this.stmt(
+      `UPDATE memberships SET roles = ?, status = ?,
+         state = CASE WHEN state = 'skipped' AND error_code = 'invited' AND ? IS NULL THEN 'pending' ELSE state END,
+         error_code = CASE WHEN state = 'skipped' AND error_code = 'invited' AND ? IS NULL THEN NULL ELSE error_code END,
+         last_error = CASE WHEN state = 'skipped' AND error_code = 'invited' AND ? IS NULL THEN NULL ELSE last_error END
+       WHERE id = ?`,
+    );
+    const skipMerged = this.stmt(`UPDATE memberships SET state = 'skipped', error_code = 'merged', last_error = ?, carried_by = ?, updated_at = ? WHERE id = ?`);
+    const isOpen = (d: Dup) => d.state === 'pending' || (d.state === 'skipped' && d.error_code === 'blocked');
+    let merged = 0;
+    for (const group of groups.values()) {
+      const open = group.filter(isOpen);
+      if (!open.length) continue;
+      const { kept_user: kept, org } = group[0];
+      const own = keptMembership.get(kept, org) as Dup | undefined;
+      const carrier = own ?? group.find((d) => d.state === 'done' || d.state === 'in_flight') ?? open[0];
+      const others = open.filter((d) => d.id !== carrier.id);
+      if (!others.length) continue;
+      // Imported already (or being imported): what it holds stays; the report says what was not added.
+      const carrierOpen = carrier.state !== 'done' && carrier.state !== 'in_flight';
+      const roles = JSON.parse(carrier.roles) as string[];
+      let status = carrier.status;
+      const where = own
+        ? `, whose membership in ${org} carries it`
+        : `; the membership of ${carrier.user} in ${org} (also merged into ${kept}) carries it for ${kept}`;
+      for (const d of others) {
+        const added = (JSON.parse(d.roles) as string[]).filter((r) => !roles.includes(r));
+        if (carrierOpen) {
+          roles.push(...added);
+          // Active in any of the source records: an active member.
+          if (d.status === null) status = null;
+        }
+        const note = added.length ? (carrierOpen ? `; its roles ${added.join(', ')} were added to it` : `; its roles ${added.join(', ')} were NOT added (that membership was imported before)`) : '';
+        skipMerged.run(`merged: same person as user ${kept} (same email)${where}${note}`, carrier.id, Date.now(), d.id);
+        merged++;
+      }
+      if (carrierOpen) updateCarrier.run(JSON.stringify(roles), status, status, status, status, carrier.id);
+    }
+    return merged;
   }
 
   // ---- record states --------------------------------------------------------------------------

@@ -218,13 +218,13 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Writte
     'machine',
     ['member_id', 'workos_user_id', 'workos_organization_id', 'workos_membership_id', 'workos_invitation_id', 'user_source_id', 'org_source_id'],
     (function* () {
-      // A merged duplicate's membership in an organization its kept user is also in resolves to
-      // the kept user's membership there (WorkOS holds one).
+      // A merged duplicate's membership resolves to the membership that carries it (WorkOS holds
+      // one per person and organization).
       for (const r of journal.iterate<{ source_ref: string; user_id: string | null; org_id: string | null; workos_id: string; invited: number; user_source_id: string; org_source_id: string }>(
         `SELECT m.source_ref, m.user_workos_id AS user_id, m.org_workos_id AS org_id, COALESCE(km.workos_id, m.workos_id) AS workos_id,
                 COALESCE(km.imported_as, m.imported_as) IS 'invitation' AS invited, m.user_source_id, m.org_source_id
            FROM memberships_resolved m
-           LEFT JOIN memberships km ON m.state = 'skipped' AND m.error_code = 'merged' AND km.user_source_id = m.user_merged_into AND km.org_source_id = m.org_source_id
+           LEFT JOIN memberships km ON m.state = 'skipped' AND m.error_code = 'merged' AND km.id = m.carried_by
           WHERE m.source_ref IS NOT NULL AND (m.state = 'done' OR km.state = 'done') ORDER BY m.id`,
       )) {
         yield [r.source_ref, r.user_id, r.org_id, r.invited ? '' : r.workos_id, r.invited ? r.workos_id : '', r.user_source_id, r.org_source_id];
