@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/services/journal/journal.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { FAST_LIMITS, rateFlags, runCli, sandboxEnv, tempDir } from '../helpers.js';
+import { WorkOSTarget } from '../../src/services/workos/target.js';
+import { importInto, lostAnswer, stagedJournal, targetOptions } from './util.js';
 
 describe('organizations', () => {
   let sandbox: Sandbox;
@@ -53,7 +55,7 @@ describe('organizations', () => {
       ['warning', 'organization', 'o-mixed', 'domains'],
       ['warning', 'organization', 'o-public', 'domains'],
     ]);
-    expect(issues[0].message).toMatch(/^WorkOS refused the domain gmail\.com .*Mixed Co was created without it/);
+    expect(issues[0].message).toMatch(/^WorkOS refused the domain gmail\.com .*Mixed Co was imported without it/);
     expect(issues[1].message).toMatch(/^WorkOS refused the domain yahoo\.com /);
     expect(notes).toEqual([
       { source_id: 'o-mixed', last_error: 'created without the domain WorkOS refused: gmail.com' },
@@ -62,5 +64,94 @@ describe('organizations', () => {
     ]);
     // It reaches the report.
     expect(fs.readFileSync(path.join(dir, 'orgs.reports', 'summary.md'), 'utf8')).toMatch(/gmail\.com/);
+  });
+
+  type Domains = { domain: string; state: 'pending' | 'verified' }[];
+  const pending = (...names: string[]): Domains => names.map((domain) => ({ domain, state: 'pending' }));
+  const orgOf = (externalId: string) => [...sandbox.state.organizations.values()].find((o) => o.external_id === externalId)!;
+  const domainsOf = (externalId: string) => orgOf(externalId).domains.map((d) => [d.domain, d.state]).sort();
+  const refusals = (journal: Journal, sourceId: string) =>
+    journal.all<{ message: string }>(`SELECT message FROM issues WHERE field = 'domains' AND source_id = ?`, sourceId).map((i) => i.message.replace(/ \(.*$/, ''));
+  const journalWith = (sourceId: string, domains: Domains) => stagedJournal({ organizations: [{ sourceId, name: `Org ${sourceId}`, domains }] });
+
+  it('an adopted organization gets the source domains it lacks, keeps the ones it has, and a refused one is reported', async () => {
+    sandbox.seedOrganization({ name: 'Had', external_id: 'o-had', domains: ['keep.example.com'] });
+    const journal = journalWith('o-had', pending('keep.example.com', 'new.example.com', 'gmail.com'));
+    await importInto(sandbox, journal);
+    const row = journal.get<{ state: string; outcome: string; last_error: string }>(`SELECT state, outcome, last_error FROM organizations`)!;
+    const issues = refusals(journal, 'o-had');
+    journal.close();
+    // keep.example.com stays verified, as WorkOS had it.
+    expect(domainsOf('o-had')).toEqual([
+      ['keep.example.com', 'verified'],
+      ['new.example.com', 'pending'],
+    ]);
+    expect(row).toMatchObject({ state: 'done', outcome: 'adopted' });
+    expect(row.last_error).toMatch(/new\.example\.com added.*without the domain WorkOS refused: gmail\.com/);
+    expect(issues).toEqual(['WorkOS refused the domain gmail.com']);
+  });
+
+  it('an organization created without its domains before a stop gets them on resume', async () => {
+    // As a kill after the create without domains (WorkOS refused one without naming it) leaves it.
+    sandbox.seedOrganization({ name: 'Org o-stopped', external_id: 'o-stopped' });
+    const journal = journalWith('o-stopped', pending('gmail.com', 'a.example.com', 'b.example.com'));
+    journal.markInFlight('organization', journal.workableOrganizations(0, 10)[0].id);
+    await importInto(sandbox, journal);
+    const row = journal.get<{ state: string; outcome: string }>(`SELECT state, outcome FROM organizations`)!;
+    const issues = refusals(journal, 'o-stopped');
+    journal.close();
+    expect(row).toEqual({ state: 'done', outcome: 'created' });
+    expect(domainsOf('o-stopped')).toEqual([
+      ['a.example.com', 'pending'],
+      ['b.example.com', 'pending'],
+    ]);
+    expect(issues).toEqual(['WorkOS refused the domain gmail.com']);
+  });
+
+  it('a transient error while the domains are added one by one is finished on the retry, each refusal said once', async () => {
+    let calls = 0;
+    // The third domain update (adding b.example.com) answers nothing; WorkOS is fine afterwards.
+    const target = new (class extends WorkOSTarget {
+      override async setOrganizationDomains(...args: Parameters<WorkOSTarget['setOrganizationDomains']>) {
+        if (++calls === 3) throw lostAnswer();
+        return super.setOrganizationDomains(...args);
+      }
+    })(targetOptions(sandbox));
+    const journal = journalWith('o-flaky', pending('gmail.com', 'a.example.com', 'b.example.com'));
+    await importInto(sandbox, journal, {}, target);
+    const row = journal.get<{ state: string; outcome: string }>(`SELECT state, outcome FROM organizations`)!;
+    const issues = refusals(journal, 'o-flaky');
+    journal.close();
+    expect(calls).toBeGreaterThan(3);
+    expect(row).toEqual({ state: 'done', outcome: 'created' });
+    expect(domainsOf('o-flaky')).toEqual([
+      ['a.example.com', 'pending'],
+      ['b.example.com', 'pending'],
+    ]);
+    expect(issues).toEqual(['WorkOS refused the domain gmail.com']);
+  });
+
+  it('a refusal is recorded when it is learned: the retried create losing its answer loses no refusal', async () => {
+    let lost = false;
+    const target = new (class extends WorkOSTarget {
+      override async createOrganization(...args: Parameters<WorkOSTarget['createOrganization']>) {
+        const id = await super.createOrganization(...args);
+        // The create without the refused domain lands, and its answer is lost.
+        if (!lost && args[0].domains.length === 0) {
+          lost = true;
+          throw lostAnswer();
+        }
+        return id;
+      }
+    })(targetOptions(sandbox));
+    const journal = journalWith('o-lost', pending('gmail.com'));
+    await importInto(sandbox, journal, {}, target);
+    const row = journal.get<{ state: string; outcome: string; last_error: string | null }>(`SELECT state, outcome, last_error FROM organizations`)!;
+    const issues = refusals(journal, 'o-lost');
+    journal.close();
+    expect(lost).toBe(true);
+    expect(row).toMatchObject({ state: 'done', outcome: 'created' });
+    expect(domainsOf('o-lost')).toEqual([]);
+    expect(issues).toEqual(['WorkOS refused the domain gmail.com']);
   });
 });

@@ -9,7 +9,7 @@ import type { MembershipImport, MembershipRow, OrganizationRow, PasswordState, R
 import { mappedRoleSlugs, sameRoles } from '../mapping/roles.js';
 import { backoffMs, sleep } from '../rate/pacer.js';
 import { refusedDomains } from '../workos/errors.js';
-import { WorkOSCallError, type WorkOSTarget } from '../workos/target.js';
+import { WorkOSCallError, type OrganizationDomain, type WorkOSTarget } from '../workos/target.js';
 
 export interface ImportOptions {
   /** Calls in flight at once; the pacers, not this, set the rate. */
@@ -75,6 +75,8 @@ interface Found {
   foreign?: boolean;
   /** A found user's external id, when the look-up that found it said. */
   externalId?: string | null;
+  /** A found organization's domains, as the look-up saw them. */
+  domains?: OrganizationDomain[];
 }
 
 interface Steps {
@@ -340,8 +342,8 @@ export class Importer {
   private importOrganization(row: OrganizationRow): Promise<Outcome> {
     const signal = this.signal;
     const lookup = async (): Promise<Found | null> => {
-      const id = await this.target.findOrganizationByExternalId(row.source_id, { signal });
-      return id ? { id } : null;
+      const org = await this.target.findOrganization(row.source_id, { signal });
+      return org ? { id: org.id, domains: org.domains } : null;
     };
     return this.attempt('organization', row, { sourceId: row.source_id, text: row.name }, {
       // Organizations are few: one read each finds those already there, whatever the journal says.
@@ -349,19 +351,26 @@ export class Importer {
       lookup,
       create: (onSend) => this.createOrganization(row, onSend),
       adopt: lookup,
+      // Found instead of created (someone else's, or ours after an interrupted call): the source's
+      // domains it lacks are added, each refusal said.
+      complete: (found, outcome) => this.completeOrganization(row, found, outcome),
     });
+  }
+
+  private sourceDomains(row: OrganizationRow): OrganizationDomain[] {
+    return parseJson<OrganizationDomain[]>(row.domains) ?? [];
   }
 
   /**
    * Creates an organization with its domains; a domain WorkOS refuses (a consumer domain like
-   * gmail.com) is left out and reported, so the organization and its memberships still go in.
+   * gmail.com) is left out and reported the moment the refusal is known, so the organization and
+   * its memberships still go in, and a lost answer later loses no refusal.
    */
   private async createOrganization(row: OrganizationRow, onSend: () => void): Promise<{ id: string; note?: string }> {
     const signal = this.signal;
-    const all = parseJson<{ domain: string; state: 'pending' | 'verified' }[]>(row.domains) ?? [];
+    const all = this.sourceDomains(row);
     let domains = all;
-    const refused: { domain: string; reason: string }[] = [];
-    const create = (list: typeof all) => {
+    const create = (list: OrganizationDomain[]) => {
       // One key per body: an idempotency key replayed with other domains would answer the first body.
       const variant = list.length === all.length ? '' : `\0${list.map((d) => d.domain).join(',')}`;
       const idempotencyKey = createHash('sha256').update(`${this.journal.settings.createdAt}\0${row.source_id}${variant}`).digest('hex');
@@ -371,6 +380,7 @@ export class Importer {
         { signal, onSend },
       );
     };
+    const refused: string[] = [];
     let id: string;
     for (;;) {
       try {
@@ -381,32 +391,86 @@ export class Importer {
         const which = refusedDomains(error.info, domains.map((d) => d.domain));
         if (!which || !domains.length) throw error;
         if (which !== 'unknown') {
-          refused.push(...which.map((domain) => ({ domain, reason: error.info.message })));
+          for (const domain of which) this.domainRefused(row, domain, error.info.message);
+          refused.push(...which);
           domains = domains.filter((d) => !which.includes(d.domain));
           continue;
         }
-        // WorkOS refused a domain without saying which: create without them, then add them back one by one.
+        // WorkOS refused a domain without saying which: create without them, then add them. An
+        // interruption while adding is finished by the look-up that follows (completeOrganization).
         id = await create([]);
-        const accepted: typeof all = [];
-        for (const d of domains) {
-          try {
-            await this.target.setOrganizationDomains(id, [...accepted, d], { signal });
-            accepted.push(d);
-          } catch (addError) {
-            if (!(addError instanceof WorkOSCallError) || !refusedDomains(addError.info, [d.domain])) throw addError;
-            refused.push({ domain: d.domain, reason: addError.info.message });
-          }
-        }
+        refused.push(...(await this.addDomains(row, id, [], domains)));
         break;
       }
     }
-    if (!refused.length) return { id };
-    for (const r of refused) {
-      const message = `WorkOS refused the domain ${r.domain} (${r.reason.trim().replace(/\s+/g, ' ')}): organization ${row.name} was created without it. If the domain is the organization's own, add it in the WorkOS dashboard; consumer domains (gmail.com and the like) cannot be added.`;
-      this.journal.addIssue({ severity: 'warning', location: row.origin ?? row.source_id, field: 'domains', message, recordKind: 'organization', sourceId: row.source_id });
-      this.bus.emit({ type: 'notice', level: 'warning', message });
+    return refused.length ? { id, note: `created without the domain${refused.length > 1 ? 's' : ''} WorkOS refused: ${refused.join(', ')}` } : { id };
+  }
+
+  /**
+   * An organization found instead of created gets the source's domains it lacks, next to the ones
+   * it has (never replaced); a refused one is reported like at creation.
+   */
+  private async completeOrganization(row: OrganizationRow, found: Found, outcome: 'created' | 'adopted'): Promise<string | undefined> {
+    const have = found.domains ?? (await this.target.findOrganization(row.source_id, { signal: this.signal }))?.domains ?? [];
+    const known = new Set(have.map((d) => d.domain.toLowerCase()));
+    const missing = this.sourceDomains(row).filter((d) => !known.has(d.domain.toLowerCase()));
+    if (!missing.length) return undefined;
+    const refused = await this.addDomains(row, found.id, have, missing);
+    const added = missing.filter((d) => !refused.includes(d.domain)).map((d) => d.domain);
+    const notes: string[] = [];
+    if (added.length) notes.push(`${outcome === 'adopted' ? 'the source\'s' : 'its'} domain${added.length > 1 ? 's' : ''} ${added.join(', ')} added`);
+    if (refused.length) notes.push(`${outcome === 'adopted' ? 'adopted' : 'created'} without the domain${refused.length > 1 ? 's' : ''} WorkOS refused: ${refused.join(', ')}`);
+    return notes.join('; ') || undefined;
+  }
+
+  /**
+   * Adds `toAdd` to an organization that has `have` (kept as they are): all at once, then without
+   * each one WorkOS refuses by name, then one by one when it refuses without naming. Returns the
+   * refused ones; each is reported as soon as it is known.
+   */
+  private async addDomains(row: OrganizationRow, id: string, have: OrganizationDomain[], toAdd: OrganizationDomain[]): Promise<string[]> {
+    const signal = this.signal;
+    const current = [...have];
+    let pending = toAdd;
+    const refused: string[] = [];
+    while (pending.length) {
+      const list = [...current, ...pending];
+      try {
+        await this.target.setOrganizationDomains(id, list, { signal });
+        return refused;
+      } catch (error) {
+        if (!(error instanceof WorkOSCallError)) throw error;
+        const which = refusedDomains(error.info, list.map((d) => d.domain));
+        if (!which) throw error;
+        if (which !== 'unknown') {
+          const named = which.filter((domain) => pending.some((d) => d.domain === domain));
+          if (!named.length) throw error;
+          for (const domain of named) this.domainRefused(row, domain, error.info.message);
+          refused.push(...named);
+          pending = pending.filter((d) => !named.includes(d.domain));
+          continue;
+        }
+        for (const d of pending) {
+          try {
+            await this.target.setOrganizationDomains(id, [...current, d], { signal });
+            current.push(d);
+          } catch (addError) {
+            if (!(addError instanceof WorkOSCallError) || !refusedDomains(addError.info, [...current, d].map((x) => x.domain))) throw addError;
+            this.domainRefused(row, d.domain, addError.info.message);
+            refused.push(d.domain);
+          }
+        }
+        return refused;
+      }
     }
-    return { id, note: `created without the domain${refused.length > 1 ? 's' : ''} WorkOS refused: ${refused.map((r) => r.domain).join(', ')}` };
+    return refused;
+  }
+
+  /** Recorded once however often a resumed run learns it again (the message is the same). */
+  private domainRefused(row: OrganizationRow, domain: string, reason: string): void {
+    const message = `WorkOS refused the domain ${domain} (${reason.trim().replace(/\s+/g, ' ')}): organization ${row.name} was imported without it. If the domain is the organization's own, add it in the WorkOS dashboard; consumer domains (gmail.com and the like) cannot be added.`;
+    this.journal.addIssue({ severity: 'warning', location: row.origin ?? row.source_id, field: 'domains', message, recordKind: 'organization', sourceId: row.source_id });
+    this.bus.emit({ type: 'notice', level: 'warning', message });
   }
 
   /**

@@ -93,6 +93,16 @@ export interface WorkOSUser {
   externalId: string | null;
 }
 
+export interface OrganizationDomain {
+  domain: string;
+  state: 'pending' | 'verified';
+}
+
+export interface WorkOSOrganization {
+  id: string;
+  domains: OrganizationDomain[];
+}
+
 export interface WorkOSInvitation {
   id: string;
   email: string;
@@ -344,7 +354,7 @@ export class WorkOSTarget {
   }
 
   /** Replaces an organization's domains (used to add them back one at a time after a refusal). */
-  async setOrganizationDomains(organizationId: string, domains: { domain: string; state: 'pending' | 'verified' }[], opts: CallOptions = {}): Promise<void> {
+  async setOrganizationDomains(organizationId: string, domains: OrganizationDomain[], opts: CallOptions = {}): Promise<void> {
     // Setting the whole list is idempotent: repeating it after a lost answer is harmless.
     await this.call(null, () => this.sdk.organizations.updateOrganization({ organization: organizationId, domainData: domains as never }), {
       idempotent: true,
@@ -353,9 +363,14 @@ export class WorkOSTarget {
   }
 
   async findOrganizationByExternalId(externalId: string, opts: CallOptions = {}): Promise<string | null> {
+    return (await this.findOrganization(externalId, opts))?.id ?? null;
+  }
+
+  /** The organization with this external id, with the domains it has now. */
+  async findOrganization(externalId: string, opts: CallOptions = {}): Promise<WorkOSOrganization | null> {
     try {
       const org = await this.call(null, () => this.sdk.organizations.getOrganizationByExternalId(encodeURIComponent(externalId)), { idempotent: true, ...opts });
-      return org.id;
+      return { id: org.id, domains: org.domains.map((d) => ({ domain: d.domain, state: String(d.state).endsWith('verified') ? 'verified' : 'pending' })) };
     } catch (error) {
       if (error instanceof WorkOSCallError && error.info.kind === 'not_found') return null;
       throw error;
