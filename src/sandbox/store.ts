@@ -299,6 +299,7 @@ export interface SeedUser {
   last_name?: string;
   external_id?: string;
   email_verified?: boolean;
+  metadata?: Record<string, string>;
   /** A user who already has a password in WorkOS, as the hash it was set with. */
   password_hash?: string;
   password_hash_type?: string;

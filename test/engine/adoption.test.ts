@@ -2,10 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/services/journal/journal.js';
+import { writeReports } from '../../src/services/report/report.js';
 import { generateDataset, knownPassword, pbkdf2Hash, writeDatasetCsv } from '../../src/sandbox/dataset.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { expectSandboxHolds, FAST_LIMITS, rateFlags, runCli, sandboxEnv, tempDir } from '../helpers.js';
-import { importInto, stagedJournal } from './util.js';
+import { WorkOSCallError, WorkOSTarget } from '../../src/services/workos/target.js';
+import { importInto, stagedJournal, targetOptions } from './util.js';
 
 describe('adoption of what already exists in WorkOS', () => {
   let sandbox: Sandbox;
@@ -127,6 +129,125 @@ describe('adoption of what already exists in WorkOS', () => {
     expect(membership.state).toBe('done');
     expect(sandbox.checkPassword('refused@example.com', 'old-one')).toBe(true);
     expect(sandbox.state.users.get(seeded.id)!.external_id).toBe('r1');
+  });
+
+  it('an adopted user gets the names, metadata keys and email verification WorkOS lacks, never a value WorkOS has; what differs is named once, without values', async () => {
+    // 48 keys already: room for two more of the source's.
+    const had = { ...Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`k${i}`, 'v'])), plan: 'gold' };
+    const profile = sandbox.seedUser({ email: 'profile@example.com', last_name: 'Workos-Last', metadata: had });
+    const verified = sandbox.seedUser({ email: 'verified@example.com', first_name: 'Vera', email_verified: true });
+    const journal = stagedJournal({
+      users: [
+        {
+          sourceId: 'p1',
+          email: 'profile@example.com',
+          firstName: 'Source-First',
+          lastName: 'Source-Last',
+          emailVerified: true,
+          metadata: { plan: 'silver', team: 'blue', region: 'eu', tier: 'three' },
+        },
+        { sourceId: 'p2', email: 'verified@example.com', firstName: 'Vera', emailVerified: false },
+      ],
+    });
+    sandbox.resetStats();
+    await importInto(sandbox, journal);
+    const rows = journal.all<{ source_id: string; state: string; outcome: string; last_error: string | null }>(`SELECT source_id, state, outcome, last_error FROM users ORDER BY id`);
+    const issues = journal.all<{ source_id: string; severity: string; field: string; message: string }>(`SELECT source_id, severity, field, message FROM issues ORDER BY id`);
+    journal.close();
+
+    const p = sandbox.state.users.get(profile.id)!;
+    expect([p.first_name, p.last_name, p.email_verified, p.external_id]).toEqual(['Source-First', 'Workos-Last', true, 'p1']);
+    expect(p.metadata).toEqual({ ...had, team: 'blue', region: 'eu' });
+    // The source says not verified: WorkOS's verification stays.
+    const v = sandbox.state.users.get(verified.id)!;
+    expect([v.first_name, v.email_verified, v.external_id]).toEqual(['Vera', true, 'p2']);
+    // One update per user: the hash-free patch carries the external id and what was filled in.
+    expect(sandbox.stats().byRoute['PUT /user_management/users/:id']).toEqual({ 200: 2 });
+
+    expect(rows.map((r) => [r.source_id, r.state, r.outcome])).toEqual([
+      ['p1', 'done', 'adopted'],
+      ['p2', 'done', 'adopted'],
+    ]);
+    expect(rows[0].last_error).toMatch(/filled in from the source: first name, email verified, metadata\.team, metadata\.region/);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ source_id: 'p1', severity: 'warning', field: 'profile' });
+    expect(issues[0].message).toMatch(/last name, metadata\.plan left as WorkOS had them/);
+    expect(issues[0].message).toMatch(/metadata keys tier not added \(WorkOS holds at most 50 keys/);
+    for (const value of ['Workos-Last', 'Source-Last', 'gold', 'silver', 'three']) expect(issues[0].message).not.toContain(value);
+  });
+
+  it('an update WorkOS refuses for another reason than the hash does not mark the hash refused', async () => {
+    sandbox.seedUser({ email: 'other-refusal@example.com', first_name: 'O', last_name: 'R' });
+    let refusedOnce = false;
+    const target = new (class extends WorkOSTarget {
+      override async updateUser(...args: Parameters<WorkOSTarget['updateUser']>) {
+        if (!refusedOnce && args[1].passwordHash) {
+          refusedOnce = true;
+          throw new WorkOSCallError({ kind: 'invalid', code: 'user_update_error', message: 'Could not update user.' });
+        }
+        return super.updateUser(...args);
+      }
+    })(targetOptions(sandbox));
+    const journal = stagedJournal({ users: [{ sourceId: 'o1', email: 'other-refusal@example.com', firstName: 'O', lastName: 'R', passwordHash: pbkdf2Hash('fine-password'), passwordHashType: 'pbkdf2' }] });
+    await importInto(sandbox, journal, {}, target);
+    const first = journal.get<{ state: string; error_code: string; password_state: string | null; last_error: string }>(`SELECT state, error_code, password_state, last_error FROM users`)!;
+    expect(refusedOnce).toBe(true);
+    // Not a refused hash: the user failed with WorkOS's answer, for a retry.
+    expect(first).toMatchObject({ state: 'failed', error_code: 'user_update_error', password_state: null });
+    expect(first.last_error).not.toMatch(/refused the source's/);
+    expect(journal.resetFailed()).toBe(1);
+    await importInto(sandbox, journal, {}, target);
+    const again = journal.get<{ state: string; outcome: string; password_state: string }>(`SELECT state, outcome, password_state FROM users`)!;
+    journal.close();
+    expect(again).toEqual({ state: 'done', outcome: 'adopted', password_state: 'set' });
+    expect(sandbox.checkPassword('other-refusal@example.com', 'fine-password')).toBe(true);
+  });
+
+  it('a stop right after the create without a refused hash resumes with the password still rejected (keep)', async () => {
+    const bad = '$scrypt$v=1$n=1000,r=8,p=1,kl=32$c2FsdHNhbHQ$' + 'B'.repeat(43);
+    // The create without the hash lands, and the process dies before its answer is recorded.
+    const dying = new (class extends WorkOSTarget {
+      override async createUser(...args: Parameters<WorkOSTarget['createUser']>): Promise<string> {
+        const id = await super.createUser(...args);
+        if (!args[0].passwordHash) throw new Error('killed');
+        return id;
+      }
+    })(targetOptions(sandbox));
+    const journal = stagedJournal({ users: [{ sourceId: 'stop1', email: 'stopped-refused@example.com', passwordHash: bad, passwordHashType: 'scrypt' }] });
+    await expect(importInto(sandbox, journal, { adoptedPasswords: 'keep' }, dying)).rejects.toThrow('killed');
+    expect(journal.get<{ state: string }>(`SELECT state FROM users`)!.state).toBe('in_flight');
+    await importInto(sandbox, journal, { adoptedPasswords: 'keep' });
+    const user = journal.get<{ state: string; outcome: string; password_state: string }>(`SELECT state, outcome, password_state FROM users`)!;
+    const reports = writeReports(journal);
+    journal.close();
+    expect(user).toEqual({ state: 'done', outcome: 'created', password_state: 'rejected' });
+    expect(fs.readFileSync(reports.passwordResets, 'utf8')).toMatch(/stopped-refused@example\.com,stop1,user_\w+,rejected hash/);
+    expect([...sandbox.state.users.values()].filter((u) => u.email === 'stopped-refused@example.com')).toHaveLength(1);
+  });
+
+  it('--retry-failed forgets the WorkOS user of an adoption that failed: a stop in the retry never completes that user instead', async () => {
+    const other = sandbox.seedUser({ email: 'someone-else@example.com' });
+    const journal = stagedJournal({ users: [{ sourceId: 'stale1', email: 'stale@example.com' }] });
+    // As an adoption that failed while completing leaves its record.
+    const [row] = journal.workableUsers(0, 10);
+    journal.markAdopting('user', row.id, other.id);
+    journal.markFailed('user', row.id, 'bug', 'unexpected answer');
+    expect(journal.resetFailed()).toBe(1);
+    // The retry's create lands, and the process dies before its answer is recorded.
+    const dying = new (class extends WorkOSTarget {
+      override async createUser(...args: Parameters<WorkOSTarget['createUser']>): Promise<string> {
+        await super.createUser(...args);
+        throw new Error('killed');
+      }
+    })(targetOptions(sandbox));
+    await expect(importInto(sandbox, journal, {}, dying)).rejects.toThrow('killed');
+    await importInto(sandbox, journal);
+    const user = journal.get<{ state: string; outcome: string; workos_id: string }>(`SELECT state, outcome, workos_id FROM users`)!;
+    journal.close();
+    const created = [...sandbox.state.users.values()].find((u) => u.email === 'stale@example.com')!;
+    expect(user).toEqual({ state: 'done', outcome: 'created', workos_id: created.id });
+    expect(created.external_id).toBe('stale1');
+    expect(sandbox.state.users.get(other.id)!.external_id).toBeNull();
   });
 
   it('a stop between adopting a user and setting its hash is finished on resume, still counted as adopted', async () => {

@@ -7,9 +7,10 @@ import { RateMeter } from '../events.js';
 import type { Journal } from '../journal/journal.js';
 import type { MembershipImport, MembershipRow, OrganizationRow, PasswordState, RecordKind, UserRow } from '../journal/types.js';
 import { mappedRoleSlugs, sameRoles } from '../mapping/roles.js';
+import { LIMITS } from '../mapping/validate.js';
 import { backoffMs, sleep } from '../rate/pacer.js';
 import { refusedDomains } from '../workos/errors.js';
-import { WorkOSCallError, type OrganizationDomain, type WorkOSTarget } from '../workos/target.js';
+import { WorkOSCallError, type OrganizationDomain, type UserPatch, type WorkOSTarget, type WorkOSUser } from '../workos/target.js';
 
 export interface ImportOptions {
   /** Calls in flight at once; the pacers, not this, set the rate. */
@@ -56,6 +57,9 @@ const PHASE_KIND: Record<'organizations' | 'users' | 'memberships', RecordKind> 
 
 const SUPPORTED_HASH = new Set<string>(WORKOS_HASH_TYPES);
 
+/** What an adopted user may get from the source besides its hash and external id. */
+const FILL_FIELDS = ['firstName', 'lastName', 'emailVerified', 'metadata'] as const;
+
 const parseJson = <T>(text: string | null): T | undefined => (text ? (JSON.parse(text) as T) : undefined);
 
 /** The source's hash when WorkOS can take its type; never logged, never in a message. */
@@ -73,8 +77,8 @@ interface Found {
   id: string;
   note?: string;
   foreign?: boolean;
-  /** A found user's external id, when the look-up that found it said. */
-  externalId?: string | null;
+  /** A found user as the look-up saw it (its external id, names, metadata). */
+  user?: WorkOSUser;
   /** A found organization's domains, as the look-up saw them. */
   domains?: OrganizationDomain[];
 }
@@ -270,7 +274,7 @@ export class Importer {
           );
         }
         if (info.kind !== 'transient') {
-          return this.fail(kind, row.id, label, 'code' in info ? info.code : info.kind, `${info.message} (while looking up the existing record)`);
+          return this.fail(kind, row.id, label, 'code' in info ? info.code : info.kind, `${info.message} (while looking up or completing the existing record)`);
         }
         // The call may have landed: the next try looks before it creates.
         mayHaveLanded = true;
@@ -477,9 +481,12 @@ export class Importer {
    * `refused`: WorkOS's answer to the source's hash on an earlier try. The user then goes in
    * without it (its password state says `rejected`, and it is listed for a password reset).
    */
-  private importUser(row: UserRow, refused?: string): Promise<Outcome> {
+  private importUser(row: UserRow, refusedNow?: string): Promise<Outcome> {
     const signal = this.signal;
     const label = { sourceId: row.source_id, text: row.email };
+    // Refused on an earlier try that a stop interrupted: the user went (or goes) in without it,
+    // and a look-up must not take it for a user with the source's password.
+    const refused = refusedNow ?? (row.password_state === 'rejected' ? 'refused on an earlier try' : undefined);
     const hash = refused ? undefined : importableHash(row);
     // An adoption half done (by a stopped run, or by this one before a transient error): the
     // WorkOS user is known, and completing it is what is left. A look-up by external id would
@@ -489,7 +496,7 @@ export class Importer {
       lookup: async () => {
         if (adopting) return adopting;
         const found = await this.target.findUserByExternalId(row.source_id, { signal });
-        return found ? { id: found.id, externalId: found.externalId } : null;
+        return found ? { id: found.id, user: found } : null;
       },
       create: async (onSend) => {
         const id = await this.target.createUser(
@@ -510,10 +517,10 @@ export class Importer {
       adopt: async (code) => {
         // external id taken: this source user is there already; email taken: someone with the address is.
         const byExternalId = code === 'email_not_available' ? null : await this.target.findUserByExternalId(row.source_id, { signal });
-        if (byExternalId) return { id: byExternalId.id, externalId: byExternalId.externalId };
+        if (byExternalId) return { id: byExternalId.id, user: byExternalId };
         const byEmail = await this.target.findUserByEmail(row.email, { signal });
         if (!byEmail) return null;
-        return { id: byEmail.id, externalId: byEmail.externalId, foreign: byEmail.externalId !== row.source_id, note: `adopted existing user ${byEmail.id}` };
+        return { id: byEmail.id, user: byEmail, foreign: byEmail.externalId !== row.source_id, note: `adopted existing user ${byEmail.id}` };
       },
       complete: (found, outcome) => {
         if (outcome === 'adopted') adopting = { ...found, foreign: true };
@@ -521,9 +528,11 @@ export class Importer {
       },
       onInvalid: async (code, message) => {
         if (code !== 'invalid_password_hash' || !hash) return null;
-        // Nothing landed: the same user again, without the hash WorkOS refused.
+        // Nothing landed: the same user again, without the hash WorkOS refused. Committed first: a
+        // stop during that create resumes knowing the user has no password of the source's.
+        this.journal.setPasswordState(row.id, 'rejected');
         this.journal.release('user', row.id);
-        return this.importUser({ ...row, state: 'pending' }, message);
+        return this.importUser({ ...row, state: 'pending', password_state: 'rejected' }, message);
       },
     });
   }
@@ -534,19 +543,23 @@ export class Importer {
 
   /**
    * A user found in WorkOS instead of created gets what the source says it lacks: the source's
-   * password hash (unless the operator keeps WorkOS's passwords) and, when it has none, the source
-   * id as its external id. Another external id is left as it is, and reported.
+   * password hash (unless the operator keeps WorkOS's passwords), the source id as its external id
+   * when it has none, and (adopted) the names, metadata keys and email verification WorkOS lacks.
+   * What WorkOS holds otherwise is left as it is, and reported.
    */
   private async completeUser(row: UserRow, found: Found, outcome: 'created' | 'adopted', refused?: string): Promise<string | undefined> {
     const signal = this.signal;
     const notes: string[] = [];
-    const externalId = found.externalId !== undefined ? found.externalId : ((await this.target.getUser(found.id, { signal }))?.externalId ?? null);
-    const patch: { passwordHash?: string; passwordHashType?: string; externalId?: string } = {};
+    const user = found.user ?? (await this.target.getUser(found.id, { signal }));
+    const externalId = user?.externalId ?? null;
+    const patch: UserPatch = {};
     if (!externalId) patch.externalId = row.source_id;
     else if (externalId !== row.source_id) {
       this.externalIdIssue(row, `WorkOS user ${found.id} (${row.email}) has the external id ${externalId}, not the source id ${row.source_id}: it was left as it is. The id map links ${row.source_id} to ${found.id}.`);
       notes.push(`its external id stays ${externalId}`);
     }
+    // Our own earlier create carried the profile; someone else's user gets what it lacks.
+    const filled = outcome === 'adopted' && user ? this.fillFromSource(row, user, patch) : [];
 
     const hash = refused ? undefined : importableHash(row);
     let passwordState: PasswordState = refused ? 'rejected' : passwordStateOf(row);
@@ -567,11 +580,16 @@ export class Importer {
       } catch (error) {
         if (!(error instanceof WorkOSCallError)) throw error;
         const info = error.info;
-        if (info.kind === 'invalid' && patch.passwordHash) {
+        if (info.kind === 'invalid' && info.code === 'invalid_password_hash' && patch.passwordHash) {
           delete patch.passwordHash;
           delete patch.passwordHashType;
           passwordState = 'rejected';
           notes.push(this.refusedHashNote(row, info.message, 'the user keeps the password WorkOS had'));
+        } else if (info.kind === 'invalid' && filled.length && FILL_FIELDS.some((f) => f in patch)) {
+          // What the source fills in is a courtesy: refused, it is left out and said, the rest goes on.
+          for (const f of FILL_FIELDS) delete patch[f];
+          this.profileIssue(row, `WorkOS user ${found.id} (${row.email}) was adopted without the source's ${filled.join(', ')}: WorkOS refused them (${info.code}).`);
+          filled.length = 0;
         } else if (info.kind === 'conflict' && patch.externalId) {
           delete patch.externalId;
           this.externalIdIssue(row, `the source id ${row.source_id} is the external id of another WorkOS user: WorkOS user ${found.id} (${row.email}) was adopted without it.`);
@@ -579,8 +597,63 @@ export class Importer {
         } else throw error;
       }
     }
+    if (filled.length) notes.push(`filled in from the source: ${filled.join(', ')}`);
     this.journal.setPasswordState(row.id, passwordState);
     return notes.join('; ') || undefined;
+  }
+
+  /**
+   * Adds to `patch` what an adopted user lacks and the source has: an empty first or last name,
+   * metadata keys it does not have (within WorkOS's 50 keys), a verified email. Never a value
+   * WorkOS has: where it differs from the source, one warning names the fields (not the values).
+   * Returns what was filled in.
+   */
+  private fillFromSource(row: UserRow, user: WorkOSUser, patch: UserPatch): string[] {
+    const filled: string[] = [];
+    const kept: string[] = [];
+    const names = [
+      ['firstName', 'first name', row.first_name, user.firstName],
+      ['lastName', 'last name', row.last_name, user.lastName],
+    ] as const;
+    for (const [field, words, source, theirs] of names) {
+      if (!source) continue;
+      if (!theirs) {
+        patch[field] = source;
+        filled.push(words);
+      } else if (theirs !== source) kept.push(words);
+    }
+    // The source is the truth about verification: a verified address stays verified.
+    if (row.email_verified === 1 && !user.emailVerified) {
+      patch.emailVerified = true;
+      filled.push('email verified');
+    }
+    const source = parseJson<Record<string, string>>(row.metadata) ?? {};
+    const have = user.metadata;
+    let room = LIMITS.metadataKeys - Object.keys(have).length;
+    const added: Record<string, string> = {};
+    const noRoom: string[] = [];
+    for (const [key, value] of Object.entries(source)) {
+      if (Object.hasOwn(have, key)) {
+        if (have[key] !== value) kept.push(`metadata.${key}`);
+      } else if (room > 0) {
+        added[key] = value;
+        room--;
+      } else noRoom.push(key);
+    }
+    if (Object.keys(added).length) {
+      // The whole object: the keys it had stay whether WorkOS merges or replaces.
+      patch.metadata = { ...have, ...added };
+      filled.push(...Object.keys(added).map((k) => `metadata.${k}`));
+    }
+    const said: string[] = [];
+    if (kept.length) said.push(`${kept.join(', ')} left as WorkOS had ${kept.length > 1 ? 'them' : 'it'} (the source has another value)`);
+    if (noRoom.length) said.push(`metadata keys ${noRoom.join(', ')} not added (WorkOS holds at most ${LIMITS.metadataKeys} keys and the user had ${Object.keys(have).length})`);
+    if (said.length) this.profileIssue(row, `WorkOS user ${user.id} (${row.email}) was adopted: ${said.join('; ')}.`);
+    return filled;
+  }
+
+  private profileIssue(row: UserRow, message: string): void {
+    this.journal.addIssue({ severity: 'warning', location: row.origin ?? row.source_id, field: 'profile', message, recordKind: 'user', sourceId: row.source_id });
   }
 
   private externalIdIssue(row: UserRow, message: string): void {

@@ -654,12 +654,15 @@ export class Journal {
   resetFailed(only?: { kind: RecordKind; sourceId: string }[]): number {
     let reset = 0;
     this.db.transaction(() => {
+      // A failed record keeps no WorkOS id: one left by an adoption that failed half way would
+      // otherwise be taken, after a stop in the retry, for the user to complete.
+      const again = `state = 'pending', outcome = NULL, workos_id = NULL`;
       if (only) {
         const byKind = {
-          organization: this.stmt(`UPDATE organizations SET state = 'pending' WHERE state = 'failed' AND source_id = ?`),
-          user: this.stmt(`UPDATE users SET state = 'pending' WHERE state = 'failed' AND source_id = ?`),
+          organization: this.stmt(`UPDATE organizations SET ${again} WHERE state = 'failed' AND source_id = ?`),
+          user: this.stmt(`UPDATE users SET ${again} WHERE state = 'failed' AND source_id = ?`),
           membership: this.stmt(
-            `UPDATE memberships SET state = 'pending' WHERE (state = 'failed' OR (state = 'skipped' AND error_code = 'blocked')) AND user_source_id = ? AND org_source_id = ?`,
+            `UPDATE memberships SET ${again} WHERE (state = 'failed' OR (state = 'skipped' AND error_code = 'blocked')) AND user_source_id = ? AND org_source_id = ?`,
           ),
         };
         for (const item of only) {
@@ -669,7 +672,7 @@ export class Journal {
         }
       } else {
         for (const kind of ['organization', 'user', 'membership'] as RecordKind[]) {
-          reset += this.db.prepare(`UPDATE ${TABLE[kind]} SET state = 'pending' WHERE state = 'failed'`).run().changes;
+          reset += this.db.prepare(`UPDATE ${TABLE[kind]} SET ${again} WHERE state = 'failed'`).run().changes;
         }
       }
       // A journal staged before duplicates were merged: their memberships were blocked for good.

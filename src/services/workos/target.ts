@@ -91,7 +91,33 @@ export interface WorkOSUser {
   id: string;
   email: string;
   externalId: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  emailVerified: boolean;
+  metadata: Record<string, string>;
 }
+
+/** What the import sets on a user found in WorkOS (an adopted one): only what it lacks. */
+export interface UserPatch {
+  passwordHash?: string;
+  passwordHashType?: string;
+  externalId?: string;
+  firstName?: string;
+  lastName?: string;
+  emailVerified?: boolean;
+  /** The whole metadata object to hold (what it had, and the keys added). */
+  metadata?: Record<string, string>;
+}
+
+const userOf = (u: { id: string; email: string; externalId?: string | null; firstName?: string | null; lastName?: string | null; emailVerified?: boolean; metadata?: Record<string, string> | null }): WorkOSUser => ({
+  id: u.id,
+  email: u.email,
+  externalId: u.externalId ?? null,
+  firstName: u.firstName ?? null,
+  lastName: u.lastName ?? null,
+  emailVerified: u.emailVerified === true,
+  metadata: { ...(u.metadata ?? {}) },
+});
 
 export interface OrganizationDomain {
   domain: string;
@@ -396,10 +422,10 @@ export class WorkOSTarget {
   }
 
   /**
-   * Sets what an adopted user lacks: the source's password hash, its external id. Setting values is
-   * idempotent, so a lost answer is simply asked again.
+   * Sets what an adopted user lacks: the source's password hash, its external id, empty names,
+   * metadata keys. Setting values is idempotent, so a lost answer is simply asked again.
    */
-  async updateUser(userId: string, patch: { passwordHash?: string; passwordHashType?: string; externalId?: string }, opts: CallOptions = {}): Promise<void> {
+  async updateUser(userId: string, patch: UserPatch, opts: CallOptions = {}): Promise<void> {
     // The SDK's type omits pbkdf2 from the hash types; the API accepts it.
     await this.call('writes', () => this.sdk.userManagement.updateUser({ userId, ...patch } as never), { idempotent: true, ...opts });
   }
@@ -407,7 +433,7 @@ export class WorkOSTarget {
   async findUserByExternalId(externalId: string, opts: CallOptions = {}): Promise<WorkOSUser | null> {
     try {
       const user = await this.call('reads', () => this.sdk.userManagement.getUserByExternalId(encodeURIComponent(externalId)), { idempotent: true, ...opts });
-      return { id: user.id, email: user.email, externalId: user.externalId };
+      return userOf(user);
     } catch (error) {
       if (error instanceof WorkOSCallError && error.info.kind === 'not_found') return null;
       throw error;
@@ -417,7 +443,7 @@ export class WorkOSTarget {
   async getUser(id: string, opts: CallOptions = {}): Promise<WorkOSUser | null> {
     try {
       const user = await this.call('reads', () => this.sdk.userManagement.getUser(id), { idempotent: true, ...opts });
-      return { id: user.id, email: user.email, externalId: user.externalId };
+      return userOf(user);
     } catch (error) {
       if (error instanceof WorkOSCallError && error.info.kind === 'not_found') return null;
       throw error;
@@ -439,7 +465,7 @@ export class WorkOSTarget {
   async findUserByEmail(email: string, opts: CallOptions = {}): Promise<WorkOSUser | null> {
     const list = await this.call('reads', () => this.sdk.userManagement.listUsers({ email, limit: 1 }), { idempotent: true, ...opts });
     const user = list.data.find((u) => u.email.toLowerCase() === email.toLowerCase());
-    return user ? { id: user.id, email: user.email, externalId: user.externalId } : null;
+    return user ? userOf(user) : null;
   }
 
   async createMembership(input: { userId: string; organizationId: string; roleSlugs: string[] }, opts: CallOptions = {}): Promise<WorkOSMembership> {
