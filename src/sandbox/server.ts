@@ -148,6 +148,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     multipleRoles: options.multipleRoles ?? false,
     userConflict: options.userConflict,
   });
+  store.echoHashes = options.echoHashes === true;
 
   // One log per bucket. With limits off the logs still measure (over the real windows), so
   // maxInAnyWindow stays meaningful for "would this have been throttled?".

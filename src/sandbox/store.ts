@@ -183,7 +183,8 @@ function checkPasswordFields(body: Body, errors: FieldError[]): void {
   if (hasType && !hasHash) errors.push({ code: 'password_hash_required', field: 'password_hash' });
 }
 
-function credentialFrom(body: Body): SandboxCredential | undefined {
+/** `echo`: the refusal quotes the hash it was sent (see SandboxOptions.echoHashes). */
+function credentialFrom(body: Body, echo = false): SandboxCredential | undefined {
   const { password, password_hash: hash, password_hash_type: type } = body;
   const hasPassword = typeof password === 'string';
   const hasHash = typeof hash === 'string';
@@ -198,7 +199,7 @@ function credentialFrom(body: Body): SandboxCredential | undefined {
     if (problem) {
       throw new ApiError(400, {
         code: 'invalid_password_hash',
-        message: `The password hash is not a valid ${type} hash: ${problem}.`,
+        message: `The password hash is not a valid ${type} hash: ${problem}.${echo ? ` Received: ${hash}` : ''}`,
       });
     }
     return { kind: 'hash', password_hash_type: type, password_hash: hash };
@@ -317,6 +318,8 @@ export class SandboxStore {
   enforceExtraLimits = true;
   /** How a user create answers a taken email or external id (see SandboxOptions.userConflict). */
   userConflict: UserConflictStyle;
+  /** A refused password hash is quoted back in the answer (see SandboxOptions.echoHashes). */
+  echoHashes = false;
   private readonly multipleRoles: boolean;
   private readonly defaultRole: string;
 
@@ -388,7 +391,7 @@ export class SandboxStore {
     checkMetadata(body.metadata, errors, false);
     checkPasswordFields(body, errors);
     throwIfErrors(errors);
-    const credential = credentialFrom(body);
+    const credential = credentialFrom(body, this.echoHashes);
 
     const email = body.email as string;
     const externalId = (body.external_id as string | null | undefined) ?? null;
@@ -444,7 +447,7 @@ export class SandboxStore {
     checkMetadata(body.metadata, errors, true);
     checkPasswordFields(body, errors);
     throwIfErrors(errors);
-    const credential = credentialFrom(body);
+    const credential = credentialFrom(body, this.echoHashes);
 
     let metadata: Record<string, string> | undefined;
     if (body.metadata !== undefined && body.metadata !== null) {

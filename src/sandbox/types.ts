@@ -52,6 +52,11 @@ export interface SandboxOptions {
    * own emulator (workos/emulate) and older versions answer.
    */
   userConflict?: UserConflictStyle;
+  /**
+   * A refused password hash is quoted back in the answer's message (default false). unverified
+   * whether WorkOS ever does; tests use it to prove no hash reaches a note, a log or a report.
+   */
+  echoHashes?: boolean;
 }
 
 export type UserConflictStyle = 'user_creation_error' | 'user_already_exists';

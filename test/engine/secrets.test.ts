@@ -67,3 +67,44 @@ describe('secrets stay in memory', () => {
     expect(result.stderr).not.toContain(BAD_HASH.slice(7));
   });
 });
+
+describe('a WorkOS that quotes a refused hash back', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ limits: FAST_LIMITS, echoHashes: true });
+  });
+  afterAll(() => sandbox.close());
+
+  it('has its answer stored, said and reported without the hash, its salt or its digest', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'users.csv');
+    // n is not a power of two: staged, and refused by WorkOS (which quotes it back here).
+    const salt = 'c2FsdEBlY2hvLXRlc3Q';
+    const digest = 'Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmE';
+    const scrypt = `$scrypt$v=1$n=1000,r=8,p=1,kl=32$${salt}$${digest}`;
+    fs.writeFileSync(
+      file,
+      ['id,email,password_hash,password_hash_type', `e1,echo-bcrypt@example.com,${BAD_HASH},bcrypt`, `e2,echo-scrypt@example.com,"${scrypt}",scrypt`].join('\n'),
+    );
+    const journalPath = path.join(dir, 'echo.db');
+    const result = await runCli(['run', '--file', file, '--journal', journalPath, '--json', ...rateFlags(FAST_LIMITS)], {
+      cwd: dir,
+      env: { WORKOS_API_KEY: sandbox.apiKey, WORKOS_API_URL: sandbox.url },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const db = new Database(journalPath, { readonly: true });
+    const users = db.prepare(`SELECT source_id, password_state, last_error FROM users ORDER BY source_id`).all() as { source_id: string; password_state: string; last_error: string }[];
+    const issues = (db.prepare(`SELECT message FROM issues`).all() as { message: string }[]).map((i) => i.message);
+    db.close();
+    expect(users.map((u) => [u.source_id, u.password_state])).toEqual([
+      ['e1', 'rejected'],
+      ['e2', 'rejected'],
+    ]);
+    // WorkOS's words are kept, the quoted hash is not.
+    for (const u of users) expect(u.last_error).toMatch(/WorkOS refused the source's \w+ hash \(The password hash is not a valid \w+ hash: .*Received: \[hash\]/);
+    const secrets = [BAD_HASH, BAD_HASH.slice(7, 29), BAD_HASH.slice(29), scrypt, salt, digest];
+    const texts = [...users.map((u) => u.last_error), ...issues, result.stdout, result.stderr];
+    for (const f of fs.readdirSync(path.join(dir, 'echo.reports'))) texts.push(fs.readFileSync(path.join(dir, 'echo.reports', f), 'utf8'));
+    for (const text of texts) for (const secret of secrets) expect(text).not.toContain(secret);
+  });
+});

@@ -7,6 +7,7 @@ import { RateMeter } from '../events.js';
 import type { Journal } from '../journal/journal.js';
 import type { MembershipImport, MembershipRow, OrganizationRow, PasswordState, RecordKind, UserRow } from '../journal/types.js';
 import { mappedRoleSlugs, sameRoles } from '../mapping/roles.js';
+import { redactHash } from '../mapping/hash.js';
 import { LIMITS } from '../mapping/validate.js';
 import { backoffMs, sleep } from '../rate/pacer.js';
 import { refusedDomains } from '../workos/errors.js';
@@ -94,6 +95,8 @@ interface Steps {
   onInvalid?: (code: string, message: string) => Promise<Outcome | null>;
   /** A membership: what WorkOS holds once it is done (recorded per record; reports and verify read it). */
   importedAs?: MembershipImport;
+  /** Cleans WorkOS's words before they are stored or said (a user's: no trace of its hash). */
+  scrub?: (text: string) => string;
 }
 
 /**
@@ -273,15 +276,16 @@ export class Importer {
             'Check that the key was not revoked, then run `workos-migrate resume`.',
           );
         }
+        const said = steps.scrub ?? ((text: string) => text);
         if (info.kind !== 'transient') {
-          return this.fail(kind, row.id, label, 'code' in info ? info.code : info.kind, `${info.message} (while looking up or completing the existing record)`);
+          return this.fail(kind, row.id, label, 'code' in info ? info.code : info.kind, said(`${info.message} (while looking up or completing the existing record)`));
         }
         // The call may have landed: the next try looks before it creates.
         mayHaveLanded = true;
         // WorkOS was away as a whole and the target waited until it answered again: not this record's failure.
         if (info.outage) continue;
         if (++transient >= this.maxAttempts) {
-          return this.fail(kind, row.id, label, 'transient', `${info.message} (gave up after ${transient} tries; retry with --retry-failed)`);
+          return this.fail(kind, row.id, label, 'transient', said(`${info.message} (gave up after ${transient} tries; retry with --retry-failed)`));
         }
         await sleep(backoffMs(transient), this.signal);
       }
@@ -295,10 +299,12 @@ export class Importer {
   private async attemptOnce(kind: RecordKind, row: { id: number }, label: { sourceId: string; text: string }, steps: Steps, mayHaveLanded: boolean): Promise<Outcome> {
     // Our own earlier write whose answer was lost is "created", not someone else's record.
     const outcomeOf = (found: Found) => (mayHaveLanded && !found.foreign ? 'created' : 'adopted');
+    const said = steps.scrub ?? ((text: string) => text);
     const finish = async (found: Found, note: string | undefined): Promise<Outcome> => {
       const outcome = outcomeOf(found);
       const completed = await steps.complete?.(found, outcome);
-      this.journal.markDone(kind, row.id, found.id, outcome, [note, completed].filter(Boolean).join('; ') || undefined, steps.importedAs);
+      const notes = [note, completed].filter(Boolean).join('; ');
+      this.journal.markDone(kind, row.id, found.id, outcome, notes ? said(notes) : undefined, steps.importedAs);
       return outcome;
     };
     if (mayHaveLanded || steps.lookupFirst) {
@@ -314,20 +320,20 @@ export class Importer {
       switch (info.kind) {
         case 'conflict': {
           const adopted = await steps.adopt(info.code);
-          if (!adopted) return this.fail(kind, row.id, label, 'conflict', `${info.message}; and no existing record could be found to adopt`);
+          if (!adopted) return this.fail(kind, row.id, label, 'conflict', said(`${info.message}; and no existing record could be found to adopt`));
           return finish(adopted, adopted.note);
         }
         case 'invalid':
         case 'multiple_roles_not_enabled':
         case 'not_found':
-          return (await steps.onInvalid?.(info.code, info.message)) ?? this.fail(kind, row.id, label, info.code, info.message);
+          return (await steps.onInvalid?.(info.code, said(info.message))) ?? this.fail(kind, row.id, label, info.code, said(info.message));
         case 'bug':
-          return this.fail(kind, row.id, label, 'bug', `${info.message} (a workos-migrate bug: please report it)`);
+          return this.fail(kind, row.id, label, 'bug', said(`${info.message} (a workos-migrate bug: please report it)`));
         default:
           throw error; // transient, unauthorized: for `attempt`
       }
     }
-    this.journal.markDone(kind, row.id, created.id, 'created', created.note, steps.importedAs);
+    this.journal.markDone(kind, row.id, created.id, 'created', created.note && said(created.note), steps.importedAs);
     return 'created';
   }
 
@@ -526,6 +532,7 @@ export class Importer {
         if (outcome === 'adopted') adopting = { ...found, foreign: true };
         return this.completeUser(row, found, outcome, refused);
       },
+      scrub: (text) => redactHash(text, row.password_hash),
       onInvalid: async (code, message) => {
         if (code !== 'invalid_password_hash' || !hash) return null;
         // Nothing landed: the same user again, without the hash WorkOS refused. Committed first: a
@@ -538,7 +545,8 @@ export class Importer {
   }
 
   private refusedHashNote(row: UserRow, answer: string, what: string): string {
-    return `WorkOS refused the source's ${row.password_hash_type} hash (${answer}): ${what}; the user needs a password reset (or fix the hash at the source and run again: the user is then adopted and gets it). The hash itself is not written here`;
+    // WorkOS's answer may quote what it was sent: never the hash, nor its salt or digest.
+    return `WorkOS refused the source's ${row.password_hash_type} hash (${redactHash(answer, row.password_hash)}): ${what}; the user needs a password reset (or fix the hash at the source and run again: the user is then adopted and gets it). The hash itself is not written here`;
   }
 
   /**

@@ -102,3 +102,23 @@ export const HASH_FORMATS: Record<PasswordHashType, string> = {
   argon2: '$argon2id$v=19$m=..,t=..,p=..$<salt>$<hash>',
   ssha: '{SSHA}<base64>',
 };
+
+/**
+ * `text` (an answer of WorkOS's, say) with the password hash, and each of its salt and digest
+ * parts, replaced by `[hash]`: an API that echoes what it was sent must not carry a hash into the
+ * journal's notes, the logs or the reports. Algorithm and parameter names stay readable.
+ */
+export function redactHash(text: string, hash: string | null | undefined): string {
+  if (!text || !hash) return text;
+  const parts = new Set<string>([hash]);
+  for (const part of hash.split(/[$,:;={}]/)) {
+    // `argon2id`, `pbkdf2-sha256`, `n`: names, not secrets. A salt or digest is longer, or mixed.
+    if (part.length >= 8 && !/^[a-z][a-z0-9-]{0,15}$/.test(part)) parts.add(part);
+  }
+  // bcrypt keeps its salt (22 characters) and digest (31) in one segment.
+  const bcrypt = /^\$2[abxy]?\$\d{2}\$([./A-Za-z0-9]{22})([./A-Za-z0-9]{31})$/.exec(hash);
+  if (bcrypt) parts.add(bcrypt[1]).add(bcrypt[2]);
+  let out = text;
+  for (const part of [...parts].sort((a, b) => b.length - a.length)) out = out.split(part).join('[hash]');
+  return out;
+}

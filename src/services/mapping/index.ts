@@ -7,6 +7,7 @@ export {
   isKnownUnsupportedHashType,
   isWorkosHashType,
   describeUnsupportedHash,
+  redactHash,
   HASH_FORMATS,
 } from './hash.js';
 export { mappedRoleSlugs, sameRoles, type RoleMapping } from './roles.js';
