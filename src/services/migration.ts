@@ -213,7 +213,7 @@ export function planOf(journal: Journal): Plan {
     duplicates: journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE error_code = 'duplicate_email'`)?.n ?? 0,
     invited: {
       ...(journal.get<{ invited: number; pending: number }>(
-        `SELECT COALESCE(SUM(status = 'invited'), 0) AS invited, COALESCE(SUM(status = 'pending'), 0) AS pending FROM memberships`,
+        `SELECT COALESCE(SUM(status = 'invited'), 0) AS invited, COALESCE(SUM(status = 'pending'), 0) AS pending FROM memberships_resolved WHERE invited`,
       ) ?? { invited: 0, pending: 0 }),
       choice: journal.settings.invitedMembers ?? 'skip',
     },
@@ -249,7 +249,7 @@ export function planOf(journal: Journal): Plan {
         `SELECT email || ': ' || TRIM(CASE WHEN json_extract(mfa, '$.sms') = 1 THEN 'SMS ' ELSE '' END || CASE WHEN json_extract(mfa, '$.totp') = 1 THEN 'TOTP (authenticator app)' ELSE '' END) || ' second factor to set up again' AS t
            FROM users WHERE mfa IS NOT NULL ORDER BY id LIMIT 3`,
       ),
-      invited: texts(journal, `SELECT user_source_id || ' in ' || org_source_id || ' (' || status || ')' AS t FROM memberships WHERE status IS NOT NULL ORDER BY id LIMIT 3`),
+      invited: texts(journal, `SELECT user_source_id || ' in ' || org_source_id || ' (' || status || ')' AS t FROM memberships_resolved WHERE invited ORDER BY id LIMIT 3`),
       ignored: (journal.getMeta<{ column: string; reason: string }[]>('ignored_columns') ?? []).slice(0, 3).map((c) => `${c.column}: ${c.reason}`),
     },
   };

@@ -159,6 +159,8 @@ export class Importer {
     const callsBefore = this.target.calls;
     const phases = {} as ImportResult['phases'];
     this.journal.setPhase('importing');
+    // Members skipped while the choice was skip are imported under the choice now.
+    this.journal.requeueInvited(this.options.invitedMembers);
     for (const phase of ['organizations', 'users', 'memberships'] as const) {
       phases[phase] = await this.runPhase(phase);
       if (this.signal.aborted) break;
@@ -571,7 +573,7 @@ export class Importer {
 
     const hash = refused ? undefined : importableHash(row);
     let passwordState: PasswordState = refused ? 'rejected' : passwordStateOf(row);
-    if (refused) notes.push(this.refusedHashNote(row, refused, 'the user keeps the password WorkOS had'));
+    if (refused) notes.push(this.refusedHashNote(row, refused, outcome === 'adopted' ? 'the user keeps the password WorkOS had' : 'created without a password'));
     // Our own earlier create carried the hash; re-setting it costs one write and covers a user
     // that was someone else's after all.
     if (hash && (this.options.adoptedPasswords ?? 'source') === 'source') Object.assign(patch, hash);
@@ -676,7 +678,7 @@ export class Importer {
       if (state === 'failed') return `${what} ${id} was not imported (failed: ${code ?? 'unknown'}); it is retried with the ${what} (--retry-failed)`;
       return `${what} ${id} was not imported (${state ?? 'missing'}); it is retried with the ${what}`;
     };
-    const userId = row.user_merged_into ?? row.user_source_id;
+    const userId = row.kept_user_source_id;
     return (
       parent('user', userId, row.user_state, row.user_error_code, row.user_workos_id) ??
       parent('organization', row.org_source_id, row.org_state, row.org_error_code, row.org_workos_id)
