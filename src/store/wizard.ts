@@ -551,6 +551,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
       setChoice(choice: 'invitedMembers' | 'adoptedPasswords', value: string) {
         if (!journal) return;
         journal.updateSettings({ [choice]: value });
+        if (choice === 'invitedMembers') journal.requeueInvited(value as 'skip' | 'active' | 'invite');
         set({ plan: planOf(journal) });
       },
 

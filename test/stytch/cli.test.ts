@@ -70,6 +70,36 @@ describe('workos-migrate run --source stytch-b2b (headless)', () => {
     for (const r of rows) expect(r.status ?? 'active').toBe(statusOf.get(r.source_ref!));
   });
 
+  it('skips invited members by default (exit 0, listed), and a resume with --invited-members active imports them', async () => {
+    const own = await startSandbox({ limits: FAST_LIMITS });
+    try {
+      const dir = tempDir();
+      const env = { WORKOS_API_KEY: own.apiKey, WORKOS_API_URL: own.url, STYTCH_PROJECT_ID: stytch.projectId, STYTCH_SECRET: stytch.secret, STYTCH_API_URL: stytch.url };
+      const journalPath = path.join(dir, 'j.db');
+      const first = await runCli(['run', '--source', 'stytch-b2b', '--journal', journalPath, '--default-role', 'member', ...rateFlags(FAST_LIMITS)], { cwd: dir, env });
+      // Left out by the operator's (default) choice: reported, not a failure.
+      expect(first.code, first.stderr).toBe(0);
+      const invitedCsv = filesUnder(dir).find((f) => f.endsWith('invited-members.csv'))!;
+      let journal = Journal.open(journalPath);
+      const invited = journal.all<{ state: string }>(`SELECT state FROM memberships WHERE status IS NOT NULL`);
+      journal.close();
+      expect(invited.length).toBeGreaterThan(0);
+      expect(invited.every((m) => m.state === 'skipped')).toBe(true);
+      expect(fs.readFileSync(invitedCsv, 'utf8').trim().split('\n').length).toBe(invited.length + 1);
+      const before = own.state.memberships.size;
+
+      const again = await runCli(['resume', '--journal', journalPath, '--invited-members', 'active', ...rateFlags(FAST_LIMITS)], { cwd: dir, env });
+      expect(again.code, again.stderr).toBe(0);
+      journal = Journal.open(journalPath);
+      const after = journal.all<{ state: string; imported_as: string | null }>(`SELECT state, imported_as FROM memberships WHERE status IS NOT NULL`);
+      journal.close();
+      expect(after.every((m) => m.state === 'done' && m.imported_as === 'membership')).toBe(true);
+      expect(own.state.memberships.size).toBe(before + invited.length);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('says what is missing when the secret is not set, before writing anything', async () => {
     const dir = tempDir();
     const result = await runCli(['run', '--source', 'stytch-b2b'], {

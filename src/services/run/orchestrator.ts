@@ -300,6 +300,9 @@ async function connect(ctx: RunContext, journal: Journal, options: ContinueOptio
   if (o.adoptedPasswords) changed.adoptedPasswords = o.adoptedPasswords;
   if (o.invitedMembers) changed.invitedMembers = o.invitedMembers;
   if (Object.keys(changed).length) journal.updateSettings(changed);
+  // Members skipped under `skip` are imported once the choice is active or invite (a finished
+  // journal goes back to importing); with `skip` this changes nothing.
+  journal.requeueInvited(journal.settings.invitedMembers ?? 'skip');
   return target;
 }
 
