@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Writable } from 'node:stream';
+import Database from 'better-sqlite3';
 import { expect } from 'vitest';
 import { main } from '../src/main.js';
 import type { Dataset } from '../src/sandbox/dataset.js';
@@ -110,5 +111,15 @@ export function expectSandboxHolds(
     const membership = membershipByKey.get(key);
     expect(membership, `membership ${expected.userSourceId} in ${expected.orgSourceId}`).toBeDefined();
     expect(membership!.role.slug).toBe(expected.role);
+  }
+}
+
+/** A change to a journal as another process would make it (a test's hand on the importer's records). */
+export function journalSql(journal: { path: string }, statement: string, ...params: unknown[]): void {
+  const db = new Database(journal.path);
+  try {
+    db.prepare(statement).run(...params);
+  } finally {
+    db.close();
   }
 }

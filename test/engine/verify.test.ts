@@ -6,7 +6,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { WorkOS } from '@workos-inc/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
@@ -14,7 +13,7 @@ import { Journal } from '../../src/services/journal/journal.js';
 import type { RunSettings } from '../../src/services/journal/types.js';
 import { runVerification, type VerifyCheck, type VerifyReport } from '../../src/services/verify.js';
 import { WorkOSTarget } from '../../src/services/workos/target.js';
-import { FAST_LIMITS, rateFlags, runCli, sandboxEnv, tempDir } from '../helpers.js';
+import { FAST_LIMITS, rateFlags, runCli, sandboxEnv, tempDir, journalSql } from '../helpers.js';
 
 const CSV = `id,email,first_name,last_name,organization_id,organization_name,role
 u1,alice@example.com,Alice,A,org-a,Acme,member
@@ -88,15 +87,6 @@ const check = (report: VerifyReport, id: string): VerifyCheck => {
   return found!;
 };
 
-/** The journal as another process would change it (a test's hand on the importer's records). */
-function sql(journal: Journal, statement: string, ...params: unknown[]) {
-  const db = new Database(journal.path);
-  try {
-    db.prepare(statement).run(...params);
-  } finally {
-    db.close();
-  }
-}
 
 describe('runVerification against the sandbox', () => {
   it('without a progress listener reports real counts of what it checked', async () => {
@@ -144,7 +134,7 @@ describe('runVerification against the sandbox', () => {
     // alice is made admin, and the journal holds that answer (as a look-up after a crash records
     // what WorkOS has): the source says member.
     await m.workos.userManagement.updateOrganizationMembership(m.membershipId('u1', 'org-a'), { roleSlug: 'admin' });
-    sql(m.journal, `UPDATE memberships SET role_slugs = '["admin"]' WHERE user_source_id = 'u1'`);
+    journalSql(m.journal, `UPDATE memberships SET role_slugs = '["admin"]' WHERE user_source_id = 'u1'`);
     const report = await runVerification(m.journal, m.target);
     const memberships = check(report, 'memberships');
     expect(memberships).toMatchObject({ status: 'fail', counts: { failed: 1 } });
@@ -195,18 +185,18 @@ describe('runVerification on journal rows the importer writes (merged duplicates
       ],
     });
     const ivy = sandbox.seedUser({ email: 'ivy@example.com', external_id: 'inv' });
-    sql(journal, `UPDATE organizations SET state = 'done', outcome = 'adopted', workos_id = ?`, acme.id);
-    sql(journal, `UPDATE users SET state = 'done', outcome = 'adopted', workos_id = ? WHERE source_id = 'keep'`, ann.id);
-    sql(journal, `UPDATE users SET state = 'done', outcome = 'created', workos_id = ? WHERE source_id = 'inv'`, ivy.id);
-    sql(journal, `UPDATE users SET state = 'skipped', error_code = 'duplicate_email', merged_into = 'keep' WHERE source_id = 'dupe'`);
-    sql(journal, `UPDATE memberships SET state = 'done', outcome = 'adopted', workos_id = ? WHERE user_source_id = 'dupe'`, membership.id);
+    journalSql(journal, `UPDATE organizations SET state = 'done', outcome = 'adopted', workos_id = ?`, acme.id);
+    journalSql(journal, `UPDATE users SET state = 'done', outcome = 'adopted', workos_id = ? WHERE source_id = 'keep'`, ann.id);
+    journalSql(journal, `UPDATE users SET state = 'done', outcome = 'created', workos_id = ? WHERE source_id = 'inv'`, ivy.id);
+    journalSql(journal, `UPDATE users SET state = 'skipped', error_code = 'duplicate_email', merged_into = 'keep' WHERE source_id = 'dupe'`);
+    journalSql(journal, `UPDATE memberships SET state = 'done', outcome = 'adopted', workos_id = ? WHERE user_source_id = 'dupe'`, membership.id);
     return { sandbox, journal, acme, membership, target: targetFor(sandbox), workos: sdkFor(sandbox) };
   }
 
   it("checks a merged duplicate's membership on its kept user, and catches it gone", async () => {
     const s = await setUp({ invitedMembers: 'skip' });
     // As the import leaves an invited member under skip.
-    sql(s.journal, `UPDATE memberships SET state = 'skipped', error_code = 'invited' WHERE user_source_id = 'inv'`);
+    journalSql(s.journal, `UPDATE memberships SET state = 'skipped', error_code = 'invited' WHERE user_source_id = 'inv'`);
     let report = await runVerification(s.journal, s.target);
     // The duplicate is not a user of its own in WorkOS; its membership is ann's.
     expect(check(report, 'users')).toMatchObject({ status: 'pass', counts: { checked: 2, total: 2 } });
@@ -221,7 +211,7 @@ describe('runVerification on journal rows the importer writes (merged duplicates
   it('invited members sent an invitation: an invitation is expected instead of a membership, and one revoked is caught', async () => {
     const s = await setUp({ invitedMembers: 'invite' });
     const invitation = await s.workos.userManagement.sendInvitation({ email: 'ivy@example.com', organizationId: s.acme.id });
-    sql(s.journal, `UPDATE memberships SET state = 'done', outcome = 'created', imported_as = 'invitation', workos_id = ? WHERE user_source_id = 'inv'`, invitation.id);
+    journalSql(s.journal, `UPDATE memberships SET state = 'done', outcome = 'created', imported_as = 'invitation', workos_id = ? WHERE user_source_id = 'inv'`, invitation.id);
     let report = await runVerification(s.journal, s.target);
     expect(check(report, 'memberships')).toMatchObject({ status: 'pass', counts: { checked: 1, total: 1 } });
     expect(check(report, 'invited')).toMatchObject({ status: 'pass', counts: { checked: 1, total: 1 } });

@@ -7,7 +7,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { ExpectedError } from '../../src/errors.js';
@@ -15,7 +14,7 @@ import type { SourceMembership, SourceOrganization, SourceUser } from '../../src
 import { Journal } from '../../src/services/journal/journal.js';
 import type { RecordKind, RunSettings } from '../../src/services/journal/types.js';
 import { readFailuresFile, summaryFacts, writeReports } from '../../src/services/report/report.js';
-import { tempDir } from '../helpers.js';
+import { tempDir, journalSql } from '../helpers.js';
 
 const settings = (extra: Partial<RunSettings> = {}): RunSettings => ({
   version: 1,
@@ -32,15 +31,6 @@ function journalWith(batch: { users?: SourceUser[]; organizations?: SourceOrgani
   return { dir, journal };
 }
 
-/** What the importer records, written straight into the journal (a second connection, as a test's hand). */
-function sql(journal: Journal, statement: string, ...params: unknown[]) {
-  const db = new Database(journal.path);
-  try {
-    db.prepare(statement).run(...params);
-  } finally {
-    db.close();
-  }
-}
 
 const idOf = (journal: Journal, kind: RecordKind, sourceId: string) => {
   const sqlText =
@@ -151,11 +141,11 @@ describe('password-resets.csv', () => {
     const states: Record<string, string | null> = { set: 'set', kept: 'kept', none: 'none', md5: 'unsupported', rejected: 'rejected', social: 'none', 'old-sha': null, 'old-none': null };
     for (const [sourceId, state] of Object.entries(states)) {
       journal.markDone('user', idOf(journal, 'user', sourceId), `user_${sourceId}`, sourceId === 'kept' ? 'adopted' : 'created');
-      sql(journal, `UPDATE users SET password_state = ? WHERE source_id = ?`, state, sourceId);
+      journalSql(journal, `UPDATE users SET password_state = ? WHERE source_id = ?`, state, sourceId);
     }
     journal.markFailed('user', idOf(journal, 'user', 'failed'), 'transient', 'HTTP 500');
     journal.markSkipped('user', idOf(journal, 'user', 'dupe'), 'duplicate_email', 'same email as user social');
-    sql(journal, `UPDATE users SET merged_into = 'social', password_state = 'none' WHERE source_id = 'dupe'`);
+    journalSql(journal, `UPDATE users SET merged_into = 'social', password_state = 'none' WHERE source_id = 'dupe'`);
 
     const reports = writeReports(journal);
     const facts = summaryFacts(journal);
@@ -204,11 +194,11 @@ describe('id maps', () => {
     for (const o of ['org-1', 'org-2']) journal.markDone('organization', idOf(journal, 'organization', o), o.replace('-', '_'), 'created');
     for (const u of ['keep', 'bob', 'inv']) journal.markDone('user', idOf(journal, 'user', u), `user_${u}`, 'created');
     journal.markSkipped('user', idOf(journal, 'user', 'dupe'), 'duplicate_email', 'same email as user keep');
-    sql(journal, `UPDATE users SET merged_into = 'keep' WHERE source_id = 'dupe'`);
+    journalSql(journal, `UPDATE users SET merged_into = 'keep' WHERE source_id = 'dupe'`);
     journal.markDone('membership', idOf(journal, 'membership', 'keep\u001forg-1'), 'om_keep', 'created');
     // Both in org-1: WorkOS holds the kept user's membership; in org-2 the kept user carries the duplicate's.
     journal.markSkipped('membership', idOf(journal, 'membership', 'dupe\u001forg-1'), 'merged', 'merged: same person as user keep');
-    sql(journal, `UPDATE memberships SET carried_by = ? WHERE user_source_id = 'dupe' AND org_source_id = 'org-1'`, idOf(journal, 'membership', 'keep\u001forg-1'));
+    journalSql(journal, `UPDATE memberships SET carried_by = ? WHERE user_source_id = 'dupe' AND org_source_id = 'org-1'`, idOf(journal, 'membership', 'keep\u001forg-1'));
     journal.markDone('membership', idOf(journal, 'membership', 'dupe\u001forg-2'), 'om_dupe2', 'created');
     journal.markDone('membership', idOf(journal, 'membership', 'bob\u001forg-1'), 'om_bob', 'created');
     journal.markDone('membership', idOf(journal, 'membership', 'inv\u001forg-1'), 'invitation_inv', 'created', undefined, 'invitation');
@@ -257,7 +247,7 @@ describe('summary facts', () => {
     journal.stageBatch({ issues: [{ severity: 'warning', location: 'org-1', recordKind: 'organization', sourceId: 'org-1', field: 'domains', message: 'acme.com is claimed by another organization' }] });
     for (const o of ['org-1', 'org-2']) journal.markDone('organization', idOf(journal, 'organization', o), `org_${o}`, 'created');
     for (const u of ['a', 'b', 'c']) journal.markDone('user', idOf(journal, 'user', u), `user_${u}`, u === 'a' ? 'adopted' : 'created');
-    sql(journal, `UPDATE users SET password_state = CASE source_id WHEN 'a' THEN 'kept' ELSE 'none' END`);
+    journalSql(journal, `UPDATE users SET password_state = CASE source_id WHEN 'a' THEN 'kept' ELSE 'none' END`);
     journal.markDone('membership', idOf(journal, 'membership', 'a\u001forg-1'), 'om_a', 'created');
     journal.markSkipped('membership', idOf(journal, 'membership', 'b\u001forg-1'), 'invited', 'invited in the source: not imported (your choice)');
     journal.markSkipped('membership', idOf(journal, 'membership', 'c\u001forg-2'), 'invited', 'pending in the source: not imported (your choice)');
