@@ -204,6 +204,9 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
     strategy?: (answer: Strategy | Back) => void;
     roles?: (answer: RoleAnswer | Back) => void;
   } = {};
+  // An answer given a moment before its question reaches the store (a script driving the actions
+  // back to back): kept for it, so no answer is lost between two steps.
+  const early: { plan?: true; strategy?: Strategy } = {};
   // Ctrl-C aborts the running export or import. A stopped run can be retried from the screen,
   // so each run takes a fresh controller once the previous one has been aborted. Many calls in
   // flight listen to it at once: no "possible memory leak" warning drawn over the wizard.
@@ -269,11 +272,20 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
       confirmProduction: async () => get().productionConfirmed,
       reviewPlan: (plan) => {
         set({ plan });
+        if (early.plan) {
+          delete early.plan;
+          return Promise.resolve();
+        }
         const answered = new Promise<void>((resolve) => (pending.plan = resolve));
         waitingForOperator();
         return answered;
       },
       chooseStrategy: (saved) => {
+        if (early.strategy) {
+          const strategy = early.strategy;
+          delete early.strategy;
+          return Promise.resolve(strategy);
+        }
         set({ strategy: saved });
         const answered = new Promise<Strategy | Back>((resolve) => (pending.strategy = resolve));
         waitingForOperator();
@@ -545,7 +557,9 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
       confirmPlan() {
         const answer = pending.plan;
         pending.plan = undefined;
-        answer?.();
+        if (answer) answer();
+        // Only ahead of the question (its screen not shown yet): a second key on the Plan screen is no answer for later.
+        else if (journal && get().step === 'export') early.plan = true;
       },
 
       setChoice(choice: 'invitedMembers' | 'adoptedPasswords', value: string) {
@@ -560,7 +574,8 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         set({ strategy, freezeConfirmedAt: strategy === 'freeze' ? at : undefined });
         const answer = pending.strategy;
         pending.strategy = undefined;
-        answer?.(strategy);
+        if (answer) answer(strategy);
+        else if (journal && get().step === 'plan') early.strategy = strategy;
       },
 
       mapRole(sourceRole, slug) {
