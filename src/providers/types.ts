@@ -32,6 +32,12 @@ export interface SourceUser {
   socialProviders?: string[];
   /** Second factors that cannot be carried over and need re-enrolment. */
   mfa?: { sms?: boolean; totp?: boolean };
+  /**
+   * A verified TOTP secret (base32, as an authenticator app holds it) the source could give: it is
+   * enrolled as a WorkOS TOTP factor after the user is created. A secret: it lives only in the
+   * journal until enrolled, never in a log, a report or a message.
+   */
+  totpSecret?: string;
   origin?: string;
 }
 
