@@ -16,6 +16,11 @@ export function progressLine(event: Extract<MigrationEvent, { type: 'progress' }
   const parts = [`${event.phase.padEnd(13)} ${number(c.done + c.failed + c.skipped)}/${number(c.total)} ${event.unit}`];
   if (event.phase === 'export') {
     parts[0] = `${event.phase.padEnd(13)} ${number(c.done)} ${event.unit}`;
+  } else if (event.phase === 'factors') {
+    // TOTP factors: enrolled, or skipped (the user had one already) or failed; never adopted.
+    parts[0] = `${event.phase.padEnd(13)} ${number(c.done + c.failed + c.skipped)}/${number(c.total)} TOTP factors`;
+    parts.push(`${number(c.done)} enrolled`, `${number(c.failed)} failed`);
+    if (c.skipped) parts.push(`${number(c.skipped)} skipped`);
   } else {
     parts.push(`${number(c.created)} created`, `${number(c.adopted)} adopted`, `${number(c.failed)} failed`);
     if (c.skipped) parts.push(`${number(c.skipped)} skipped`);

@@ -5,7 +5,8 @@
  */
 import type { RecordKind } from './journal/types.js';
 
-export type PhaseName = 'export' | 'organizations' | 'users' | 'memberships' | 'reconcile' | 'dry-run';
+/** `factors`: TOTP factors enrolled after the memberships (only when the source handed over secrets). */
+export type PhaseName = 'export' | 'organizations' | 'users' | 'memberships' | 'factors' | 'reconcile' | 'dry-run';
 
 export interface ProgressCounts {
   total: number;
@@ -28,7 +29,8 @@ export type MigrationEvent =
       ceilingPerSecond?: number;
       etaSeconds?: number;
     }
-  | { type: 'record'; kind: RecordKind; sourceId: string; label?: string; outcome: 'failed' | 'skipped'; code: string; message: string }
+  /** `factor`: a user's TOTP factor (sourceId is the user's); its message never holds the secret. */
+  | { type: 'record'; kind: RecordKind | 'factor'; sourceId: string; label?: string; outcome: 'failed' | 'skipped'; code: string; message: string }
   | { type: 'rate_limited'; bucket: string; retryAfterMs: number }
   /** `code` names notices a front end may want to treat apart (workos_unreachable, workos_reachable). */
   | { type: 'notice'; level: 'info' | 'warning'; message: string; code?: string };

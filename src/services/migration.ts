@@ -173,6 +173,8 @@ export interface Plan {
   withoutPassword: number;
   socialProviders: { provider: string; users: number }[];
   mfa: { sms: number; totp: number };
+  /** Users whose TOTP secret the source handed over, with the factor still to enroll in WorkOS. */
+  totpToEnroll: number;
   duplicates: number;
   /** Members only invited (or pending) in the source, and what the run will do with them. */
   invited: { invited: number; pending: number; choice: 'skip' | 'active' | 'invite' };
@@ -210,6 +212,7 @@ export function planOf(journal: Journal): Plan {
     mfa: journal.get<{ sms: number; totp: number }>(
       `SELECT COALESCE(SUM(json_extract(mfa, '$.sms') = 1), 0) AS sms, COALESCE(SUM(json_extract(mfa, '$.totp') = 1), 0) AS totp FROM users WHERE mfa IS NOT NULL`,
     ) ?? { sms: 0, totp: 0 },
+    totpToEnroll: journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE totp_state IN ('pending', 'in_flight') AND merged_into IS NULL`)?.n ?? 0,
     duplicates: journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE error_code = 'duplicate_email'`)?.n ?? 0,
     invited: {
       ...(journal.get<{ invited: number; pending: number }>(

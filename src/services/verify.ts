@@ -244,6 +244,9 @@ export async function runVerification(journal: Journal, target: WorkOSTarget, op
     }),
   );
 
+  const factors = await factorCheck(ctx, target);
+  if (factors) checks.push(factors);
+
   const invited = await invitedCheck(ctx, target, settings.invitedMembers ?? 'skip');
   if (invited) checks.push(invited);
 
@@ -308,6 +311,53 @@ export async function runVerification(journal: Journal, target: WorkOSTarget, op
     ],
     reports,
   };
+}
+
+/**
+ * Each TOTP factor enrolled from the source's secret is still on its user in WorkOS (the user's
+ * factors listed, one read each). Above `fullCheckUpTo` enrolled factors the check only says how
+ * many there are (no sampling of second factors: an operator checks those in the dashboard).
+ * Undefined when the source handed over no TOTP secrets.
+ */
+async function factorCheck(ctx: RunContext, target: WorkOSTarget): Promise<VerifyCheck | undefined> {
+  const { journal } = ctx;
+  const f = journal.factorCounts();
+  if (!f.total) return undefined;
+  const id = 'factors';
+  const label = 'TOTP factors enrolled from the source are in WorkOS';
+  const others = [
+    f.failed ? `${f.failed} failed` : '',
+    f.skipped ? `${f.skipped} skipped (the user had one already, or a merged duplicate)` : '',
+    f.pending + f.in_flight ? `${f.pending + f.in_flight} not enrolled yet` : '',
+  ].filter(Boolean);
+  const rest = others.length ? `; ${others.join(', ')} (in failures.csv as kind factor)` : '';
+  if (f.done > ctx.limits.fullCheckUpTo) {
+    return { id, label, status: 'info', detail: `${f.done} enrolled: more than ${ctx.limits.fullCheckUpTo}, not listed one by one (check a few users' factors in the WorkOS dashboard)${rest}` };
+  }
+  const result = await runRecordCheck<{ source_id: string; email: string; workos_id: string; factor_id: string }>(ctx, {
+    id,
+    label,
+    noun: 'TOTP factor',
+    select: 'source_id, email, workos_id, totp_factor_id AS factor_id',
+    from: `FROM users WHERE totp_state = 'done' AND workos_id IS NOT NULL`,
+    orderBy: 'id',
+    describe: (r) => r.email,
+    check: async (r, opts) => {
+      let factors: { id: string }[];
+      try {
+        factors = await target.listTotpFactors(r.workos_id, opts);
+      } catch (error) {
+        if (error instanceof WorkOSCallError && error.info.kind === 'not_found') return { level: 'fail', text: `${r.email}: no user ${r.workos_id} in WorkOS` };
+        throw error;
+      }
+      if (factors.some((x) => x.id === r.factor_id)) return undefined;
+      if (factors.length) return { level: 'warn', text: `${r.email}: the enrolled factor ${r.factor_id} is gone; the user has another TOTP factor (${factors[0].id})` };
+      return { level: 'fail', text: `${r.email}: no TOTP factor in WorkOS (${r.factor_id} was enrolled): the user must re-enroll` };
+    },
+  });
+  if (rest) result.detail += rest;
+  if (result.status === 'pass' && (f.failed || f.pending + f.in_flight)) result.status = 'warn';
+  return result;
 }
 
 /**

@@ -5,7 +5,7 @@ import { WORKOS_HASH_TYPES } from '../../providers/types.js';
 import type { EventBus, PhaseName, ProgressCounts } from '../events.js';
 import { RateMeter } from '../events.js';
 import type { Journal } from '../journal/journal.js';
-import type { MembershipImport, MembershipRow, OrganizationRow, PasswordState, RecordKind, UserRow } from '../journal/types.js';
+import type { FactorRow, MembershipImport, MembershipRow, OrganizationRow, PasswordState, RecordKind, UserRow } from '../journal/types.js';
 import { mappedRoleSlugs, sameRoles } from '../mapping/roles.js';
 import { redactHash } from '../mapping/hash.js';
 import { LIMITS } from '../mapping/validate.js';
@@ -43,9 +43,12 @@ export interface ImportOptions {
   invitedMembers?: 'skip' | 'active' | 'invite';
 }
 
+export type ImportPhase = 'organizations' | 'users' | 'memberships' | 'factors';
+
 export interface ImportResult {
   stopped: boolean;
-  phases: Record<'organizations' | 'users' | 'memberships', ProgressCounts>;
+  /** `factors`: TOTP factors enrolled (`created`), with zero counts when the source had none. */
+  phases: Record<ImportPhase, ProgressCounts>;
   elapsedMs: number;
   calls: number;
 }
@@ -161,7 +164,12 @@ export class Importer {
     this.journal.setPhase('importing');
     // Members skipped while the choice was skip are imported under the choice now.
     this.journal.requeueInvited(this.options.invitedMembers);
-    for (const phase of ['organizations', 'users', 'memberships'] as const) {
+    for (const phase of ['organizations', 'users', 'memberships', 'factors'] as const) {
+      // TOTP factors: a phase only where the source handed over secrets.
+      if (phase === 'factors' && !this.journal.factorCounts().total) {
+        phases.factors = { total: 0, done: 0, created: 0, adopted: 0, failed: 0, skipped: 0 };
+        continue;
+      }
       phases[phase] = await this.runPhase(phase);
       if (this.signal.aborted) break;
     }
@@ -171,17 +179,22 @@ export class Importer {
       // A hash is needed only until its user exists in WorkOS; failed users keep theirs for a retry.
       this.journal.purgeImportedHashes();
     }
+    // Enrolled factors drop their secret as each is done; this catches any an older run left.
+    this.journal.purgeEnrolledTotpSecrets();
     return { stopped, phases, elapsedMs: performance.now() - started, calls: this.target.calls - callsBefore };
   }
 
-  private countsOf(kind: RecordKind): ProgressCounts {
-    const c = this.journal.counts()[kind];
+  private countsOf(phase: ImportPhase): ProgressCounts {
+    if (phase === 'factors') {
+      const f = this.journal.factorCounts();
+      return { total: f.total, done: f.done, created: f.done, adopted: 0, failed: f.failed, skipped: f.skipped };
+    }
+    const c = this.journal.counts()[PHASE_KIND[phase]];
     return { total: c.total, done: c.done, created: c.done - c.adopted, adopted: c.adopted, failed: c.failed, skipped: c.skipped };
   }
 
-  private async runPhase(phase: 'organizations' | 'users' | 'memberships'): Promise<ProgressCounts> {
-    const kind = PHASE_KIND[phase];
-    const counts = this.countsOf(kind);
+  private async runPhase(phase: ImportPhase): Promise<ProgressCounts> {
+    const counts = this.countsOf(phase);
     const meter = new RateMeter();
     const ceiling = phase === 'organizations' ? this.target.pacers.general.ceilingPerSecond : this.target.pacers.writes.ceilingPerSecond;
     const report = () => {
@@ -204,6 +217,7 @@ export class Importer {
       organizations: (after: number) => this.journal.workableOrganizations(after, 256),
       users: (after: number) => this.journal.workableUsers(after, 256),
       memberships: (after: number) => this.journal.workableMemberships(after, 256),
+      factors: (after: number) => this.journal.workableFactors(after, 256),
     };
     let lastId = 0;
     let buffer: { id: number }[] = [];
@@ -240,7 +254,9 @@ export class Importer {
               ? await this.importOrganization(row as OrganizationRow)
               : phase === 'users'
                 ? await this.importUser(row as UserRow)
-                : await this.importMembership(row as MembershipRow);
+                : phase === 'memberships'
+                  ? await this.importMembership(row as MembershipRow)
+                  : await this.enrollFactor(row as FactorRow);
           tally(outcome);
         } catch (error) {
           if (this.signal.aborted && !fatal) return;
@@ -670,6 +686,76 @@ export class Importer {
     this.journal.addIssue({ severity: 'warning', location: row.origin ?? row.source_id, field: 'externalId', message, recordKind: 'user', sourceId: row.source_id });
   }
 
+  // ---- TOTP factors ---------------------------------------------------------------------------
+
+  /**
+   * One user's TOTP factor, with the source's secret: enrolled once. Committed in_flight right
+   * before the call; after an interrupted call (or on an adopted user, who may have one of their
+   * own) the user's factors are listed first: a TOTP factor there is taken, never a second added.
+   * The secret is never logged or said: WorkOS's words are scrubbed of it before they are kept.
+   */
+  private async enrollFactor(row: FactorRow): Promise<Outcome> {
+    const label = { sourceId: row.source_id, text: row.email };
+    const secret = row.totp_secret;
+    const said = (text: string) => redactSecret(text, secret);
+    if (row.merged_into) {
+      return this.skipFactor(row, label, 'merged', `same person as user ${row.merged_into} (same email): that user's factors stand in WorkOS; this user's TOTP secret was not carried (the person re-enrolls if they used this one)`);
+    }
+    const userId = row.workos_id!;
+    if (!secret) return this.failFactor(row, label, 'no_secret', 'the TOTP secret is no longer in the journal (purged): the user re-enrolls TOTP in WorkOS');
+    const signal = this.signal;
+    let mayHaveLanded = row.totp_state === 'in_flight' || row.totp_attempts > 0;
+    let transient = 0;
+    for (;;) {
+      try {
+        if (mayHaveLanded || row.outcome === 'adopted') {
+          const existing = await this.target.listTotpFactors(userId, { signal });
+          if (existing.length && mayHaveLanded) {
+            // Ours, sent before the stop (an adopted user's own factor was looked for before sending).
+            this.journal.markFactorDone(row.id, existing[0].id, 'confirmed by look-up after an interrupted call');
+            return 'created';
+          }
+          if (existing.length) {
+            return this.skipFactor(row, label, 'existing_factor',
+              `WorkOS user ${userId} (adopted) already has a TOTP factor (${existing[0].id}): the source's was not added, WorkOS would ask for either; the user keeps the one WorkOS has`);
+          }
+        }
+        const factor = await this.target.enrollTotpFactor(userId, secret, { signal, onSend: () => this.journal.markFactorInFlight(row.id) });
+        this.journal.markFactorDone(row.id, factor.id);
+        return 'created';
+      } catch (error) {
+        if (!(error instanceof WorkOSCallError)) throw error; // a stop while waiting, or a bug
+        const info = error.info;
+        if (info.kind === 'unauthorized') {
+          throw new ExpectedError('WorkOS stopped accepting the API key during the import (401).', 'Check that the key was not revoked, then run `workos-migrate resume`.');
+        }
+        if (info.kind !== 'transient') {
+          const code = 'code' in info ? info.code : info.kind;
+          const why = info.kind === 'not_found' ? `WorkOS has no user ${userId} any more (${said(info.message)})` : said(info.message);
+          return this.failFactor(row, label, code, `the TOTP factor was not enrolled: ${why}${info.kind === 'bug' ? ' (a workos-migrate bug: please report it)' : ''}`);
+        }
+        mayHaveLanded = true;
+        if (info.outage) continue;
+        if (++transient >= this.maxAttempts) {
+          return this.failFactor(row, label, 'transient', `the TOTP factor was not enrolled: ${said(info.message)} (gave up after ${transient} tries; retry with --retry-failed)`);
+        }
+        await sleep(backoffMs(transient), this.signal);
+      }
+    }
+  }
+
+  private failFactor(row: FactorRow, label: { sourceId: string; text: string }, code: string, message: string): Outcome {
+    this.journal.markFactorFailed(row.id, code, message);
+    this.bus.emit({ type: 'record', kind: 'factor', sourceId: label.sourceId, label: label.text, outcome: 'failed', code, message });
+    return 'failed';
+  }
+
+  private skipFactor(row: FactorRow, label: { sourceId: string; text: string }, code: string, message: string): Outcome {
+    this.journal.markFactorSkipped(row.id, code, message);
+    this.bus.emit({ type: 'record', kind: 'factor', sourceId: label.sourceId, label: label.text, outcome: 'skipped', code, message });
+    return 'skipped';
+  }
+
   /** Why a membership cannot go in yet: its user or organization was not imported. Null when both were. */
   private blockedReason(row: MembershipRow): string | null {
     const parent = (what: string, id: string, state: string | null, code: string | null, workosId: string | null) => {
@@ -788,3 +874,10 @@ export class Importer {
 }
 
 type Outcome = 'created' | 'adopted' | 'failed' | 'skipped';
+
+/** WorkOS's words without the TOTP secret (in any case, grouped or not), should they quote it. */
+export function redactSecret(text: string, secret: string | null): string {
+  if (!secret || secret.length < 4) return text;
+  const pattern = secret.split('').map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[\\s-]?');
+  return text.replace(new RegExp(pattern, 'gi'), '[secret]');
+}

@@ -6,6 +6,8 @@ import type { SourceIssue, SourceMembership, SourceOrganization, SourceRole, Sou
 import { membershipRows, userRows, type Cell } from './rows.js';
 import { MIGRATIONS } from './schema.js';
 import type {
+  FactorCounts,
+  FactorRow,
   MembershipImport,
   MembershipRow,
   OrganizationRow,
@@ -143,6 +145,9 @@ export class Journal {
     // NORMAL in WAL mode: a commit survives a process kill; only a power cut can lose the last few.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    // Secrets (password hashes, TOTP secrets) purged from a row are overwritten, not left in the
+    // page's free space or on the freelist for anyone reading the file's bytes.
+    db.pragma('secure_delete = ON');
     // A modest page cache: staging's inserts are mostly appends, and memory is budgeted (150 MB for
     // a million-row export, worker included).
     db.pragma('cache_size = -4096');
@@ -283,8 +288,8 @@ export class Journal {
     const insertUser = this.stmt(
       // Columns in the order of rows.ts, then updated_at.
       `INSERT INTO users (source_id, email, email_norm, first_name, last_name, email_verified, password_hash,
-         password_hash_type, metadata, social, mfa, origin, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(source_id) DO NOTHING`,
+         password_hash_type, metadata, social, mfa, origin, totp_secret, totp_state, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? IS NULL THEN NULL ELSE 'pending' END, ?) ON CONFLICT(source_id) DO NOTHING`,
     );
     const existingUser = this.stmt('SELECT email_norm, origin FROM users WHERE source_id = ?');
     const insertMembership = this.stmt(
@@ -328,7 +333,9 @@ export class Journal {
       }
       for (const u of users) {
         const sourceId = u[0] as string;
-        const result = insertUser.run(u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], now);
+        // A row built before TOTP secrets were staged has 12 cells: no secret.
+        const totp = u[12] ?? null;
+        const result = insertUser.run(u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], totp, totp, now);
         if (result.changes) {
           counts.users++;
           created.user.add(sourceId);
@@ -665,15 +672,23 @@ export class Journal {
             `UPDATE memberships SET ${again} WHERE (state = 'failed' OR (state = 'skipped' AND error_code = 'blocked')) AND user_source_id = ? AND org_source_id = ?`,
           ),
         };
+        const retryFactor = this.stmt(
+          `UPDATE users SET totp_state = 'pending', totp_error_code = NULL, totp_error = NULL WHERE totp_state = 'failed' AND totp_secret IS NOT NULL AND source_id = ?`,
+        );
         for (const item of only) {
           // A membership's id in the failures file is "user<US>organization": split, the pair uses its index.
           const args = item.kind === 'membership' ? item.sourceId.split('\u001f') : [item.sourceId];
           if (args.length === (item.kind === 'membership' ? 2 : 1)) reset += byKind[item.kind].run(...args).changes;
+          if (item.kind === 'user') reset += retryFactor.run(item.sourceId).changes;
         }
       } else {
         for (const kind of ['organization', 'user', 'membership'] as RecordKind[]) {
           reset += this.db.prepare(`UPDATE ${TABLE[kind]} SET ${again} WHERE state = 'failed'`).run().changes;
         }
+        // A failed TOTP factor kept its secret: it is enrolled again (its user's factors listed first).
+        reset += this.db
+          .prepare(`UPDATE users SET totp_state = 'pending', totp_error_code = NULL, totp_error = NULL WHERE totp_state = 'failed' AND totp_secret IS NOT NULL`)
+          .run().changes;
       }
       // A journal staged before duplicates were merged: their memberships were blocked for good.
       this.markDuplicates();
@@ -737,6 +752,76 @@ export class Journal {
     return this.all<{ slug: string; members: number }>(
       `SELECT value AS slug, COUNT(*) AS members FROM memberships, json_each(memberships.roles) GROUP BY value ORDER BY members DESC, slug`,
     );
+  }
+
+  // ---- TOTP factors (users.totp_*) ------------------------------------------------------------
+
+  /**
+   * Users whose TOTP factor is still to enroll (pending, or in_flight after a stop), once the
+   * user is in WorkOS; and merged duplicates' (skipped by the importer: their kept user stands).
+   */
+  workableFactors(afterId: number, limit: number): FactorRow[] {
+    return this.stmt(
+      `SELECT id, source_id, email, origin, workos_id, outcome, merged_into, totp_secret, totp_state, totp_attempts FROM users
+        WHERE id > ? AND totp_state IN ('pending', 'in_flight') AND ((state = 'done' AND workos_id IS NOT NULL) OR merged_into IS NOT NULL)
+        ORDER BY id LIMIT ?`,
+    ).all(afterId, limit) as FactorRow[];
+  }
+
+  /** Committed before the enrol call: from here on, a stop means "list the user's factors first". */
+  markFactorInFlight(id: number): void {
+    this.stmt(`UPDATE users SET totp_state = 'in_flight', totp_attempts = totp_attempts + 1, updated_at = ? WHERE id = ?`).run(Date.now(), id);
+  }
+
+  /** Enrolled (or found enrolled after an interrupted call): the secret is not needed any more and goes. */
+  markFactorDone(id: number, factorId: string, note?: string): void {
+    this.stmt(
+      `UPDATE users SET totp_state = 'done', totp_factor_id = ?, totp_secret = NULL, totp_error_code = NULL, totp_error = ?, updated_at = ? WHERE id = ?`,
+    ).run(factorId, note ?? null, Date.now(), id);
+  }
+
+  /** Failed: the secret stays for a retry (--retry-failed). `message` never holds the secret. */
+  markFactorFailed(id: number, code: string, message: string): void {
+    this.stmt(`UPDATE users SET totp_state = 'failed', totp_error_code = ?, totp_error = ?, updated_at = ? WHERE id = ?`).run(code, message, Date.now(), id);
+  }
+
+  /** Skipped for good (the user has a factor already, a merged duplicate): the secret goes. */
+  markFactorSkipped(id: number, code: string, message: string): void {
+    this.stmt(
+      `UPDATE users SET totp_state = 'skipped', totp_secret = NULL, totp_error_code = ?, totp_error = ?, updated_at = ? WHERE id = ?`,
+    ).run(code, message, Date.now(), id);
+  }
+
+  /** Back to pending: an in_flight factor a look-up showed never landed, or one a stop caught before its call. */
+  releaseFactor(id: number): void {
+    this.stmt(`UPDATE users SET totp_state = 'pending', updated_at = ? WHERE id = ?`).run(Date.now(), id);
+  }
+
+  /**
+   * TOTP factors by state. `waiting`: pending ones whose user is not in WorkOS (not imported yet,
+   * failed or skipped): they are enrolled once their user is.
+   */
+  factorCounts(): FactorCounts {
+    return this.stmt(
+      `SELECT COUNT(*) AS total,
+              COALESCE(SUM(totp_state = 'pending'), 0) AS pending,
+              COALESCE(SUM(totp_state = 'in_flight'), 0) AS in_flight,
+              COALESCE(SUM(totp_state = 'done'), 0) AS done,
+              COALESCE(SUM(totp_state = 'failed'), 0) AS failed,
+              COALESCE(SUM(totp_state = 'skipped'), 0) AS skipped,
+              COALESCE(SUM(totp_state IN ('pending', 'in_flight') AND merged_into IS NULL AND NOT (state = 'done' AND workos_id IS NOT NULL)), 0) AS waiting
+         FROM users WHERE totp_state IS NOT NULL`,
+    ).get() as FactorCounts;
+  }
+
+  /**
+   * TOTP secrets are only needed until their factor is enrolled (or skipped for good). The WAL is
+   * then folded into the file and emptied, so no earlier page version holding a secret lingers there.
+   */
+  purgeEnrolledTotpSecrets(): number {
+    const purged = this.stmt(`UPDATE users SET totp_secret = NULL WHERE totp_state IN ('done', 'skipped') AND totp_secret IS NOT NULL`).run().changes;
+    if (this.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE totp_state IS NOT NULL`)?.n) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return purged;
   }
 
   /** Password hashes are only needed until their user is imported. */

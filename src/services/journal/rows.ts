@@ -7,7 +7,7 @@
 import type { SourceMembership, SourceUser } from '../../providers/types.js';
 
 // A user row: source_id, email, email_norm, first_name, last_name, email_verified, password_hash,
-// password_hash_type, metadata, social, mfa, origin. A membership row: user_source_id,
+// password_hash_type, metadata, social, mfa, origin, totp_secret. A membership row: user_source_id,
 // org_source_id, roles (JSON), origin, status, source_ref.
 export type Cell = string | number | null;
 
@@ -17,6 +17,7 @@ const json = (value: unknown): string | null =>
 export function userRows(users: readonly SourceUser[]): Cell[][] {
   return users.map((user) => {
     const email = user.email.trim();
+    const totp = totpSecretOf(user.totpSecret);
     return [
       user.sourceId,
       email,
@@ -28,10 +29,27 @@ export function userRows(users: readonly SourceUser[]): Cell[][] {
       user.passwordHashType ?? null,
       json(user.metadata),
       user.socialProviders?.length ? JSON.stringify(user.socialProviders) : null,
-      json(user.mfa),
+      json(totp ? withoutTotp(user.mfa) : user.mfa),
       user.origin ?? null,
+      totp,
     ];
   });
+}
+
+/**
+ * A TOTP secret as WorkOS takes it: base32 is case-insensitive and authenticator apps show it in
+ * groups, so spaces and dashes go and letters are upper case. Null when there is none.
+ */
+export function totpSecretOf(secret: string | undefined | null): string | null {
+  const clean = secret?.replace(/[\s-]/g, '').toUpperCase();
+  return clean ? clean : null;
+}
+
+/** A TOTP carried over is not one to re-enroll: `mfa.totp` says "needs re-enrolment". */
+function withoutTotp(mfa: SourceUser['mfa']): SourceUser['mfa'] {
+  if (!mfa?.totp) return mfa;
+  const { totp: _carried, ...rest } = mfa;
+  return rest;
 }
 
 export function membershipRows(memberships: readonly SourceMembership[]): Cell[][] {

@@ -141,4 +141,17 @@ export const MIGRATIONS: string[] = [
     LEFT JOIN users k ON k.source_id = u.merged_into
     LEFT JOIN organizations o ON o.source_id = m.org_source_id;
   `,
+  `
+  -- A TOTP second factor the source could hand over (SourceUser.totpSecret), enrolled in WorkOS
+  -- after the user: totp_secret is the base32 secret (a secret: purged once enrolled or skipped,
+  -- like password hashes); totp_state pending | in_flight | done | failed | skipped (NULL: the
+  -- user has none); totp_factor_id the WorkOS factor; totp_error_code / totp_error why it failed
+  -- or was skipped (never the secret); totp_attempts the calls made.
+  ALTER TABLE users ADD COLUMN totp_secret TEXT;
+  ALTER TABLE users ADD COLUMN totp_state TEXT;
+  ALTER TABLE users ADD COLUMN totp_factor_id TEXT;
+  ALTER TABLE users ADD COLUMN totp_error_code TEXT;
+  ALTER TABLE users ADD COLUMN totp_error TEXT;
+  ALTER TABLE users ADD COLUMN totp_attempts INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -82,6 +82,37 @@ export interface UserRow extends RecordColumns {
   mfa: string | null;
   password_state: PasswordState | null;
   merged_into: string | null;
+  totp_secret: string | null;
+  totp_state: RecordState | null;
+  totp_factor_id: string | null;
+  totp_error_code: string | null;
+  totp_error: string | null;
+  totp_attempts: number;
+}
+
+/** A user's TOTP factor to enroll (users.totp_*). `totp_secret` is a secret: never logged or said. */
+export interface FactorRow {
+  id: number;
+  source_id: string;
+  email: string;
+  origin: string | null;
+  workos_id: string | null;
+  outcome: RecordOutcome | null;
+  merged_into: string | null;
+  totp_secret: string | null;
+  totp_state: 'pending' | 'in_flight';
+  totp_attempts: number;
+}
+
+export interface FactorCounts {
+  total: number;
+  pending: number;
+  in_flight: number;
+  done: number;
+  failed: number;
+  skipped: number;
+  /** Pending or in_flight, waiting for their user to be imported. */
+  waiting: number;
 }
 
 /** What became of a user's password at import (see the journal schema). */

@@ -129,7 +129,20 @@ const FAILURE_QUERIES: { kind: RecordKind | 'issue'; sql: string }[] = [
   },
 ];
 
+/**
+ * TOTP factors the source handed over that WorkOS does not hold as the source had them: failed
+ * (the secret is kept for --retry-failed) or skipped (the user had a factor already, a merged
+ * duplicate). Listed as kind `factor` under the user's source id; never the secret.
+ */
+const FACTOR_FAILURES_SQL = `SELECT source_id, email AS label, origin, totp_state AS state, totp_error_code AS error_code, totp_error AS last_error
+  FROM users WHERE totp_state IN ('failed', 'skipped') ORDER BY id`;
+
 function* failureRows(journal: Journal): Generator<unknown[]> {
+  for (const r of journal.iterate<{ source_id: string; label: string; origin: string | null; state: string; error_code: string | null; last_error: string | null }>(
+    FACTOR_FAILURES_SQL,
+  )) {
+    yield ['factor', r.source_id, r.label, r.origin, r.state, r.error_code, r.last_error];
+  }
   for (const { kind, sql } of FAILURE_QUERIES) {
     if (kind !== 'issue') {
       for (const r of journal.iterate<{ source_id: string; label: string; origin: string | null; state: string; error_code: string | null; last_error: string | null }>(sql)) {
@@ -145,7 +158,7 @@ function* failureRows(journal: Journal): Generator<unknown[]> {
 }
 
 const failureCount = (journal: Journal) =>
-  FAILURE_QUERIES.reduce((sum, q) => sum + (journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (${q.sql})`)?.n ?? 0), 0);
+  [...FAILURE_QUERIES.map((q) => q.sql), FACTOR_FAILURES_SQL].reduce((sum, sql) => sum + (journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (${sql})`)?.n ?? 0), 0);
 
 /** Users who stand for themselves in WorkOS (a merged duplicate is carried by its kept user). */
 const OWN_DONE_USERS = `state = 'done' AND merged_into IS NULL`;
@@ -356,7 +369,7 @@ export interface SummaryFacts {
   strategy?: string;
   counts: StateCounts;
   /** Rows in failures.csv, and why records did not make it. */
-  failures: { count: number; byCode: { kind: RecordKind; code: string | null; count: number }[] };
+  failures: { count: number; byCode: { kind: RecordKind | 'factor'; code: string | null; count: number }[] };
   passwords: {
     /** For users already in WorkOS: set the source's hash on them, or keep WorkOS's password. */
     adoptedPasswords: NonNullable<RunSettings['adoptedPasswords']>;
@@ -381,6 +394,11 @@ export interface SummaryFacts {
     notYet: number;
   };
   mergedDuplicates: { count: number; examples: string[] };
+  /**
+   * TOTP factors the source handed over (users with a secret): enrolled in WorkOS, failed, skipped
+   * (the user had one already, a merged duplicate), and not enrolled yet (their user not imported).
+   */
+  factors: { total: number; enrolled: number; failed: number; skipped: number; notYet: number };
   /** File source: columns not carried into WorkOS, and why. */
   ignoredColumns: { column: string; reason: string }[];
   /** API sources: requests made, and the 429s they answered with. */
@@ -404,12 +422,14 @@ export function summaryFacts(journal: Journal, paths: ReportPaths = reportPaths(
   const settings = journal.settings;
   const count = (sql: string, ...params: unknown[]) => journal.get<{ n: number }>(sql, ...params)?.n ?? 0;
 
-  const byCode = journal.all<{ kind: RecordKind; code: string | null; count: number }>(
+  const byCode = journal.all<{ kind: RecordKind | 'factor'; code: string | null; count: number }>(
     `SELECT 'user' AS kind, error_code AS code, COUNT(*) AS count FROM users WHERE ${NOT_IMPORTED.user} GROUP BY error_code
      UNION ALL SELECT 'organization', error_code, COUNT(*) FROM organizations WHERE ${NOT_IMPORTED.organization} GROUP BY error_code
      UNION ALL SELECT 'membership', error_code, COUNT(*) FROM memberships WHERE ${NOT_IMPORTED.membership} GROUP BY error_code
+     UNION ALL SELECT 'factor', totp_error_code, COUNT(*) FROM users WHERE totp_state IN ('failed', 'skipped') GROUP BY totp_error_code
      ORDER BY count DESC`,
   );
+  const factorCounts = journal.factorCounts();
 
   const states: Record<PasswordState, number> = { set: 0, kept: 0, none: 0, unsupported: 0, rejected: 0 };
   for (const r of journal.all<{ pstate: PasswordState; n: number }>(
@@ -455,6 +475,13 @@ export function summaryFacts(journal: Journal, paths: ReportPaths = reportPaths(
       examples: journal
         .all<{ t: string }>(`SELECT email || ' (' || source_id || ' -> ' || merged_into || ')' AS t FROM users WHERE merged_into IS NOT NULL ORDER BY id LIMIT 5`)
         .map((r) => r.t),
+    },
+    factors: {
+      total: factorCounts.total,
+      enrolled: factorCounts.done,
+      failed: factorCounts.failed,
+      skipped: factorCounts.skipped,
+      notYet: factorCounts.pending + factorCounts.in_flight,
     },
     ignoredColumns: journal.getMeta<{ column: string; reason: string }[]>('ignored_columns') ?? [],
     sourceRequests: journal.getMeta<SourceStats>('source_stats'),
@@ -544,6 +571,19 @@ export function summaryMarkdown(f: SummaryFacts): string {
         ? [`- The ${plural(inv.skippedByChoice, 'member')} skipped before your choice became ${inv.action}: \`workos-migrate run --retry-failed --journal ${f.journal}\` imports them`]
         : []),
       `- Each one and what was done: ${f.files.invitedMembers}`,
+      '',
+    );
+  }
+
+  const fa = f.factors;
+  if (fa.total) {
+    lines.push(
+      '## TOTP factors',
+      '',
+      `- ${plural(fa.total, 'user')} with a TOTP secret in the source: ${fa.enrolled} enrolled in WorkOS (their authenticator app keeps working), ${fa.failed} failed, ${fa.skipped} skipped, ${fa.notYet} not enrolled yet`,
+      ...(fa.failed || fa.skipped ? [`- Each factor failed or skipped, with the reason: ${f.files.failures} (kind \`factor\`); those users re-enroll TOTP in WorkOS`] : []),
+      ...(fa.notYet ? [`- Not enrolled yet: their user is not imported yet, or the import stopped (\`workos-migrate resume\`)`] : []),
+      '- The secrets were removed from the journal as each factor was enrolled; failed ones keep theirs for `--retry-failed`.',
       '',
     );
   }

@@ -46,6 +46,10 @@ export function planLines(plan: Plan, options: { keys: boolean }): PlanLine[] {
   if (plan.socialProviders.length) {
     lines.push({ id: 'social', text: `Social sign-in: ${plan.socialProviders.map((p) => `${p.provider} ${n(p.users)}`).join(', ')} (configure them in WorkOS)` });
   }
-  if (plan.mfa.sms || plan.mfa.totp) lines.push({ id: 'mfa', text: `${n(plan.mfa.sms)} SMS-MFA and ${n(plan.mfa.totp)} TOTP users must re-enroll` });
+  const mfa = [
+    plan.totpToEnroll ? `${n(plan.totpToEnroll)} TOTP factors to enroll with the source's secret (authenticator apps keep working)` : '',
+    plan.mfa.sms || plan.mfa.totp ? `${n(plan.mfa.sms)} SMS-MFA and ${n(plan.mfa.totp)} TOTP users must re-enroll` : '',
+  ].filter(Boolean);
+  if (mfa.length) lines.push({ id: 'mfa', text: mfa.join('; ') });
   return lines;
 }

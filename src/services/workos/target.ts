@@ -499,6 +499,27 @@ export class WorkOSTarget {
     return found ? { id: found.id, email: found.email, organizationId: found.organizationId ?? null, state: found.state } : null;
   }
 
+  /**
+   * Enrolls a TOTP factor with the source's secret (an AuthKit write). The answer carries the
+   * secret back (and a QR code of it): only the factor's id leaves this method.
+   */
+  async enrollTotpFactor(userId: string, totpSecret: string, opts: CallOptions = {}): Promise<{ id: string }> {
+    const enrolled = await this.call('writes', () => this.sdk.userManagement.enrollAuthFactor({ userId, type: 'totp', totpSecret }), { idempotent: false, ...opts });
+    return { id: enrolled.authenticationFactor.id };
+  }
+
+  /** The user's TOTP factors (ids), as WorkOS lists them (without their secrets). */
+  async listTotpFactors(userId: string, opts: CallOptions = {}): Promise<{ id: string }[]> {
+    const ids: { id: string }[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.call('reads', () => this.sdk.userManagement.listAuthFactors({ userId, limit: 100, after }), { idempotent: true, ...opts });
+      for (const factor of page.data) if (factor.type === 'totp') ids.push({ id: factor.id });
+      after = page.listMetadata?.after ?? undefined;
+    } while (after);
+    return ids;
+  }
+
   async updateMembershipRoles(membershipId: string, roleSlugs: string[], opts: CallOptions = {}): Promise<WorkOSMembership> {
     const roles = roleSlugs.length === 1 ? { roleSlug: roleSlugs[0] } : { roleSlugs };
     // Setting a role is idempotent: repeating it after a lost answer is harmless.
