@@ -47,6 +47,11 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     'stytch-password-export': { type: 'string' },
     'verified-domains': { type: 'boolean', default: false },
     'implicit-roles': { type: 'string' },
+    // Auth0
+    'auth0-export': { type: 'string' },
+    'auth0-password-export': { type: 'string' },
+    'auth0-mfa-export': { type: 'string' },
+    'auth0-blocked': { type: 'string' },
   },
   resume: {
     ...COMMON_OPTIONS,
@@ -161,7 +166,23 @@ function sourceOptionsFrom(source: string, values: Values, cwd: string, env: Nod
       passwordExportPath: values['stytch-password-export'] ? path.resolve(cwd, values['stytch-password-export'] as string) : undefined,
     };
   }
+  if (source === 'auth0') return auth0OptionsFrom(values, cwd, env);
   return {};
+}
+
+/** Auth0: the client secret stays in AUTH0_CLIENT_SECRET, never in the journal. */
+function auth0OptionsFrom(values: Values, cwd: string, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const file = (flag: string) => (values[flag] ? path.resolve(cwd, values[flag] as string) : undefined);
+  return {
+    domain: env.AUTH0_DOMAIN || undefined,
+    clientId: env.AUTH0_CLIENT_ID || undefined,
+    apiUrl: env.AUTH0_API_URL || undefined,
+    secretEnv: 'AUTH0_CLIENT_SECRET',
+    exportFile: file('auth0-export'),
+    passwordExportPath: file('auth0-password-export'),
+    mfaExportPath: file('auth0-mfa-export'),
+    blocked: oneOf(values['auth0-blocked'], '--auth0-blocked', ['skip', 'import'] as const),
+  };
 }
 
 export async function main(argv: string[], base: MainContext): Promise<number> {

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { ExpectedError } from '../errors.js';
+import { createAuth0Provider, type BlockedChoice } from './auth0/index.js';
 import { createFileProvider } from './file/index.js';
 import { createStytchB2BProvider, createStytchConsumerProvider, type ImplicitRoles, type StytchMemberStatus } from './stytch/index.js';
 import type { SourceProvider } from './types.js';
@@ -14,7 +16,7 @@ export interface SourceDescriptor {
 export const SOURCES: SourceDescriptor[] = [
   { kind: 'stytch-b2b', name: 'Stytch B2B', brings: 'organizations, members, roles, password hashes (via support export)', available: true },
   { kind: 'stytch', name: 'Stytch (consumer)', brings: 'users, password hashes (via support export)', available: true },
-  { kind: 'auth0', name: 'Auth0', brings: 'users, organizations, memberships, roles, password hashes (via support export)', available: false },
+  { kind: 'auth0', name: 'Auth0', brings: 'users, organizations, memberships, roles, password hashes (via support export)', available: true },
   { kind: 'better-auth', name: 'Better Auth', brings: 'users, organizations, members, scrypt password hashes (from your database)', available: false },
   { kind: 'file', name: 'A file (CSV, JSON, NDJSON)', brings: 'users, organizations, memberships, roles, password hashes (whatever its columns hold)', available: true },
 ];
@@ -35,6 +37,15 @@ export const SOURCE_FIELDS: Record<string, { name: string; label: string; env: s
     { name: 'passwordExportPath', label: 'Password export from Stytch support (optional)', env: 'STYTCH_PASSWORD_EXPORT', secret: false, optional: true },
   ],
 };
+
+// Auth0: client credentials of a Machine-to-Machine application; the secret is never written.
+SOURCE_FIELDS.auth0 = [
+  { name: 'domain', label: 'Auth0 domain (acme.us.auth0.com)', env: 'AUTH0_DOMAIN', secret: false },
+  { name: 'clientId', label: 'Auth0 client id (Machine-to-Machine application)', env: 'AUTH0_CLIENT_ID', secret: false },
+  { name: 'clientSecret', label: 'Auth0 client secret', env: 'AUTH0_CLIENT_SECRET', secret: true },
+  { name: 'passwordExportPath', label: 'Password export from Auth0 support (optional)', env: 'AUTH0_PASSWORD_EXPORT', secret: false, optional: true },
+  { name: 'mfaExportPath', label: 'MFA export from Auth0 support (optional)', env: 'AUTH0_MFA_EXPORT', secret: false, optional: true },
+];
 
 /** Source role slugs with an obvious WorkOS counterpart, used when the environment has it. */
 export const DEFAULT_ROLE_MAPS: Record<string, Record<string, string>> = {
@@ -64,6 +75,29 @@ export function createProvider(kind: string, options: Record<string, unknown>, e
             implicitRoles: options.implicitRoles as ImplicitRoles | undefined,
           })
         : createStytchConsumerProvider(common);
+    }
+    case 'auth0': {
+      const secretEnv = (options.secretEnv as string | undefined) ?? 'AUTH0_CLIENT_SECRET';
+      const domain = (options.domain as string | undefined) || env.AUTH0_DOMAIN || '';
+      const clientId = (options.clientId as string | undefined) || env.AUTH0_CLIENT_ID || '';
+      const clientSecret = env[secretEnv] ?? '';
+      if (!domain) throw new ExpectedError('The Auth0 domain is missing.', 'Set AUTH0_DOMAIN (e.g. acme.us.auth0.com).');
+      if (!clientId) throw new ExpectedError('The Auth0 client id is missing.', 'Set AUTH0_CLIENT_ID (a Machine-to-Machine application authorized for the Management API).');
+      if (!clientSecret) throw new ExpectedError(`${secretEnv} is not set.`, `Export ${secretEnv} (the application's client secret) or put it in .env: it is never written to the journal.`);
+      const file = (key: string) => (typeof options[key] === 'string' && options[key] ? path.resolve(options[key] as string) : undefined);
+      return createAuth0Provider({
+        domain,
+        clientId,
+        clientSecret,
+        apiUrl: (options.apiUrl as string | undefined) || env.AUTH0_API_URL || undefined,
+        exportFile: file('exportFile'),
+        passwordExportPath: file('passwordExportPath'),
+        mfaExportPath: file('mfaExportPath'),
+        blocked: options.blocked as BlockedChoice | undefined,
+        ...(typeof options.pollMs === 'number' ? { pollMs: options.pollMs } : {}),
+        ...(typeof options.take === 'number' ? { take: options.take } : {}),
+        ...(typeof options.pageSize === 'number' ? { pageSize: options.pageSize } : {}),
+      });
     }
     case 'file':
       if (typeof options.path !== 'string' || !options.path) {

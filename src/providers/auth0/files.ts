@@ -1,0 +1,181 @@
+/**
+ * The files an Auth0 migration reads: the bulk export (NDJSON, gzip or not, streamed line by
+ * line: a million users are never held at once), and the two support exports, read whole:
+ *
+ * - passwords: `{"_id":{"$oid":"..."}|"...","alt_id"?,"email"?,"identifiers"?:[{type,value}],
+ *   "passwordHash":"$2b$...","password_set_date"?,"connection"?}`; the user is
+ *   `auth0|<alt_id or _id>`, the email may be only in `identifiers`.
+ * - MFA: `{"user_id":"auth0|...","type":"otp","otp_secret":"BASE32"}`, `recovery-code` lines,
+ *   and other enrollments (sms, phone, webauthn-roaming, webauthn-platform, email, push...).
+ */
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip } from 'node:zlib';
+import { ExpectedError } from '../../errors.js';
+import type { SourceIssue } from '../types.js';
+
+/** Lines of a byte stream, gunzipped first when it starts with the gzip magic bytes 1f 8b. */
+export async function* ndjsonLines(input: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  const it = input[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  while (head.length < 2) {
+    const next = await it.next();
+    if (next.done) break;
+    head = Buffer.concat([head, Buffer.from(next.value)]);
+  }
+  if (!head.length) return;
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield head;
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return;
+      yield Buffer.from(next.value);
+    }
+  }
+  const body: AsyncIterable<Buffer> = head[0] === 0x1f && head[1] === 0x8b ? Readable.from(rest()).pipe(createGunzip()) : rest();
+  const decoder = new StringDecoder('utf8');
+  let carry = '';
+  try {
+    for await (const chunk of body) {
+      const text = carry + decoder.write(chunk);
+      const parts = text.split('\n');
+      carry = parts.pop()!;
+      for (const line of parts) yield line.endsWith('\r') ? line.slice(0, -1) : line;
+    }
+    carry += decoder.end();
+    if (carry) yield carry;
+  } finally {
+    // Stopped early (a stop, an error): the download or the file is let go.
+    await it.return?.();
+    if (typeof (body as Readable).destroy === 'function') (body as Readable).destroy();
+  }
+}
+
+export function fileLines(file: string): AsyncGenerator<string> {
+  return ndjsonLines(fs.createReadStream(file));
+}
+
+function openable(file: string, what: string, flag: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new ExpectedError(`The ${what} ${file} cannot be read (no such file).`, `Check the path given to ${flag}.`);
+  }
+  if (!stat.isFile()) throw new ExpectedError(`The ${what} ${file} is not a file.`, `Pass the file itself to ${flag}.`);
+}
+
+export interface PasswordRow {
+  userId: string;
+  email?: string;
+  hash: string;
+  setAt?: string;
+  line: number;
+}
+
+export interface PasswordFile {
+  file: string;
+  byId: Map<string, PasswordRow>;
+  byEmail: Map<string, PasswordRow>;
+  issues: SourceIssue[];
+}
+
+const oid = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { $oid?: unknown }).$oid === 'string' ? (v as { $oid: string }).$oid : undefined;
+
+export async function readPasswordFile(file: string): Promise<PasswordFile> {
+  openable(file, 'password export', '--auth0-password-export');
+  const out: PasswordFile = { file, byId: new Map(), byEmail: new Map(), issues: [] };
+  let n = 0;
+  const bad = (line: number, field: string, message: string) =>
+    out.issues.push({ location: `${file}:${line}`, field, severity: 'warning', message: `${message} This row's password is not imported (the user, if exported, needs a password reset).` });
+  for await (const raw of fileLines(file)) {
+    n++;
+    if (!raw.trim()) continue;
+    let row: Record<string, unknown>;
+    try {
+      row = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      bad(n, 'line', 'not a JSON object.');
+      continue;
+    }
+    if (!row || typeof row !== 'object') {
+      bad(n, 'line', 'not a JSON object.');
+      continue;
+    }
+    const id = (typeof row.alt_id === 'string' && row.alt_id) || oid(row._id);
+    if (!id) {
+      bad(n, '_id', 'no _id (nor alt_id).');
+      continue;
+    }
+    const hash = row.passwordHash;
+    if (typeof hash !== 'string' || !hash) {
+      bad(n, 'passwordHash', 'no passwordHash.');
+      continue;
+    }
+    let email = typeof row.email === 'string' && row.email.trim() ? row.email.trim() : undefined;
+    if (!email && Array.isArray(row.identifiers)) {
+      const found = (row.identifiers as { type?: unknown; value?: unknown }[]).find((i) => i?.type === 'email' && typeof i.value === 'string');
+      if (found) email = (found.value as string).trim();
+    }
+    const entry: PasswordRow = { userId: id.startsWith('auth0|') ? id : `auth0|${id}`, email, hash, setAt: typeof row.password_set_date === 'string' ? row.password_set_date : undefined, line: n };
+    out.byId.set(entry.userId, entry);
+    if (email) out.byEmail.set(email.toLowerCase(), entry);
+  }
+  return out;
+}
+
+export interface MfaEntry {
+  totpSecret?: string;
+  sms?: boolean;
+  webauthn?: boolean;
+  recoveryCode?: boolean;
+  /** Other enrollment types met (email, push...). */
+  other?: string[];
+}
+
+export interface MfaFile {
+  file: string;
+  byId: Map<string, MfaEntry>;
+  issues: SourceIssue[];
+}
+
+const BASE32 = /^[A-Z2-7]+=*$/;
+
+export async function readMfaFile(file: string): Promise<MfaFile> {
+  openable(file, 'MFA export', '--auth0-mfa-export');
+  const out: MfaFile = { file, byId: new Map(), issues: [] };
+  let n = 0;
+  for await (const raw of fileLines(file)) {
+    n++;
+    if (!raw.trim()) continue;
+    let row: Record<string, unknown>;
+    try {
+      row = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      out.issues.push({ location: `${file}:${n}`, field: 'line', severity: 'warning', message: 'not a JSON object; skipped.' });
+      continue;
+    }
+    const userId = typeof row?.user_id === 'string' ? row.user_id : undefined;
+    const type = typeof row?.type === 'string' ? row.type.toLowerCase() : undefined;
+    if (!userId || !type) {
+      out.issues.push({ location: `${file}:${n}`, field: 'user_id', severity: 'warning', message: 'a line without user_id or type; skipped.' });
+      continue;
+    }
+    let entry = out.byId.get(userId);
+    if (!entry) out.byId.set(userId, (entry = {}));
+    if (type === 'otp' || type === 'totp') {
+      const secret = typeof row.otp_secret === 'string' ? row.otp_secret.replace(/\s+/g, '').toUpperCase() : '';
+      if (!BASE32.test(secret)) {
+        out.issues.push({ location: `${file}:${n}`, field: 'otp_secret', severity: 'warning', recordKind: 'user', sourceId: userId, message: `${userId}'s otp secret is not base32; the user re-enrolls their authenticator app.` });
+        continue;
+      }
+      entry.totpSecret = secret;
+    } else if (type === 'recovery-code' || type === 'recovery_code') entry.recoveryCode = true;
+    else if (type === 'sms' || type === 'phone' || type === 'voice') entry.sms = true;
+    else if (type.startsWith('webauthn')) entry.webauthn = true;
+    else entry.other = [...new Set([...(entry.other ?? []), type])];
+  }
+  return out;
+}
