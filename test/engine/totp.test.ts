@@ -5,7 +5,7 @@ import { WorkOS } from '@workos-inc/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeadlessOutput } from '../../src/headless/output.js';
 import type { SourceMembership, SourceOrganization, SourceUser } from '../../src/providers/types.js';
-import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { startSandbox, type Sandbox, type SandboxLimits } from '../../src/sandbox/index.js';
 import { createEventBus, type MigrationEvent } from '../../src/services/events.js';
 import { Journal } from '../../src/services/journal/journal.js';
 import { userRows } from '../../src/services/journal/rows.js';
@@ -14,7 +14,7 @@ import { planOf } from '../../src/services/migration.js';
 import { planLines } from '../../src/services/run/plan-lines.js';
 import { runVerification } from '../../src/services/verify.js';
 import { WorkOSTarget, type CallOptions } from '../../src/services/workos/target.js';
-import { FAST_LIMITS, tempDir } from '../helpers.js';
+import { FAST_LIMITS, rateFlags, sandboxEnv, spawnCli, tempDir } from '../helpers.js';
 import { importInto, lostAnswer, stagedJournal, targetOptions } from './util.js';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -285,5 +285,81 @@ describe('TOTP factors from the source', { timeout: 120_000 }, () => {
     expect(check.status).toBe('warn');
     expect(check.detail).toMatch(/1 failed, 1 skipped/);
     journal.close();
+  });
+
+  it('SIGKILLed again and again during the factors phase of the real CLI and resumed: exactly one factor each, no secret left', async () => {
+    const LIMITS: SandboxLimits = { writes: { limit: 12, windowMs: 100 }, reads: { limit: 40, windowMs: 100 }, general: { limit: 60, windowMs: 100 } };
+    const slow = await startSandbox({ limits: LIMITS, faults: { latencyMs: [2, 25], seed: 5 } });
+    try {
+      const dir = tempDir();
+      const data = dataset('k', 240);
+      const file = path.join(dir, 'kill.db');
+      const journal = Journal.create(file, {
+        version: 1,
+        source: { kind: 'test', options: {} },
+        workos: { apiKeyEnv: 'WORKOS_API_KEY', apiUrl: slow.url },
+        createdAt: new Date().toISOString(),
+      });
+      journal.stageBatch({ organizations: data.organizations, users: data.users, memberships: data.memberships });
+      journal.finalizeStaging();
+      journal.setPhase('exported');
+      journal.close();
+
+      const env = sandboxEnv(slow);
+      const args = ['resume', '--journal', file, ...rateFlags(LIMITS)];
+      let random = 777;
+      const nextDelay = () => {
+        random = (random * 1103515245 + 12345) % 2 ** 31;
+        return 20 + (random % 250);
+      };
+      let output = '';
+      let kills = 0;
+      let finished = false;
+      for (let round = 0; round < 30 && !finished; round++) {
+        const delay = nextDelay();
+        const outcome = await new Promise<{ killed: boolean; code: number | null; stderr: string }>((resolve) => {
+          const child = spawnCli(args, { cwd: dir, env });
+          let stderr = '';
+          let timer: NodeJS.Timeout | undefined;
+          let killed = false;
+          child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+          child.stderr!.on('data', (chunk: Buffer) => {
+            stderr += chunk.toString();
+            if (!timer && /^factors /m.test(stderr)) timer = setTimeout(() => (killed = child.kill('SIGKILL')), delay);
+          });
+          child.on('exit', (code) => {
+            clearTimeout(timer);
+            resolve({ killed: killed && code === null, code, stderr });
+          });
+        });
+        output += outcome.stderr;
+        if (outcome.killed) kills++;
+        else {
+          expect(outcome.code, outcome.stderr).toBe(0);
+          finished = true;
+        }
+      }
+      expect(finished).toBe(true);
+      expect(kills).toBeGreaterThanOrEqual(3);
+      expect(output).toMatch(/^factors +120\/120 TOTP factors · 120 enrolled · 0 failed/m);
+
+      const opened = Journal.open(file);
+      for (const user of data.users) {
+        const factors = [...slow.state.authFactors.values()].filter((f) => f.user_id === workosIdOf(opened, user.sourceId));
+        expect(factors, user.email).toHaveLength(data.secrets.has(user.sourceId) ? 1 : 0);
+        if (factors.length) expect(factors[0].totp.secret).toBe(data.secrets.get(user.sourceId));
+      }
+      expect(opened.factorCounts()).toMatchObject({ total: 120, done: 120, pending: 0, in_flight: 0 });
+      // Kills landed between a request and its commit: those were looked up, not enrolled again.
+      expect(opened.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE totp_error = 'confirmed by look-up after an interrupted call'`)!.n).toBeGreaterThanOrEqual(1);
+      const reports = writeReports(opened);
+      opened.close();
+      const secrets = [...data.secrets.values()];
+      expectNoSecret(output, secrets, 'the output');
+      for (const f of fs.readdirSync(reports.dir)) expectNoSecret(fs.readFileSync(path.join(reports.dir, f)), secrets, f);
+      expectNoSecret(journalBytes(file), secrets, 'the journal file');
+    } finally {
+      await slow.close();
+    }
   });
 });
