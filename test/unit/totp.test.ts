@@ -6,6 +6,7 @@ import { redactSecret } from '../../src/services/import/importer.js';
 import { Journal } from '../../src/services/journal/journal.js';
 import { totpSecretOf, userRows } from '../../src/services/journal/rows.js';
 import { MIGRATIONS } from '../../src/services/journal/schema.js';
+import { readFailuresFile, writeReports } from '../../src/services/report/report.js';
 import type { RunSettings } from '../../src/services/journal/types.js';
 import { tempDir } from '../helpers.js';
 
@@ -61,6 +62,25 @@ describe('TOTP secrets in the journal', () => {
     expect(secrets()).toEqual([null, 'BBSWY3DPEHPK3PXP', null]);
     expect(journal.resetFailed()).toBeGreaterThanOrEqual(1);
     expect(journal.get<{ totp_state: string; totp_error: string | null }>(`SELECT totp_state, totp_error FROM users WHERE id = ?`, ids[1])).toEqual({ totp_state: 'pending', totp_error: null });
+    journal.close();
+  });
+
+  it('a failed factor is listed in failures.csv (kind factor, never the secret) and retried from it with --failures', () => {
+    const journal = Journal.create(path.join(tempDir(), 'j.db'), settings());
+    journal.stageBatch({ users: [{ sourceId: 'u0', email: 'a@x.com', totpSecret: 'JBSWY3DPEHPK3PXP' }, { sourceId: 'u1', email: 'b@x.com', totpSecret: 'KRSXG5CTMVRXEZLU' }] });
+    const [a, b] = journal.all<{ id: number }>(`SELECT id FROM users ORDER BY id`).map((r) => r.id);
+    journal.markDone('user', a, 'user_a', 'created');
+    journal.markDone('user', b, 'user_b', 'created');
+    journal.markFactorFailed(a, 'transient', 'the TOTP factor was not enrolled: network error');
+    journal.markFactorFailed(b, 'transient', 'the TOTP factor was not enrolled: network error');
+    const reports = writeReports(journal);
+    const text = fs.readFileSync(reports.failures, 'utf8');
+    expect(text).toMatch(/^factor,u0,a@x\.com,,failed,transient,/m);
+    expect(text).not.toContain('JBSWY3DP');
+    const only = readFailuresFile(reports.failures).filter((r) => r.sourceId === 'u0');
+    expect(only).toEqual([{ kind: 'user', sourceId: 'u0' }]);
+    journal.resetFailed(only);
+    expect(journal.all<{ totp_state: string }>(`SELECT totp_state FROM users ORDER BY id`).map((r) => r.totp_state)).toEqual(['pending', 'failed']);
     journal.close();
   });
 

@@ -354,6 +354,8 @@ export function readFailuresFile(file: string): { kind: RecordKind; sourceId: st
   const found: { kind: RecordKind; sourceId: string }[] = [];
   for (const [kind, sourceId] of rows) {
     if ((kind === 'organization' || kind === 'user' || kind === 'membership') && sourceId) found.push({ kind, sourceId: undefuseCell(sourceId) });
+    // A user's TOTP factor: retried with its user (resetFailed re-queues the user's failed factor).
+    else if (kind === 'factor' && sourceId) found.push({ kind: 'user', sourceId: undefuseCell(sourceId) });
   }
   return found;
 }
