@@ -113,7 +113,7 @@ export async function startFakeAuth0(options: FakeAuth0Options): Promise<FakeAut
   const buckets = new Map<string, { tokens: number; at: number }>();
   const secondCounts = new Map<string, { second: number; n: number }>();
   const linkLifeMs = options.linkLifeMs ?? 60_000;
-  let linksExpireBefore = 0;
+  let linksIssuedBefore = 0;
   let inject5xx = 0;
   let inject429 = 0;
   let served = new Map<string, number>();
@@ -229,7 +229,7 @@ export async function startFakeAuth0(options: FakeAuth0Options): Promise<FakeAut
       const job = jobs.get(download[1]);
       const expires = Number(q.get('Expires'));
       const valid = job && job.file && q.get('Signature') === sign(job.id, expires);
-      if (!valid || expires <= Date.now() || expires <= linksExpireBefore) {
+      if (!valid || expires <= Date.now() || expires - linkLifeMs < linksIssuedBefore) {
         if (valid) stats.expiredLinks++;
         const xml = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>';
         res.writeHead(403, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(xml) });
@@ -421,7 +421,7 @@ export async function startFakeAuth0(options: FakeAuth0Options): Promise<FakeAut
       inject429 += n;
     },
     expireLinks: () => {
-      linksExpireBefore = Date.now() + linkLifeMs + 1;
+      linksIssuedBefore = Date.now() + 1;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
