@@ -52,6 +52,11 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     'auth0-password-export': { type: 'string' },
     'auth0-mfa-export': { type: 'string' },
     'auth0-blocked': { type: 'string' },
+    // Better Auth
+    'database-url': { type: 'string' },
+    table: { type: 'string', multiple: true },
+    column: { type: 'string', multiple: true },
+    'better-auth-teams': { type: 'string' },
   },
   resume: {
     ...COMMON_OPTIONS,
@@ -60,6 +65,7 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     'default-role': { type: 'string' },
     'keep-existing-roles': { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
+    'database-url': { type: 'string' },
   },
   status: { journal: { type: 'string' }, json: { type: 'boolean', default: false }, debug: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
   report: {
@@ -166,6 +172,7 @@ function sourceOptionsFrom(source: string, values: Values, cwd: string, env: Nod
       passwordExportPath: values['stytch-password-export'] ? path.resolve(cwd, values['stytch-password-export'] as string) : undefined,
     };
   }
+  if (source === 'better-auth') return betterAuthOptionsFrom(values, cwd, env);
   if (source === 'auth0') return auth0OptionsFrom(values, cwd, env);
   return {};
 }
@@ -182,6 +189,24 @@ function auth0OptionsFrom(values: Values, cwd: string, env: NodeJS.ProcessEnv): 
     passwordExportPath: file('auth0-password-export'),
     mfaExportPath: file('auth0-mfa-export'),
     blocked: oneOf(values['auth0-blocked'], '--auth0-blocked', ['skip', 'import'] as const),
+  };
+}
+
+/**
+ * Better Auth: the database URL (it holds a password) goes into this run's environment as
+ * DATABASE_URL, never into the journal, which names the variable to read on resume.
+ */
+function betterAuthOptionsFrom(values: Values, cwd: string, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  if (values['database-url']) env.DATABASE_URL = values['database-url'] as string;
+  const teams = oneOf(values['better-auth-teams'], '--better-auth-teams', ['flatten', 'skip'] as const);
+  const tables = pairs(values.table, '--table', 'TABLE=NAME');
+  const columns = pairs(values.column, '--column', 'TABLE.COLUMN=NAME');
+  return {
+    secretEnv: 'DATABASE_URL',
+    cwd,
+    ...(Object.keys(tables).length ? { tables: { ...tables } } : {}),
+    ...(Object.keys(columns).length ? { columns: { ...columns } } : {}),
+    ...(teams ? { teams } : {}),
   };
 }
 
@@ -228,6 +253,7 @@ export async function main(argv: string[], base: MainContext): Promise<number> {
         return await runCommand(ctx, { kind: source, options: sourceOptions }, { ...migrateFlags(values), journal: values.journal as string | undefined });
       }
       case 'resume':
+        if (values['database-url']) ctx.env.DATABASE_URL = values['database-url'] as string;
         return await resumeCommand(ctx, { ...migrateFlags(values), journal: values.journal as string | undefined });
       case 'status':
         return statusCommand(ctx, { journal: values.journal as string | undefined, json: !!values.json });

@@ -17,6 +17,9 @@ Environment
   STYTCH_PROJECT_ID, STYTCH_SECRET
                    the Stytch project's credentials (the secret is never written anywhere)
   STYTCH_API_URL   another Stytch-compatible endpoint; default chosen by Stytch from the project id
+  DATABASE_URL     Better Auth: the app's database (postgres://, mysql:// URL or SQLite path), read-only
+  BETTER_AUTH_SECRET, BETTER_AUTH_SECRETS
+                   Better Auth: the app's secret(s), to carry two-factor (TOTP) secrets over
 
 Every run keeps a journal (SQLite, mode 0600) in ./.workos-migrate/: a stopped or killed run
 resumes where it was, without creating anything twice. Keys are never written to it.
@@ -41,7 +44,7 @@ Usage
   workos-migrate run --source file --file PATH [--map COLUMN=FIELD ...] [options]
 
 Source
-  --source KIND         file, stytch-b2b or stytch (consumer)
+  --source KIND         file, stytch-b2b, stytch (consumer) or better-auth
   --file PATH           file: a CSV, JSON array or NDJSON export of your users
   --map COLUMN=FIELD    map a column to a field, overriding the guess; repeatable. Fields: id, email,
                         first_name, last_name, name, email_verified, password_hash, password_hash_type,
@@ -58,6 +61,13 @@ Source
   --verified-domains    stytch-b2b: import allowed email domains as verified (default pending)
   --implicit-roles keep|drop
                         stytch-b2b: keep roles given by email domain or SSO/SCIM groups (default keep)
+  --database-url URL    better-auth: the app's database, postgres://, mysql:// (mariadb://) or a
+                        SQLite file (else DATABASE_URL); opened read-only, never written anywhere
+  --table T=NAME        better-auth: a renamed table, e.g. --table user=app_users; repeatable
+  --column T.C=NAME     better-auth: a renamed column, e.g. --column user.email=email_address
+  --better-auth-teams flatten|skip
+                        better-auth: each team becomes an organization (flatten) or teams are left
+                        out and listed (skip, the default)
 
 Roles
   --role-map SRC=SLUG   map a source role to a WorkOS role slug; repeatable
@@ -85,7 +95,7 @@ Usage
   workos-migrate resume [--journal PATH] [options]
 
 Options of run that apply: --role-map, --default-role, --keep-existing-roles, --dry-run,
---adopted-passwords, --invited-members.
+--adopted-passwords, --invited-members; --database-url (Better Auth: else DATABASE_URL).
 
 Without --journal, the one unfinished migration in ./.workos-migrate/ is resumed.
 The key is read again from WORKOS_API_KEY (or .env): the journal never holds it.

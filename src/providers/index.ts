@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ExpectedError } from '../errors.js';
 import { createAuth0Provider, type BlockedChoice } from './auth0/index.js';
+import { createBetterAuthProvider, secretsFromEnv, type TeamsChoice } from './better-auth/index.js';
 import { createFileProvider } from './file/index.js';
 import { createStytchB2BProvider, createStytchConsumerProvider, type ImplicitRoles, type StytchMemberStatus } from './stytch/index.js';
 import type { SourceProvider } from './types.js';
@@ -17,7 +18,7 @@ export const SOURCES: SourceDescriptor[] = [
   { kind: 'stytch-b2b', name: 'Stytch B2B', brings: 'organizations, members, roles, password hashes (via support export)', available: true },
   { kind: 'stytch', name: 'Stytch (consumer)', brings: 'users, password hashes (via support export)', available: true },
   { kind: 'auth0', name: 'Auth0', brings: 'users, organizations, memberships, roles, password hashes (via support export)', available: true },
-  { kind: 'better-auth', name: 'Better Auth', brings: 'users, organizations, members, scrypt password hashes (from your database)', available: false },
+  { kind: 'better-auth', name: 'Better Auth', brings: 'users, organizations, members, scrypt password hashes (from your database)', available: true },
   { kind: 'file', name: 'A file (CSV, JSON, NDJSON)', brings: 'users, organizations, memberships, roles, password hashes (whatever its columns hold)', available: true },
 ];
 
@@ -37,6 +38,12 @@ export const SOURCE_FIELDS: Record<string, { name: string; label: string; env: s
     { name: 'passwordExportPath', label: 'Password export from Stytch support (optional)', env: 'STYTCH_PASSWORD_EXPORT', secret: false, optional: true },
   ],
 };
+
+// Better Auth: the database URL is a secret (it holds the password); BETTER_AUTH_SECRET (for
+// two-factor secrets) is read from the environment only, never asked for.
+SOURCE_FIELDS['better-auth'] = [
+  { name: 'databaseUrl', label: 'Database URL (postgres://, mysql://) or SQLite file', env: 'DATABASE_URL', secret: true },
+];
 
 // Auth0: client credentials of a Machine-to-Machine application; the secret is never written.
 SOURCE_FIELDS.auth0 = [
@@ -75,6 +82,20 @@ export function createProvider(kind: string, options: Record<string, unknown>, e
             implicitRoles: options.implicitRoles as ImplicitRoles | undefined,
           })
         : createStytchConsumerProvider(common);
+    }
+    case 'better-auth': {
+      const urlEnv = (options.secretEnv as string | undefined) ?? 'DATABASE_URL';
+      const databaseUrl = env[urlEnv]?.trim() ?? '';
+      if (!databaseUrl) throw new ExpectedError(`${urlEnv} is not set.`, `Pass --database-url URL or export ${urlEnv} (a postgres:// or mysql:// URL, or a SQLite file path): it is never written to the journal.`);
+      return createBetterAuthProvider({
+        databaseUrl,
+        tables: options.tables as Record<string, string> | undefined,
+        columns: options.columns as Record<string, string> | undefined,
+        teams: options.teams as TeamsChoice | undefined,
+        secrets: secretsFromEnv(env),
+        cwd: options.cwd as string | undefined,
+        ...(typeof options.pageSize === 'number' ? { pageSize: options.pageSize } : {}),
+      });
     }
     case 'auth0': {
       const secretEnv = (options.secretEnv as string | undefined) ?? 'AUTH0_CLIENT_SECRET';

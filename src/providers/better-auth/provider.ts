@@ -1,0 +1,461 @@
+/**
+ * Better Auth as a source: the application's own database (SQLite, PostgreSQL, MySQL/MariaDB),
+ * read-only, through one Kysely query layer.
+ *
+ * Phases, each paged by keyset on the table's primary key (`WHERE id > :last ORDER BY id LIMIT n`),
+ * so a million users stage in bounded memory and every batch carries the cursor
+ * `{ v: 1, phase, after, done }` that resumes after the last staged key:
+ *
+ *   organizations -> teams (only with teams: 'flatten') -> users -> invitations -> done
+ *
+ * A page of users is one batch with everything that belongs to them: their accounts (password,
+ * social providers), memberships (and team memberships when flattening), two-factor secret. The
+ * journal keeps a user's first staging, so nothing about a user may arrive in a later batch.
+ * Invitations come last: a pending one for an existing user is a membership with status
+ * 'invited' (the operator's --invited-members choice applies), one for an email without a user a
+ * warning to send a WorkOS invitation.
+ */
+import { sql, type Kysely } from 'kysely';
+import { ExpectedError } from '../../errors.js';
+import type { ExportBatch, ExportOptions, SourceIssue, SourceMembership, SourceOrganization, SourceProvider, SourceUser } from '../types.js';
+import { connectionError, openConnection, type Connection } from './connection.js';
+import { bool, EXTERNAL_ID_MAX, mapOrganization, mapUser, orgSourceIdOf, splitRoles, text, type AccountRow } from './mapping.js';
+import { COLUMNS, resolveSchema, type ResolvedSchema, type ResolvedTable, type SchemaOverrides, type TableKey } from './schema.js';
+import { decryptBetterAuthValue, totpSecretFromPlaintext, type BetterAuthSecrets } from './two-factor.js';
+
+export type TeamsChoice = 'flatten' | 'skip';
+
+export interface BetterAuthOptions extends SchemaOverrides {
+  /** postgres://, mysql:// (mariadb://) URL or a SQLite file path. A secret: never written anywhere. */
+  databaseUrl: string;
+  /** Teams become organizations of their own (`flatten`) or are left out (`skip`, the default; listed). */
+  teams?: TeamsChoice;
+  /** The app's BETTER_AUTH_SECRET(S), to decrypt two-factor secrets; from the environment only. */
+  secrets?: BetterAuthSecrets;
+  /** Rows per page (default 1000). */
+  pageSize?: number;
+  /** For a relative SQLite path. */
+  cwd?: string;
+}
+
+type Phase = 'organizations' | 'teams' | 'users' | 'invitations' | 'done';
+type Key = string | number;
+
+interface Cursor {
+  v: 1;
+  phase: Phase;
+  after: Key | null;
+  done: number;
+}
+
+const PHASES: Phase[] = ['organizations', 'teams', 'users', 'invitations', 'done'];
+
+function parseCursor(textValue: string): Cursor {
+  let c: Partial<Cursor> = {};
+  try {
+    c = JSON.parse(textValue) as Partial<Cursor>;
+  } catch {
+    // below
+  }
+  if (c.v !== 1 || !PHASES.includes(c.phase as Phase) || typeof c.done !== 'number' || (c.after !== null && typeof c.after !== 'string' && typeof c.after !== 'number')) {
+    throw new ExpectedError(
+      'The saved Better Auth export position in the journal is not one this version understands.',
+      'Start a new migration (a new --journal) to export again from the beginning.',
+    );
+  }
+  return c as Cursor;
+}
+
+/** The next phase that has a table to read. */
+function nextPhase(phase: Phase, schema: ResolvedSchema, teams: TeamsChoice): Phase {
+  let i = PHASES.indexOf(phase) + 1;
+  for (; i < PHASES.length; i++) {
+    const p = PHASES[i];
+    if (p === 'organizations' && !schema.tables.organization) continue;
+    if (p === 'teams' && (teams !== 'flatten' || !schema.tables.team || !schema.tables.organization)) continue;
+    if (p === 'invitations' && (!schema.tables.invitation || !schema.tables.organization)) continue;
+    return p;
+  }
+  return 'done';
+}
+
+const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+
+/** The key to page after: numbers stay numbers (serial ids), anything else is text. */
+const keyOf = (v: unknown): Key => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : text(v));
+
+export const NFKC_WARNING =
+  "Better Auth hashes passwords after Unicode NFKC normalization (password.normalize('NFKC')); WorkOS checks the password as typed. Passwords made only of characters NFKC leaves alone (ASCII, and most letters with accents as keyboards type them) sign in as before. A user whose password contains characters NFKC changes (full-width letters and digits, ligatures such as ﬁ, superscripts, some compatibility characters and decomposed accents) will be refused by WorkOS until they reset their password: tell users who cannot sign in after the switch to use \"Forgot password\".";
+
+export function createBetterAuthProvider(options: BetterAuthOptions): SourceProvider {
+  const pageSize = Math.max(1, Math.floor(options.pageSize ?? 1000));
+  const teams: TeamsChoice = options.teams ?? 'skip';
+  const overrides: SchemaOverrides = { tables: options.tables, columns: options.columns };
+
+  async function withConnection<T>(use: (conn: Connection, schema: ResolvedSchema) => Promise<T>): Promise<T> {
+    const conn = openConnection(options.databaseUrl, { cwd: options.cwd });
+    try {
+      let schema: ResolvedSchema;
+      try {
+        schema = await resolveSchema(conn, overrides);
+      } catch (error) {
+        throw connectionError(error, options.databaseUrl, conn.label);
+      }
+      return await use(conn, schema);
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
+  }
+
+  const count = async (db: Kysely<any>, t: ResolvedTable | undefined): Promise<number> => {
+    if (!t) return 0;
+    const row = await db.selectFrom(t.name).select(sql<number>`count(*)`.as('n')).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  };
+
+  /** Selects the logical columns found, under their logical names. */
+  const cols = (t: ResolvedTable, logical: string[], alias?: string) =>
+    logical.filter((c) => t.columns[c]).map((c) => sql.ref(alias ? `${alias}.${t.columns[c]}` : t.columns[c]).as(c));
+
+  return {
+    id: 'better-auth',
+    displayName: 'Better Auth',
+
+    async check() {
+      return withConnection(async (conn, schema) => {
+        const counts: Partial<Record<TableKey, number>> = {};
+        for (const [key, t] of Object.entries(schema.tables) as [TableKey, ResolvedTable][]) counts[key] = await count(conn.db, t);
+        const a = schema.tables.account!;
+        const credential = await conn.db.selectFrom(a.name).select(sql<number>`count(*)`.as('n')).where(a.columns.providerId, '=', 'credential').executeTakeFirst();
+        const parts = [`Better Auth database ${conn.label} (${conn.dialect}, ${conn.readOnly}: nothing is ever written to it)`];
+        const found = (Object.keys(schema.tables) as TableKey[]).map((k) => {
+          const t = schema.tables[k]!;
+          return `${t.name}${t.name !== k ? ` (${k})` : ''} ${plural(counts[k] ?? 0, 'row')}`;
+        });
+        parts.push(`tables: ${found.join(', ')}; ${plural(Number(credential?.n ?? 0), 'password account')}`);
+        const absent = schema.absent.map((x) => (x.why ? `${x.table} (${x.why})` : `${x.table} (looked for ${x.tried.join(', ')})`));
+        if (absent.length) parts.push(`not found: ${absent.join(', ')}`);
+        const missing = (Object.keys(schema.tables) as TableKey[]).flatMap((k) => schema.tables[k]!.missing.map((c) => `${schema.tables[k]!.name}.${c}`));
+        if (missing.length) parts.push(`columns not found: ${missing.join(', ')}`);
+        if (schema.tables.team) parts.push(`teams: ${teams === 'flatten' ? 'each becomes an organization' : 'left out (--better-auth-teams flatten makes each an organization)'}`);
+        if (counts.twoFactor) {
+          parts.push(options.secrets ? 'two-factor secrets decrypted with BETTER_AUTH_SECRET' : 'two-factor users re-enrol (set BETTER_AUTH_SECRET to carry their secrets)');
+        }
+        return { summary: parts.join('; ') };
+      });
+    },
+
+    async *export({ cursor, signal }: ExportOptions): AsyncIterable<ExportBatch> {
+      const conn = openConnection(options.databaseUrl, { cwd: options.cwd });
+      try {
+        let schema: ResolvedSchema;
+        try {
+          schema = await resolveSchema(conn, overrides);
+        } catch (error) {
+          throw connectionError(error, options.databaseUrl, conn.label);
+        }
+        const db = conn.db;
+        const T = schema.tables;
+        let state: Cursor = cursor ? parseCursor(cursor) : { v: 1, phase: 'users', after: null, done: 0 };
+        if (!cursor) state.phase = T.organization ? 'organizations' : 'users';
+        const fresh = !cursor;
+
+        // Totals for the progress line (each pass counts again: the source may have grown).
+        let total = (await count(db, T.organization)) + (await count(db, T.user));
+        if (teams === 'flatten' && T.team && T.organization) total += await count(db, T.team);
+        if (T.invitation && T.organization) total += await count(db, T.invitation);
+
+        // Organizations whose id is too long for an externalId go by their slug: few, kept in memory.
+        const longOrgIds = new Map<string, string>();
+        if (T.organization) {
+          const o = T.organization;
+          const rows = await db
+            .selectFrom(o.name)
+            .select(cols(o, ['id', 'slug']))
+            .where(sql`length(${sql.ref(o.columns.id)})`, '>', EXTERNAL_ID_MAX)
+            .execute();
+          for (const r of rows) {
+            const id = text(r.id);
+            const sid = orgSourceIdOf(id, text(r.slug) || undefined);
+            if (sid) longOrgIds.set(id, sid);
+          }
+        }
+        const orgSid = (id: unknown) => longOrgIds.get(text(id)) ?? text(id);
+
+        const first: SourceIssue[] = [];
+        let ignored: { column: string; reason: string }[] | undefined;
+        if (fresh) {
+          first.push({ location: `better-auth ${T.account!.name}.${T.account!.columns.password ?? 'password'}`, field: 'password', severity: 'warning', message: NFKC_WARNING });
+          if (T.team && teams === 'skip') {
+            const n = await count(db, T.team);
+            if (n) {
+              first.push({
+                location: `better-auth ${T.team.name}`,
+                field: 'teams',
+                severity: 'warning',
+                message: `${plural(n, 'team')} (default teams included) are not migrated: WorkOS has no teams. Their members keep their organization memberships. To make each team an organization of its own, run again with --better-auth-teams flatten.`,
+              });
+            }
+          }
+          for (const a of schema.absent) {
+            if (a.why) first.push({ location: `better-auth ${a.tried[0]}`, field: a.table, severity: 'warning', message: `the ${a.table} table is not read: ${a.why}.` });
+          }
+        }
+        // The user table's columns nothing reads (additional fields, image), named once per pass.
+        const read = new Set(Object.values(T.user!.columns));
+        ignored = T.user!.all
+          .filter((c) => !read.has(c) && !['updatedAt', 'updated_at', 'createdAt', 'created_at', 'twoFactorEnabled', 'two_factor_enabled'].includes(c))
+          .map((c) => ({
+            column: `${T.user!.name}.${c}`,
+            reason: c === T.user!.columns.image ? 'WorkOS users have no picture; keep it in your application' : 'an additional field of your user table: not carried into WorkOS (keep it in your application, keyed by the id map)',
+          }));
+        if (T.user!.columns.image) ignored = ignored.filter((c) => c.column !== `${T.user!.name}.${T.user!.columns.image}`).concat([{ column: `${T.user!.name}.${T.user!.columns.image}`, reason: 'WorkOS users have no picture; keep it in your application' }]);
+
+        const batchOf = (b: ExportBatch): ExportBatch => {
+          const issues = [...first.splice(0), ...(b.issues ?? [])];
+          const extra = ignored && ignored.length ? { ignoredColumns: ignored } : {};
+          ignored = undefined;
+          return { ...b, issues, ...extra, cursor: JSON.stringify(state), progress: { done: state.done, total: Math.max(total, state.done), unit: 'records' } };
+        };
+        const advance = (rows: Record<string, unknown>[]) => {
+          state.done += rows.length;
+          if (rows.length < pageSize) state = { ...state, phase: nextPhase(state.phase, schema, teams), after: null };
+          else state = { ...state, after: keyOf(rows[rows.length - 1].id) };
+        };
+
+        while (state.phase !== 'done') {
+          if (signal?.aborted) return;
+          const after = state.after;
+          if (state.phase === 'organizations') {
+            const o = T.organization!;
+            let q = db.selectFrom(o.name).select(cols(o, ['id', 'name', 'slug', 'metadata'])).orderBy(o.columns.id).limit(pageSize);
+            if (after !== null) q = q.where(o.columns.id, '>', after);
+            const rows = await q.execute();
+            const organizations: SourceOrganization[] = [];
+            const issues: SourceIssue[] = [];
+            for (const r of rows) {
+              const m = mapOrganization(r as never, o.name);
+              if (m.organization) organizations.push(m.organization);
+              issues.push(...m.issues);
+            }
+            advance(rows);
+            yield batchOf({ organizations, issues });
+            continue;
+          }
+          if (state.phase === 'teams') {
+            const t = T.team!;
+            const o = T.organization!;
+            let q = db
+              .selectFrom(`${t.name} as t`)
+              .leftJoin(`${o.name} as o`, `o.${o.columns.id}`, `t.${t.columns.organizationId}`)
+              .select([...cols(t, ['id', 'name', 'organizationId'], 't'), sql.ref(`o.${o.columns.name}`).as('orgName')])
+              .orderBy(`t.${t.columns.id}`)
+              .limit(pageSize);
+            if (after !== null) q = q.where(`t.${t.columns.id}`, '>', after);
+            const rows = await q.execute();
+            const organizations: SourceOrganization[] = [];
+            const issues: SourceIssue[] = [];
+            for (const r of rows) {
+              const id = text(r.id);
+              const where = `better-auth ${t.name} ${id}`;
+              if (r.orgName === null || r.orgName === undefined) {
+                issues.push({ location: where, field: 'organizationId', severity: 'error', recordKind: 'organization', sourceId: `team:${id}`, message: `team "${text(r.name)}" belongs to organization ${text(r.organizationId)}, which does not exist. Not imported.` });
+                continue;
+              }
+              if (text(r.name) === text(r.orgName)) {
+                issues.push({ location: where, field: 'team', severity: 'warning', recordKind: 'organization', sourceId: orgSid(r.organizationId), message: `team "${text(r.name)}" is the default team Better Auth creates with its organization: not made an organization of its own (its members are the organization's members).` });
+                continue;
+              }
+              organizations.push({
+                sourceId: `team:${id}`,
+                name: `${text(r.orgName)} / ${text(r.name)}`,
+                domains: [],
+                metadata: { better_auth_team_id: id, better_auth_organization_id: text(r.organizationId) },
+                origin: where,
+              });
+            }
+            advance(rows);
+            yield batchOf({ organizations, issues });
+            continue;
+          }
+          if (state.phase === 'users') {
+            const u = T.user!;
+            let q = db.selectFrom(u.name).select(cols(u, ['id', 'email', 'name', 'emailVerified'])).orderBy(u.columns.id).limit(pageSize);
+            if (after !== null) q = q.where(u.columns.id, '>', after);
+            const rows = await q.execute();
+            const ids = rows.map((r) => r.id);
+            const batch = await usersBatch(db, schema, ids, rows, orgSid);
+            advance(rows);
+            yield batchOf(batch);
+            continue;
+          }
+          // invitations
+          const inv = T.invitation!;
+          let q = db.selectFrom(inv.name).select(cols(inv, ['id', 'organizationId', 'email', 'role', 'status', 'expiresAt'])).orderBy(inv.columns.id).limit(pageSize);
+          if (after !== null) q = q.where(inv.columns.id, '>', after);
+          const rows = await q.execute();
+          const batch = await invitationsBatch(db, schema, rows, orgSid);
+          advance(rows);
+          yield batchOf(batch);
+        }
+      } catch (error) {
+        if (signal?.aborted) return;
+        if (error instanceof ExpectedError) throw error;
+        throw connectionError(error, options.databaseUrl, conn.label);
+      } finally {
+        await conn.close().catch(() => undefined);
+      }
+    },
+  };
+
+  async function usersBatch(
+    db: Kysely<any>,
+    schema: ResolvedSchema,
+    ids: unknown[],
+    rows: Record<string, unknown>[],
+    orgSid: (id: unknown) => string,
+  ): Promise<ExportBatch> {
+    const T = schema.tables;
+    const users: SourceUser[] = [];
+    const memberships: SourceMembership[] = [];
+    const issues: SourceIssue[] = [];
+    if (!ids.length) return { users, memberships, issues };
+    const a = T.account!;
+    const accounts = new Map<string, AccountRow[]>();
+    const accountRows = await db.selectFrom(a.name).select(cols(a, ['userId', 'providerId', 'password'])).where(a.columns.userId, 'in', ids).orderBy(a.columns.id).execute();
+    for (const r of accountRows) {
+      const key = text(r.userId);
+      const list = accounts.get(key) ?? [];
+      list.push(r as unknown as AccountRow);
+      accounts.set(key, list);
+    }
+    const roles = new Map<string, string[]>();
+    if (T.member && T.organization) {
+      const m = T.member;
+      const memberRows = await db.selectFrom(m.name).select(cols(m, ['id', 'userId', 'organizationId', 'role'])).where(m.columns.userId, 'in', ids).orderBy(m.columns.id).execute();
+      for (const r of memberRows) {
+        const list = splitRoles(r.role);
+        roles.set(`${text(r.userId)}\u0000${text(r.organizationId)}`, list);
+        memberships.push({ userSourceId: text(r.userId), orgSourceId: orgSid(r.organizationId), roles: list, sourceRef: text(r.id), origin: `better-auth ${m.name} ${text(r.id)}` });
+      }
+    }
+    if (teams === 'flatten' && T.teamMember && T.team && T.organization) {
+      const tm = T.teamMember;
+      const t = T.team;
+      const o = T.organization;
+      const teamRows = await db
+        .selectFrom(`${tm.name} as tm`)
+        .innerJoin(`${t.name} as t`, `t.${t.columns.id}`, `tm.${tm.columns.teamId}`)
+        .leftJoin(`${o.name} as o`, `o.${o.columns.id}`, `t.${t.columns.organizationId}`)
+        .select([
+          sql.ref(`tm.${tm.columns.id}`).as('id'),
+          sql.ref(`tm.${tm.columns.userId}`).as('userId'),
+          sql.ref(`t.${t.columns.id}`).as('teamId'),
+          sql.ref(`t.${t.columns.name}`).as('teamName'),
+          sql.ref(`t.${t.columns.organizationId}`).as('organizationId'),
+          sql.ref(`o.${o.columns.name}`).as('orgName'),
+        ])
+        .where(`tm.${tm.columns.userId}`, 'in', ids)
+        .orderBy(`tm.${tm.columns.id}`)
+        .execute();
+      for (const r of teamRows) {
+        if (r.orgName === null || r.orgName === undefined || text(r.teamName) === text(r.orgName)) continue; // orphan or default team
+        memberships.push({
+          userSourceId: text(r.userId),
+          orgSourceId: `team:${text(r.teamId)}`,
+          // A team member holds the roles it has in the team's organization.
+          roles: roles.get(`${text(r.userId)}\u0000${text(r.organizationId)}`) ?? splitRoles(''),
+          sourceRef: `teamMember:${text(r.id)}`,
+          origin: `better-auth ${tm.name} ${text(r.id)}`,
+        });
+      }
+    }
+    const twoFactor = new Map<string, { secret: unknown; verified?: unknown }>();
+    if (T.twoFactor) {
+      const f = T.twoFactor;
+      const tfRows = await db.selectFrom(f.name).select(cols(f, ['userId', 'secret', 'verified'])).where(f.columns.userId, 'in', ids).execute();
+      for (const r of tfRows) twoFactor.set(text(r.userId), r as { secret: unknown; verified?: unknown });
+    }
+    for (const row of rows) {
+      const id = text(row.id);
+      const mapped = mapUser(row as never, accounts.get(id) ?? [], T.user!.name);
+      issues.push(...mapped.issues);
+      const user = mapped.user;
+      if (!user) continue;
+      const tf = twoFactor.get(id);
+      // An enrolment not yet verified (verified = false) is no second factor; null is Better Auth's default true.
+      if (tf && (tf.verified === null || tf.verified === undefined || bool(tf.verified))) {
+        let why: string | undefined;
+        if (options.secrets) {
+          try {
+            user.totpSecret = totpSecretFromPlaintext(decryptBetterAuthValue(options.secrets, text(tf.secret)));
+          } catch (error) {
+            why = `its secret could not be decrypted (${(error as Error).message})`;
+          }
+        } else why = 'BETTER_AUTH_SECRET was not given, so its secret cannot be decrypted';
+        if (why) {
+          user.mfa = { totp: true };
+          issues.push({
+            location: user.origin ?? id,
+            field: 'mfa',
+            severity: 'warning',
+            recordKind: 'user',
+            sourceId: id,
+            message: `${user.email} has an authenticator app (TOTP) as a second factor, but ${why}: they enrol it again at their first WorkOS sign-in. Tell them before the cut-over (or run again with the app's BETTER_AUTH_SECRET in the environment).`,
+          });
+        }
+      }
+      users.push(user);
+    }
+    return { users, memberships, issues };
+  }
+
+  async function invitationsBatch(db: Kysely<any>, schema: ResolvedSchema, rows: Record<string, unknown>[], orgSid: (id: unknown) => string): Promise<ExportBatch> {
+    const T = schema.tables;
+    const inv = T.invitation!;
+    const u = T.user!;
+    const memberships: SourceMembership[] = [];
+    const issues: SourceIssue[] = [];
+    const now = Date.now();
+    const pending = rows.filter((r) => (inv.columns.status ? text(r.status).trim().toLowerCase() === 'pending' : true));
+    const emails = [...new Set(pending.map((r) => text(r.email).trim().toLowerCase()).filter(Boolean))];
+    const userByEmail = new Map<string, string>();
+    if (emails.length) {
+      const found = await db
+        .selectFrom(u.name)
+        .select([sql.ref(u.columns.id).as('id'), sql.ref(u.columns.email).as('email')])
+        .where(sql`lower(${sql.ref(u.columns.email)})`, 'in', emails)
+        .orderBy(u.columns.id)
+        .execute();
+      for (const r of found) if (!userByEmail.has(text(r.email).trim().toLowerCase())) userByEmail.set(text(r.email).trim().toLowerCase(), text(r.id));
+    }
+    for (const r of pending) {
+      const id = text(r.id);
+      const where = `better-auth ${inv.name} ${id}`;
+      const email = text(r.email).trim();
+      const org = orgSid(r.organizationId);
+      const list = splitRoles(r.role);
+      const expires = r.expiresAt instanceof Date ? r.expiresAt.getTime() : r.expiresAt ? new Date(typeof r.expiresAt === 'number' ? r.expiresAt : text(r.expiresAt)).getTime() : NaN;
+      if (Number.isFinite(expires) && expires < now) {
+        issues.push({ location: where, field: 'invitation', severity: 'warning', recordKind: 'membership', sourceId: `${email.toLowerCase()}@${org}`, message: `${email}'s invitation to organization ${org} (as ${list.join(', ')}) expired on ${new Date(expires).toISOString().slice(0, 10)}: not carried. Invite them again in WorkOS if they should still join.` });
+        continue;
+      }
+      const userId = userByEmail.get(email.toLowerCase());
+      if (userId) {
+        memberships.push({ userSourceId: userId, orgSourceId: org, roles: list, status: 'invited', sourceRef: `invitation:${id}`, origin: where });
+      } else {
+        issues.push({
+          location: where,
+          field: 'invitation',
+          severity: 'warning',
+          recordKind: 'membership',
+          sourceId: `${email.toLowerCase()}@${org}`,
+          message: `${email} has a pending invitation to organization ${org} (as ${list.join(', ')}) but no user yet: nothing to import. Send them a WorkOS invitation to that organization after the import (userManagement.sendInvitation).`,
+        });
+      }
+    }
+    return { memberships, issues };
+  }
+}
+
+export { COLUMNS };
