@@ -20,6 +20,8 @@ export function Import() {
       <ProgressRow label="organizations" progress={progress.organizations} />
       <ProgressRow label="users" progress={progress.users} />
       <ProgressRow label="memberships" progress={progress.memberships} />
+      {/* Only when the source gave TOTP secrets to enroll. */}
+      {progress.factors?.counts.total ? <ProgressRow label="TOTP factors" progress={progress.factors} /> : null}
       <Box marginTop={1} flexDirection="column">
         {status.paused ? <StatusLine status="warn">Paused: calls in flight finish, nothing new starts. Press p to go on.</StatusLine> : null}
         {status.stopping && status.state === 'running' ? <StatusLine status="running">Stopping: letting calls in flight finish...</StatusLine> : null}

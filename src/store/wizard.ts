@@ -50,7 +50,7 @@ export const STEP_TITLES: Record<Step, string> = {
 
 export type { Plan };
 export type { VerifyReport };
-export type ImportPhase = 'organizations' | 'users' | 'memberships';
+export type ImportPhase = 'organizations' | 'users' | 'memberships' | 'factors';
 export type ProgressEvent = Extract<MigrationEvent, { type: 'progress' }>;
 
 export interface AsyncStatus {
@@ -369,7 +369,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         switch (event.type) {
           case 'progress':
             if (event.phase === 'export') set({ exportProgress: event });
-            else if (event.phase === 'organizations' || event.phase === 'users' || event.phase === 'memberships') {
+            else if (event.phase === 'organizations' || event.phase === 'users' || event.phase === 'memberships' || event.phase === 'factors') {
               const phase = event.phase;
               set((s) => ({ importProgress: { ...s.importProgress, [phase]: event } }));
             }
