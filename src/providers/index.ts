@@ -17,9 +17,9 @@ export interface SourceDescriptor {
 export const SOURCES: SourceDescriptor[] = [
   { kind: 'stytch-b2b', name: 'Stytch B2B', brings: 'organizations, members, roles, password hashes (via support export)', available: true },
   { kind: 'stytch', name: 'Stytch (consumer)', brings: 'users, password hashes (via support export)', available: true },
-  { kind: 'auth0', name: 'Auth0', brings: 'users, organizations, memberships, roles, password hashes (via support export)', available: true },
   { kind: 'better-auth', name: 'Better Auth', brings: 'users, organizations, members, scrypt password hashes (from your database)', available: true },
   { kind: 'file', name: 'A file (CSV, JSON, NDJSON)', brings: 'users, organizations, memberships, roles, password hashes (whatever its columns hold)', available: true },
+  { kind: 'auth0', name: 'Auth0', brings: 'users, organizations, memberships, roles, password hashes (via support export)', available: true },
 ];
 
 /**

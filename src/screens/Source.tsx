@@ -14,16 +14,18 @@ export function Source() {
     <Frame step="source" keys={['↑↓ choose', 'Enter select', 'Esc back']}>
       <Text bold>Where are your users now?</Text>
       <Select options={available.map((s) => ({ value: s.kind, label: `${s.name}: ${s.brings}` }))} onChange={(kind) => actions.chooseSource(kind)} />
-      <Box marginTop={1} flexDirection="column">
-        <Text dimColor>Not available yet:</Text>
-        {sources
-          .filter((s) => !s.available)
-          .map((s) => (
-            <Box key={s.kind} paddingLeft={2}>
-              <Text dimColor>{`${s.name}: ${s.brings}`}</Text>
-            </Box>
-          ))}
-      </Box>
+      {sources.some((s) => !s.available) ? (
+        <Box marginTop={1} flexDirection="column">
+          <Text dimColor>Not available yet:</Text>
+          {sources
+            .filter((s) => !s.available)
+            .map((s) => (
+              <Box key={s.kind} paddingLeft={2}>
+                <Text dimColor>{`${s.name}: ${s.brings}`}</Text>
+              </Box>
+            ))}
+        </Box>
+      ) : null}
     </Frame>
   );
 }

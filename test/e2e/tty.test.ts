@@ -14,8 +14,12 @@ async function walkToImport(t: Tmux): Promise<void> {
   await t.waitFor(/Start a new migration/);
   t.keys('Enter');
   await t.waitFor(/Where are your users now/);
-  // The available sources: Stytch B2B, Stytch, then the file.
-  t.keys(DOWN, DOWN, 'Enter');
+  // The file is chosen by name, one Down at a time: another source in the list moves nothing here.
+  for (let i = 0; i < 12 && !/❯ ?A file/.test(t.screen()); i++) {
+    t.keys(DOWN);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  t.keys('Enter');
   await t.waitFor(/File \(CSV, JSON or NDJSON\)/);
   t.type('users.csv');
   t.keys('Enter');

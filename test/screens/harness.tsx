@@ -140,12 +140,27 @@ export function expectShows(frame: string, text: string) {
   expect(squeeze(frame), `the frame:\n${frame}\ndoes not show: ${text}`).toContain(squeeze(text));
 }
 
+/**
+ * On the Source screen, moves the cursor down to the source whose name starts the line and
+ * selects it: by name, so a source added to the list does not move every test.
+ */
+export async function chooseSource(w: Wizard, name: string): Promise<void> {
+  const selected = () => /❯ ?(.*)/.exec(w.frame())?.[1] ?? '';
+  for (let i = 0; i < 20 && !selected().startsWith(name); i++) {
+    const before = w.frame();
+    await w.press(KEY.down);
+    await w.waitFor((f) => f !== before, 2_000).catch(() => undefined);
+  }
+  if (!selected().startsWith(name)) throw new Error(`no source "${name}" on the Source screen:\n${w.frame()}`);
+  await w.press(KEY.enter);
+}
+
 /** A new migration from Welcome to the file source's path field. */
 export async function walkToSourceAuth(w: Wizard): Promise<string> {
   await w.waitFor('Start a new migration');
   await w.press(KEY.enter);
   await w.waitFor('Where are your users now?');
-  await w.press(KEY.down, KEY.down, KEY.enter);
+  await chooseSource(w, 'A file');
   return w.waitFor('File (CSV, JSON or NDJSON):');
 }
 

@@ -9,9 +9,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset, writeDatasetCsv } from '../../src/sandbox/dataset.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { Journal } from '../../src/services/journal/journal.js';
+import { SOURCES } from '../../src/providers/index.js';
 import { createWizardStore, type WizardDeps } from '../../src/store/wizard.js';
 import { expectSandboxHolds, FAST_LIMITS, tempDir } from '../helpers.js';
-import { expectFitsIn80Columns, expectKeys, expectShows, KEY, renderWizard, sleep, walkToPlan, walkToRoles, walkToSourceAuth, type Wizard } from './harness.js';
+import { chooseSource, expectFitsIn80Columns, expectKeys, expectShows, KEY, renderWizard, sleep, walkToPlan, walkToRoles, walkToSourceAuth, type Wizard } from './harness.js';
 
 const LIVE_KEY = 'sk_live_screens_test_9f8e7d';
 
@@ -193,19 +194,22 @@ describe('Source', () => {
     let frame = await w.waitFor('Where are your users now?');
     expect(frame).toContain('2/10  Source');
     expectKeys(frame, '↑↓ choose', 'Enter select', 'Esc back');
-    expect(frame).toMatch(/Not available yet:\n\s+Auth0: /);
-    expect(frame).toMatch(/\n\s+Better Auth: /);
+    const available = SOURCES.filter((s) => s.available);
+    for (const source of available) expect(frame).toContain(`${source.name}: `);
+    const later = SOURCES.filter((s) => !s.available);
+    if (later.length) expect(frame).toMatch(new RegExp(`Not available yet:\\n\\s+${later[0].name}: `));
+    else expect(frame).not.toContain('Not available yet');
 
     await w.press(KEY.esc);
     frame = await w.waitFor('Start a new migration');
     expect(w.store.getState().step).toBe('welcome');
 
-    // Down past the end stays on the last available source: the file, never Auth0.
+    // Down past the end stays on the last available source, never one that is not available.
     await w.press(KEY.enter);
     await w.waitFor('Where are your users now?');
-    await w.press(KEY.down, KEY.down, KEY.down, KEY.down, KEY.down, KEY.enter);
-    await w.waitFor('File (CSV, JSON or NDJSON):');
-    expect(w.store.getState().sourceKind).toBe('file');
+    await w.press(...Array.from({ length: available.length + 2 }, () => KEY.down), KEY.enter);
+    await w.until((s) => s.step === 'source-auth');
+    expect(w.store.getState().sourceKind).toBe(available.at(-1)!.kind);
   });
 });
 
@@ -325,7 +329,7 @@ describe('Source authentication (file)', () => {
     await w.waitFor('Where are your users now?');
     expect(w.store.getState().step).toBe('source');
 
-    await w.press(KEY.down, KEY.down, KEY.enter);
+    await chooseSource(w, 'A file');
     await w.waitFor('File (CSV, JSON or NDJSON):');
     await w.type('users.csv');
     await w.press(KEY.enter);

@@ -9,7 +9,7 @@ import { generateDataset, writeDatasetCsv } from '../../src/sandbox/dataset.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { Journal } from '../../src/services/journal/journal.js';
 import { expectSandboxHolds, FAST_LIMITS, tempDir } from '../helpers.js';
-import { expectFitsIn80Columns, expectKeys, expectShows, KEY, renderWizard, type Wizard } from './harness.js';
+import { chooseSource, expectFitsIn80Columns, expectKeys, expectShows, KEY, renderWizard, type Wizard } from './harness.js';
 
 describe('the wizard from Welcome to Verify (file source, WorkOS sandbox)', () => {
   let sandbox: Sandbox;
@@ -36,12 +36,10 @@ describe('the wizard from Welcome to Verify (file source, WorkOS sandbox)', () =
     expectKeys(frame, '↑↓ choose', 'Enter open', 'q quit');
     await w.press(KEY.enter);
 
-    // 2. Source: the file is the third available source.
+    // 2. Source: the file, among the available sources.
     frame = await w.waitFor('Where are your users now?');
     expectKeys(frame, 'Enter select', 'Esc back');
-    await w.press(KEY.down, KEY.down);
-    expect(w.frame()).toMatch(/❯ ?A file \(CSV, JSON, NDJSON\)/);
-    await w.press(KEY.enter);
+    await chooseSource(w, 'A file (CSV, JSON, NDJSON)');
 
     // 3. Source authentication: the path, checked at once, its columns shown.
     frame = await w.waitFor('File (CSV, JSON or NDJSON):');
@@ -139,7 +137,7 @@ describe('the wizard from Welcome to Verify (file source, WorkOS sandbox)', () =
       await w.waitFor('Start a new migration');
       await w.press(KEY.enter);
       await w.waitFor('Where are your users now?');
-      await w.press(KEY.down, KEY.down, KEY.enter);
+      await chooseSource(w, 'A file');
       await w.waitFor('File (CSV');
       await w.type('people.csv');
       await w.press(KEY.enter);
