@@ -1,0 +1,132 @@
+/**
+ * The Better Auth pieces on their own, against the real better-auth package: its scrypt hashes
+ * converted to WorkOS's PHC form and recomputed from a known password; its encrypted two-factor
+ * secrets (plain and versioned `$ba$<v>$` envelopes) decrypted; roles, URLs, read-only access.
+ */
+import { scryptSync } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { hashPassword, symmetricEncrypt } from 'better-auth/crypto';
+import Database from 'better-sqlite3';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { createBetterAuthProvider } from '../../src/providers/better-auth/index.js';
+import { maskUrl, openConnection } from '../../src/providers/better-auth/connection.js';
+import { splitRoles } from '../../src/providers/better-auth/mapping.js';
+import { base32Encode, decryptBetterAuthValue, hchacha20, secretsFromEnv, totpSecretFromPlaintext } from '../../src/providers/better-auth/two-factor.js';
+import { betterAuthScryptToPhc, convertBetterAuthPassword } from '../../src/services/passwords/better-auth.js';
+import { tempDir } from '../helpers.js';
+import { POSTGRES_ADMIN_URL, serverUp } from './fixture.js';
+
+const postgresUp = await serverUp('postgres');
+
+function phcVerifies(phc: string, password: string): boolean {
+  const [, , , params, salt, hash] = phc.split('$');
+  const p = Object.fromEntries(params.split(',').map((kv) => kv.split('='))) as Record<string, string>;
+  const N = Number(p.n);
+  const r = Number(p.r);
+  return scryptSync(password, Buffer.from(salt, 'base64'), Number(p.kl), { N, r, p: Number(p.p), maxmem: 256 * N * r + (1 << 20) }).equals(Buffer.from(hash, 'base64'));
+}
+
+describe('Better Auth scrypt -> WorkOS PHC', () => {
+  it('converts hashes made by better-auth so that the known password recomputes (salt = the hex text)', async () => {
+    for (const password of ['correct horse battery staple', 'Pässwörd-日本語']) {
+      const stored = await hashPassword(password);
+      expect(stored).toMatch(/^[0-9a-f]{32}:[0-9a-f]{128}$/);
+      const phc = betterAuthScryptToPhc(stored);
+      expect(phc).toMatch(/^\$scrypt\$v=1\$n=16384,r=16,p=1,kl=64\$[A-Za-z0-9+/]{43}\$[A-Za-z0-9+/]{86}$/);
+      expect(phcVerifies(phc, password)).toBe(true);
+      expect(phcVerifies(phc, `${password}x`)).toBe(false);
+      // The tempting mistake: the salt's decoded bytes. Well-formed, and never verifies.
+      const [saltHex] = stored.split(':');
+      const wrong = phc.replace(/\$[^$]{43}\$/, `$${Buffer.from(saltHex, 'hex').toString('base64').replace(/=+$/, '')}$`);
+      expect(phcVerifies(wrong, password)).toBe(false);
+    }
+  });
+
+  it('hashes NFKC-normalized passwords: a password NFKC changes only verifies in its NFKC form', async () => {
+    const typed = 'ｆｕｌｌ－ｗｉｄｔｈ';
+    const phc = betterAuthScryptToPhc(await hashPassword(typed));
+    expect(phcVerifies(phc, typed)).toBe(false);
+    expect(phcVerifies(phc, typed.normalize('NFKC'))).toBe(true);
+  });
+
+  it('passes custom hashers through (bcrypt, argon2) and names the rest', () => {
+    const bcrypt = '$2b$10$' + 'a'.repeat(53);
+    expect(convertBetterAuthPassword(bcrypt)).toEqual({ ok: true, hash: bcrypt, type: 'bcrypt', from: 'custom' });
+    const argon = '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo';
+    expect(convertBetterAuthPassword(argon)).toMatchObject({ ok: true, type: 'argon2' });
+    expect(convertBetterAuthPassword('$pbkdf2-sha256$29000$abc$def')).toMatchObject({ ok: false, type: 'pbkdf2-sha256' });
+    expect(convertBetterAuthPassword('5f4dcc3b5aa765d61d8327deb882cf99')).toMatchObject({ ok: false, type: 'better-auth-custom' });
+  });
+});
+
+describe('Better Auth two-factor secrets', () => {
+  it('implements HChaCha20 as its spec says (draft-irtf-cfrg-xchacha-03, 2.2.1)', () => {
+    const key = Buffer.from('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', 'hex');
+    const nonce = Buffer.from('000000090000004a0000000031415927', 'hex');
+    expect(hchacha20(key, nonce).toString('hex')).toBe('82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc');
+  });
+
+  it('decrypts what better-auth encrypted, with its secret or its versioned secrets', async () => {
+    const secret = 'app-secret-0123456789-abcdefghijklmnop';
+    const plain = await symmetricEncrypt({ key: secret, data: 'ABCDEFGHabcdefgh0123456789xyzXYZ' });
+    expect(decryptBetterAuthValue(secretsFromEnv({ BETTER_AUTH_SECRET: secret })!, plain)).toBe('ABCDEFGHabcdefgh0123456789xyzXYZ');
+    const versioned = await symmetricEncrypt({ key: { keys: new Map([[2, 'new-secret-xxxxxxxxxxxxxxxxxxxxxxxxxxxx'], [1, 'old-secret-yyyyyyyyyyyyyyyyyyyyyyyyyyy']]), currentVersion: 2 }, data: 'k2' });
+    expect(versioned.startsWith('$ba$2$')).toBe(true);
+    const env = { BETTER_AUTH_SECRETS: '2:new-secret-xxxxxxxxxxxxxxxxxxxxxxxxxxxx,1:old-secret-yyyyyyyyyyyyyyyyyyyyyyyyyyy', BETTER_AUTH_SECRET: secret };
+    expect(decryptBetterAuthValue(secretsFromEnv(env)!, versioned)).toBe('k2');
+    // Bare hex next to versioned secrets: the legacy BETTER_AUTH_SECRET.
+    expect(decryptBetterAuthValue(secretsFromEnv(env)!, plain)).toBe('ABCDEFGHabcdefgh0123456789xyzXYZ');
+    expect(() => decryptBetterAuthValue(secretsFromEnv({ BETTER_AUTH_SECRET: 'another-secret' })!, plain)).toThrow(/does not decrypt/);
+    expect(() => decryptBetterAuthValue(secretsFromEnv({ BETTER_AUTH_SECRETS: '1:old-secret-yyyyyyyyyyyyyyyyyyyyyyyyyyy' })!, versioned)).toThrow(/version 2/);
+  });
+
+  it('hands the secret over as an authenticator app holds it (base32 of its bytes; base32: keys as they are)', () => {
+    expect(totpSecretFromPlaintext('hello')).toBe(base32Encode(Buffer.from('hello')));
+    expect(totpSecretFromPlaintext('hello')).toBe('NBSWY3DP');
+    expect(totpSecretFromPlaintext('base32:jbswy3dpehpk3pxp')).toBe('JBSWY3DPEHPK3PXP');
+  });
+});
+
+describe('Better Auth odds and ends', () => {
+  it('splits comma-joined roles, member by default', () => {
+    expect(splitRoles('admin,billing')).toEqual(['admin', 'billing']);
+    expect(splitRoles(' owner , admin ,')).toEqual(['owner', 'admin']);
+    expect(splitRoles(null)).toEqual(['member']);
+  });
+
+  it('masks the password of a URL', () => {
+    expect(maskUrl('postgres://app:p%40ss@db.example.com:5432/prod?sslmode=require')).toBe('postgres://app:****@db.example.com:5432/prod?sslmode=require');
+    expect(maskUrl('mysql://root@localhost/app?password=x')).toBe('mysql://root@localhost/app?password=****');
+  });
+
+  it('never writes to a SQLite database (opened read-only) and leaves its file untouched', async () => {
+    const file = path.join(tempDir('wm-ba-ro-'), 'app.db');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE "user" (id TEXT PRIMARY KEY, name TEXT, email TEXT, "emailVerified" INTEGER); CREATE TABLE account (id TEXT PRIMARY KEY, "userId" TEXT, "providerId" TEXT, password TEXT);
+             INSERT INTO "user" VALUES ('u1', 'Ada Lovelace', 'ada@example.com', 1); INSERT INTO account VALUES ('a1', 'u1', 'github', NULL);`);
+    db.close();
+    const before = fs.readFileSync(file);
+    const provider = createBetterAuthProvider({ databaseUrl: file });
+    expect((await provider.check()).summary).toMatch(/opened read-only: nothing is ever written/);
+    const batches = [];
+    for await (const b of provider.export({})) batches.push(b);
+    expect(batches.flatMap((b) => b.users ?? [])).toEqual([
+      expect.objectContaining({ sourceId: 'u1', email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace', emailVerified: true, socialProviders: ['github'] }),
+    ]);
+    const conn = openConnection(file);
+    await expect(sql`insert into "user" (id, email) values ('x', 'x@example.com')`.execute(conn.db)).rejects.toThrow(/readonly/i);
+    await conn.close();
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it.skipIf(!postgresUp && !process.env.CI)('reads PostgreSQL in read-only transactions: a write is refused by the server', async () => {
+    const conn = openConnection(POSTGRES_ADMIN_URL);
+    try {
+      await expect(sql`create table wm_should_not_exist (id int)`.execute(conn.db)).rejects.toThrow(/read-only transaction/);
+    } finally {
+      await conn.close();
+    }
+  });
+});
