@@ -90,6 +90,8 @@ export interface Auth0TenantOptions {
   otpRate?: number;
   smsRate?: number;
   webauthnRate?: number;
+  /** Tenant roles beyond admin, member and billing, held by nobody (for role paging). Default 60. */
+  extraRoles?: number;
   /** Share of users with a membership (each in 1 to 3 organizations). Default 0.7. */
   memberRate?: number;
 }
@@ -122,7 +124,7 @@ export function generateAuth0Tenant(options: Auth0TenantOptions): Auth0Tenant {
     { id: 'rol_member000000001', name: 'member', description: 'Members' },
     { id: 'rol_billing00000001', name: 'billing', description: 'Billing managers' },
   ];
-  for (let i = 0; i < 60; i++) roles.push({ id: `rol_extra${String(i).padStart(10, '0')}`, name: `extra-${i}`, description: `Extra role ${i}` });
+  for (let i = 0; i < (options.extraRoles ?? 60); i++) roles.push({ id: `rol_extra${String(i).padStart(10, '0')}`, name: `extra-${i}`, description: `Extra role ${i}` });
 
   const users: Auth0User[] = [];
   const passwordRows: Record<string, unknown>[] = [];
