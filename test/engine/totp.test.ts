@@ -241,8 +241,17 @@ describe('TOTP factors from the source', { timeout: 120_000 }, () => {
     data.users[4].totpSecret = bad;
     data.secrets.set(data.users[4].sourceId, bad.replace(/-/g, ''));
 
-    const journal = stagedJournal({ organizations: data.organizations, users: data.users, memberships: data.memberships }, dir);
+    // c-u6 is invalid in the source (skipped at staging): its secret goes with it.
+    const journal = stagedJournal(
+      { organizations: data.organizations, users: data.users, memberships: data.memberships, invalid: [{ kind: 'user', sourceId: data.users[6].sourceId, reason: 'bad row' }] },
+      dir,
+    );
     const { events } = await importInto(sandbox, journal);
+    expect(journal.get(`SELECT totp_state, totp_error_code, totp_secret FROM users WHERE source_id = ?`, data.users[6].sourceId)).toEqual({
+      totp_state: 'skipped',
+      totp_error_code: 'user_skipped',
+      totp_secret: null,
+    });
 
     const kept = factorsOf(sandbox, withFactor.id);
     expect(kept.map((f) => f.id)).toEqual([own.authenticationFactor.id]);
@@ -271,7 +280,7 @@ describe('TOTP factors from the source', { timeout: 120_000 }, () => {
     const failures = fs.readFileSync(reports.failures, 'utf8');
     expect(failures).toMatch(/^factor,c-u0,.*skipped,existing_factor,/m);
     expect(failures).toMatch(/^factor,c-u4,.*failed,/m);
-    expect(fs.readFileSync(reports.summary, 'utf8')).toMatch(/4 users with a TOTP secret in the source: 2 enrolled in WorkOS .*1 failed, 1 skipped/);
+    expect(fs.readFileSync(reports.summary, 'utf8')).toMatch(/4 users with a TOTP secret in the source: 1 enrolled in WorkOS .*1 failed, 2 skipped/);
     expect(events.filter((e) => e.type === 'record' && e.kind === 'factor').map((e) => (e as { outcome: string }).outcome).sort()).toEqual(['failed', 'skipped']);
 
     const secrets = [...data.secrets.values()];
@@ -283,7 +292,7 @@ describe('TOTP factors from the source', { timeout: 120_000 }, () => {
     const report = await runVerification(journal, new WorkOSTarget(targetOptions(sandbox)));
     const check = report.checks.find((c) => c.id === 'factors')!;
     expect(check.status).toBe('warn');
-    expect(check.detail).toMatch(/1 failed, 1 skipped/);
+    expect(check.detail).toMatch(/1 failed, 2 skipped/);
     journal.close();
   });
 

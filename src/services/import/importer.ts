@@ -166,6 +166,7 @@ export class Importer {
     this.journal.requeueInvited(this.options.invitedMembers);
     for (const phase of ['organizations', 'users', 'memberships', 'factors'] as const) {
       // TOTP factors: a phase only where the source handed over secrets.
+      if (phase === 'factors') this.journal.skipFactorsOfSkippedUsers();
       if (phase === 'factors' && !this.journal.factorCounts().total) {
         phases.factors = { total: 0, done: 0, created: 0, adopted: 0, failed: 0, skipped: 0 };
         continue;

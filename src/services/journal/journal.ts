@@ -792,6 +792,18 @@ export class Journal {
     ).run(code, message, Date.now(), id);
   }
 
+  /**
+   * The factors of users skipped for good (invalid in the source and the like; not merged
+   * duplicates, which the importer skips itself) are skipped with them: their secrets go.
+   */
+  skipFactorsOfSkippedUsers(): number {
+    return this.stmt(
+      `UPDATE users SET totp_state = 'skipped', totp_secret = NULL, totp_error_code = 'user_skipped',
+         totp_error = 'its user was not imported (' || COALESCE(error_code, 'skipped') || '): no TOTP factor enrolled; the secret was removed from the journal', updated_at = ?
+       WHERE totp_state = 'pending' AND state = 'skipped' AND merged_into IS NULL`,
+    ).run(Date.now()).changes;
+  }
+
   /** Back to pending: an in_flight factor a look-up showed never landed, or one a stop caught before its call. */
   releaseFactor(id: number): void {
     this.stmt(`UPDATE users SET totp_state = 'pending', updated_at = ? WHERE id = ?`).run(Date.now(), id);
