@@ -270,8 +270,8 @@ export async function main(argv: string[], base: MainContext): Promise<number> {
           const { demoWizard } = await import('./headless/demo.js');
           return await demoWizard(ctx, { users: positiveInt(values.users, '--users') ?? 300, organizations: positiveInt(values.organizations, '--organizations') ?? 8, fast: !!values.fast });
         }
-        if (values.source !== undefined && values.source !== 'file' && values.source !== 'stytch-b2b') {
-          throw new ExpectedError(`The demo has no source "${String(values.source)}".`, 'Choose --source file or --source stytch-b2b.');
+        if (values.source !== undefined && values.source !== 'file' && values.source !== 'stytch-b2b' && values.source !== 'auth0') {
+          throw new ExpectedError(`The demo has no source "${String(values.source)}".`, 'Choose --source file, stytch-b2b or auth0.');
         }
         return await demoCommand(ctx, {
           source: (values.source as string | undefined) ?? 'file',

@@ -173,6 +173,10 @@ function printOutcome(outcome: RunOutcome, out: HeadlessOutput): number {
       : 'Nothing left to import.',
     ...summary,
   ];
+  const factors = outcome.summary.factors;
+  if (factors?.total) {
+    lines.push(`  TOTP factors: ${factors.enrolled} enrolled, ${factors.failed} failed, ${factors.skipped} skipped${factors.notYet ? `, ${factors.notYet} not yet` : ''}`);
+  }
   if (outcome.sourceStats) {
     const s = outcome.sourceStats;
     lines.push(`  source: ${plural(s.requests, 'request')}, ${plural(s.rateLimited, 'rate-limit answer')} (429), ${formatDuration(s.waitedMs / 1000)} waited`);

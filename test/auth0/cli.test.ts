@@ -74,6 +74,14 @@ describe('workos-migrate run --source auth0 (headless)', () => {
     expect(resumed.stderr).toContain(`${sms} SMS-MFA`);
   });
 
+  it('demo --source auth0 runs the whole flow against a local fake tenant', async () => {
+    const result = await runCli(['demo', '--headless', '--source', 'auth0', '--fast', '--users', '80', '--organizations', '3'], { cwd: tempDir(), env: {} });
+    // 2 when the generated tenant has blocked users (listed as not imported by default).
+    expect([0, 2], result.stderr).toContain(result.code);
+    expect(result.stderr).toMatch(/a fake Auth0 tenant on http:\/\/127\.0\.0\.1/);
+    expect(result.stderr).toMatch(/Import finished/);
+  });
+
   it('refuses an unknown --auth0-blocked choice and says so', async () => {
     const result = await runCli(['run', '--source', 'auth0', '--auth0-blocked', 'maybe'], { cwd: tempDir(), env: {} });
     expect(result.code).toBe(1);
