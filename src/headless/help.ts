@@ -20,6 +20,10 @@ Environment
   DATABASE_URL     Better Auth: the app's database (postgres://, mysql:// URL or SQLite path), read-only
   BETTER_AUTH_SECRET, BETTER_AUTH_SECRETS
                    Better Auth: the app's secret(s), to carry two-factor (TOTP) secrets over
+  AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET
+                   Auth0: a Machine-to-Machine application's credentials (the secret is never
+                   written anywhere)
+  AUTH0_API_URL    another Auth0-compatible endpoint instead of https://AUTH0_DOMAIN
 
 Every run keeps a journal (SQLite, mode 0600) in ./.workos-migrate/: a stopped or killed run
 resumes where it was, without creating anything twice. Keys are never written to it.
@@ -44,7 +48,7 @@ Usage
   workos-migrate run --source file --file PATH [--map COLUMN=FIELD ...] [options]
 
 Source
-  --source KIND         file, stytch-b2b, stytch (consumer) or better-auth
+  --source KIND         file, stytch-b2b, stytch (consumer), better-auth or auth0
   --file PATH           file: a CSV, JSON array or NDJSON export of your users
   --map COLUMN=FIELD    map a column to a field, overriding the guess; repeatable. Fields: id, email,
                         first_name, last_name, name, email_verified, password_hash, password_hash_type,
@@ -68,6 +72,16 @@ Source
   --better-auth-teams flatten|skip
                         better-auth: each team becomes an organization (flatten) or teams are left
                         out and listed (skip, the default)
+  --auth0-export FILE   auth0: a bulk user export you already have (NDJSON, gzip or not) instead
+                        of an export job; organizations, members and roles are still read live
+  --auth0-password-export FILE
+                        auth0: the password hashes from Auth0 support (NDJSON, bcrypt)
+  --auth0-mfa-export FILE
+                        auth0: the MFA enrollments from Auth0 support: otp secrets become WorkOS
+                        TOTP factors; SMS, WebAuthn and recovery codes are listed for re-enrolment
+  --auth0-blocked skip|import
+                        auth0: blocked users are listed and not imported (skip, the default) or
+                        imported as ordinary users (import)
 
 Roles
   --role-map SRC=SLUG   map a source role to a WorkOS role slug; repeatable
@@ -128,10 +142,11 @@ external id...), 1 when it cannot run.
   demo: `workos-migrate demo: the whole migration against a local WorkOS sandbox with generated data.
 
 Usage
-  workos-migrate demo [--users N] [--organizations N] [--fast] [--headless] [--source file|stytch-b2b] [--json]
+  workos-migrate demo [--users N] [--organizations N] [--fast] [--headless] [--source file|stytch-b2b|auth0] [--json]
 
 In a terminal it opens the wizard; --headless (or no terminal, or --json) runs the headless flow,
-from a generated file or (--source stytch-b2b) from a fake Stytch B2B project.
+from a generated file, (--source stytch-b2b) a fake Stytch B2B project or (--source auth0) a fake
+Auth0 tenant (its bulk export job, organizations, members, roles and password export).
 
 Nothing leaves this machine: the sandbox listens on 127.0.0.1 and enforces WorkOS's real rate
 limits (50 writes/s), so you see the pacing a real run gets. --fast lifts the limits.
