@@ -204,12 +204,14 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
         // The user table's columns nothing reads (additional fields, image), named once per pass.
         const read = new Set(Object.values(T.user!.columns));
         ignored = T.user!.all
-          .filter((c) => !read.has(c) && !['updatedAt', 'updated_at', 'createdAt', 'created_at', 'twoFactorEnabled', 'two_factor_enabled'].includes(c))
+          .filter((c) => (!read.has(c) || c === T.user!.columns.image) && !['updatedAt', 'updated_at', 'createdAt', 'created_at', 'twoFactorEnabled', 'two_factor_enabled'].includes(c))
           .map((c) => ({
             column: `${T.user!.name}.${c}`,
-            reason: c === T.user!.columns.image ? 'WorkOS users have no picture; keep it in your application' : 'an additional field of your user table: not carried into WorkOS (keep it in your application, keyed by the id map)',
+            reason:
+              c === T.user!.columns.image
+                ? "the user's picture is not carried (WorkOS takes it from the sign-in provider); keep it in your application"
+                : 'an additional field of your user table: not carried into WorkOS (keep it in your application, keyed by the id map)',
           }));
-        if (T.user!.columns.image) ignored = ignored.filter((c) => c.column !== `${T.user!.name}.${T.user!.columns.image}`).concat([{ column: `${T.user!.name}.${T.user!.columns.image}`, reason: 'WorkOS users have no picture; keep it in your application' }]);
 
         const batchOf = (b: ExportBatch): ExportBatch => {
           const issues = [...first.splice(0), ...(b.issues ?? [])];
