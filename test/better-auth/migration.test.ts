@@ -14,7 +14,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { Journal } from '../../src/services/journal/journal.js';
 import { FAST_LIMITS, rateFlags, runCli, tempDir } from '../helpers.js';
 import { APP_SECRET, buildFixture, serverUp, type Fixture, type FixtureDialect } from './fixture.js';
-import { expectWorkOSHolds, filesUnder, ROLES } from './util.js';
+import { expectTotpFactors, expectWorkOSHolds, filesUnder, ROLES } from './util.js';
 
 const DIALECTS: FixtureDialect[] = ['sqlite', 'postgres', 'mysql'];
 const up: Record<string, boolean> = {};
@@ -91,6 +91,8 @@ describe.each(DIALECTS)('Better Auth (%s) -> WorkOS sandbox, headless', (dialect
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/read-only/);
     expectWorkOSHolds(sandbox, fixture.expected);
+    // The two TOTP secrets, decrypted with BETTER_AUTH_SECRET, are WorkOS TOTP factors now.
+    expectTotpFactors(sandbox, fixture.expected);
 
     const j = Journal.open(journal);
     const invited = j.all<{ user_source_id: string; state: string; status: string }>(`SELECT user_source_id, state, status FROM memberships WHERE status IS NOT NULL`);
@@ -104,6 +106,11 @@ describe.each(DIALECTS)('Better Auth (%s) -> WorkOS sandbox, headless', (dialect
     for (const file of filesUnder(dir).filter((f) => f.includes('run.db'))) {
       const content = fs.readFileSync(file);
       for (const s of secrets) expect(content.includes(Buffer.from(s)), `${file} holds ${s.slice(0, 12)}...`).toBe(false);
+    }
+    // Nor the TOTP secrets, once enrolled: not in the journal, not in a report.
+    const totps = fixture.expected.users.flatMap((u) => (u.totp ? [u.totp] : []));
+    for (const file of filesUnder(dir).filter((f) => f.includes('run.db'))) {
+      for (const t of totps) expect(fs.readFileSync(file).includes(Buffer.from(t)), `${file} holds a TOTP secret`).toBe(false);
     }
     const summary = filesUnder(dir).find((f) => f.endsWith('summary.md'))!;
     expect(fs.readFileSync(summary, 'utf8')).toMatch(/NFKC/);

@@ -13,7 +13,7 @@ import { runExport } from '../../src/services/export/exporter.js';
 import { Journal } from '../../src/services/journal/journal.js';
 import { rateFlags, spawnCli, tempDir } from '../helpers.js';
 import { APP_SECRET, buildFixture, serverUp, type Fixture, type FixtureDialect } from './fixture.js';
-import { expectWorkOSHolds, ROLES } from './util.js';
+import { expectTotpFactors, expectWorkOSHolds, ROLES } from './util.js';
 
 const DIALECTS: FixtureDialect[] = ['sqlite', 'postgres', 'mysql'];
 const up: Record<string, boolean> = {};
@@ -120,6 +120,7 @@ describe.each(DIALECTS)('Better Auth (%s): stopped and killed, resumed', (dialec
     }
     expect(kills).toBeGreaterThanOrEqual(2);
     expectWorkOSHolds(sandbox, fixture.expected);
+    expectTotpFactors(sandbox, fixture.expected);
     const journal = Journal.open(journalPath);
     const counts = journal.counts();
     journal.close();

@@ -80,3 +80,16 @@ export function expectWorkOSHolds(sandbox: Sandbox, expected: ExpectedState, opt
   expect(got.size).toBe(memberships.length);
   expect(Object.fromEntries(got)).toEqual(Object.fromEntries(want));
 }
+
+/** The users with a verified Better Auth TOTP hold one WorkOS TOTP factor each, with the same secret. */
+export function expectTotpFactors(sandbox: Sandbox, expected: ExpectedState): void {
+  const idByExternal = new Map([...sandbox.state.users.values()].map((u) => [u.external_id, u.id]));
+  const factors = [...sandbox.state.authFactors.values()];
+  const want = expected.users.filter((u) => u.totp);
+  expect(want.length).toBe(2);
+  expect(factors.length).toBe(want.length);
+  for (const u of want) {
+    const mine = factors.filter((f) => f.user_id === idByExternal.get(u.id));
+    expect(mine.map((f) => f.totp.secret), u.email).toEqual([u.totp]);
+  }
+}
