@@ -43,6 +43,8 @@ export const SOURCE_FIELDS: Record<string, { name: string; label: string; env: s
 // two-factor secrets) is read from the environment only, never asked for.
 SOURCE_FIELDS['better-auth'] = [
   { name: 'databaseUrl', label: 'Database URL (postgres://, mysql://) or SQLite file', env: 'DATABASE_URL', secret: true },
+  { name: 'schemaNames', label: 'Renamed tables/columns, e.g. user=app_users (optional)', env: 'BETTER_AUTH_SCHEMA', secret: false, optional: true },
+  { name: 'teams', label: 'Teams: skip, or flatten into organizations (optional)', env: 'BETTER_AUTH_TEAMS', secret: false, optional: true },
 ];
 
 // Auth0: client credentials of a Machine-to-Machine application; the secret is never written.
@@ -58,6 +60,19 @@ SOURCE_FIELDS.auth0 = [
 export const DEFAULT_ROLE_MAPS: Record<string, Record<string, string>> = {
   'stytch-b2b': { stytch_admin: 'admin', stytch_member: 'member' },
 };
+
+/** Better Auth: `user=app_users, user.email=email_address` into tables and columns. */
+function parseSchemaNames(value: unknown): { tables: Record<string, string>; columns: Record<string, string> } {
+  const tables: Record<string, string> = Object.create(null);
+  const columns: Record<string, string> = Object.create(null);
+  for (const item of typeof value === 'string' ? value.split(/[,\s]+/) : []) {
+    if (!item) continue;
+    const at = item.indexOf('=');
+    if (at <= 0 || at === item.length - 1) throw new ExpectedError(`"${item}" is not TABLE=NAME or TABLE.COLUMN=NAME.`, 'Write e.g. user=app_users, user.email=email_address.');
+    (item.slice(0, at).includes('.') ? columns : tables)[item.slice(0, at)] = item.slice(at + 1);
+  }
+  return { tables: { ...tables }, columns: { ...columns } };
+}
 
 /** A provider from a run's settings; secrets come from `env`, never from the journal. */
 export function createProvider(kind: string, options: Record<string, unknown>, env: NodeJS.ProcessEnv): SourceProvider {
@@ -87,11 +102,15 @@ export function createProvider(kind: string, options: Record<string, unknown>, e
       const urlEnv = (options.secretEnv as string | undefined) ?? 'DATABASE_URL';
       const databaseUrl = env[urlEnv]?.trim() ?? '';
       if (!databaseUrl) throw new ExpectedError(`${urlEnv} is not set.`, `Pass --database-url URL or export ${urlEnv} (a postgres:// or mysql:// URL, or a SQLite file path): it is never written to the journal.`);
+      // The wizard's one-line form of --table/--column: `user=app_users, user.email=email_address`.
+      const named = parseSchemaNames(options.schemaNames);
+      const teams = typeof options.teams === 'string' && options.teams.trim() ? options.teams.trim().toLowerCase() : undefined;
+      if (teams !== undefined && teams !== 'flatten' && teams !== 'skip') throw new ExpectedError(`Teams "${teams}" is not understood.`, 'Use skip (teams are left out and listed) or flatten (each team becomes an organization).');
       return createBetterAuthProvider({
         databaseUrl,
-        tables: options.tables as Record<string, string> | undefined,
-        columns: options.columns as Record<string, string> | undefined,
-        teams: options.teams as TeamsChoice | undefined,
+        tables: { ...named.tables, ...(options.tables as Record<string, string> | undefined) },
+        columns: { ...named.columns, ...(options.columns as Record<string, string> | undefined) },
+        teams: teams as TeamsChoice | undefined,
         secrets: secretsFromEnv(env),
         cwd: options.cwd as string | undefined,
         ...(typeof options.pageSize === 'number' ? { pageSize: options.pageSize } : {}),
