@@ -16,9 +16,10 @@ import { splitRoles } from '../../src/providers/better-auth/mapping.js';
 import { base32Encode, decryptBetterAuthValue, hchacha20, secretsFromEnv, totpSecretFromPlaintext } from '../../src/providers/better-auth/two-factor.js';
 import { betterAuthScryptToPhc, convertBetterAuthPassword } from '../../src/services/passwords/better-auth.js';
 import { tempDir } from '../helpers.js';
-import { POSTGRES_ADMIN_URL, serverUp } from './fixture.js';
+import { MYSQL_ADMIN_URL, POSTGRES_ADMIN_URL, serverUp } from './fixture.js';
 
 const postgresUp = await serverUp('postgres');
+const mysqlUp = await serverUp('mysql');
 
 function phcVerifies(phc: string, password: string): boolean {
   const [, , , params, salt, hash] = phc.split('$');
@@ -104,8 +105,11 @@ describe('Better Auth odds and ends', () => {
   it('never writes to a SQLite database (opened read-only) and leaves its file untouched', async () => {
     const file = path.join(tempDir('wm-ba-ro-'), 'app.db');
     const db = new Database(file);
-    db.exec(`CREATE TABLE "user" (id TEXT PRIMARY KEY, name TEXT, email TEXT, "emailVerified" INTEGER); CREATE TABLE account (id TEXT PRIMARY KEY, "userId" TEXT, "providerId" TEXT, password TEXT);
-             INSERT INTO "user" VALUES ('u1', 'Ada Lovelace', 'ada@example.com', 1); INSERT INTO account VALUES ('a1', 'u1', 'github', NULL);`);
+    // Drizzle-style snake_case columns are found without a flag; custom hashers pass through.
+    const bcrypt = '$2b$10$' + 'N'.repeat(53);
+    db.exec(`CREATE TABLE "user" (id TEXT PRIMARY KEY, name TEXT, email TEXT, email_verified INTEGER, image TEXT, plan TEXT); CREATE TABLE account (id TEXT PRIMARY KEY, user_id TEXT, provider_id TEXT, password TEXT);
+             INSERT INTO "user" VALUES ('u1', 'Ada Lovelace', 'ada@example.com', 1, NULL, 'pro'), ('u2', 'Bob', 'bob@example.com', 0, NULL, NULL), ('u3', 'Cy', 'cy@example.com', 0, NULL, NULL);
+             INSERT INTO account VALUES ('a1', 'u1', 'github', NULL), ('a2', 'u2', 'credential', '${bcrypt}'), ('a3', 'u3', 'credential', '$pbkdf2-sha256$29000$c2FsdA$aGFzaA');`);
     db.close();
     const before = fs.readFileSync(file);
     const provider = createBetterAuthProvider({ databaseUrl: file });
@@ -114,7 +118,11 @@ describe('Better Auth odds and ends', () => {
     for await (const b of provider.export({})) batches.push(b);
     expect(batches.flatMap((b) => b.users ?? [])).toEqual([
       expect.objectContaining({ sourceId: 'u1', email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace', emailVerified: true, socialProviders: ['github'] }),
+      expect.objectContaining({ sourceId: 'u2', passwordHash: bcrypt, passwordHashType: 'bcrypt', emailVerified: false }),
+      expect.objectContaining({ sourceId: 'u3', passwordHashType: 'pbkdf2-sha256' }),
     ]);
+    // The user table's columns nothing reads are named for the plan.
+    expect(batches[0].ignoredColumns?.map((c) => c.column)).toEqual(['user.image', 'user.plan']);
     const conn = openConnection(file);
     await expect(sql`insert into "user" (id, email) values ('x', 'x@example.com')`.execute(conn.db)).rejects.toThrow(/readonly/i);
     await conn.close();
@@ -128,5 +136,22 @@ describe('Better Auth odds and ends', () => {
     } finally {
       await conn.close();
     }
+  });
+
+  it.skipIf(!mysqlUp && !process.env.CI)('reads MySQL/MariaDB in read-only transactions: a write is refused by the server', async () => {
+    const conn = openConnection(MYSQL_ADMIN_URL);
+    try {
+      await expect(sql`create temporary table wm_should_not_exist (id int)`.execute(conn.db).then(() => sql`insert into wm_should_not_exist values (1)`.execute(conn.db))).rejects.toThrow(/READ ONLY/i);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it.skipIf(!postgresUp && !process.env.CI)("never shows the URL's password, not even in a driver's error", async () => {
+    const url = POSTGRES_ADMIN_URL.replace('postgres://postgres@', 'postgres://postgres:wm-Err-S3cret@').replace(/\/[^/]*$/, '/wm_no_such_database');
+    const error = await createBetterAuthProvider({ databaseUrl: url }).check().then(() => undefined, (e: Error) => e);
+    expect(error?.message).toMatch(/cannot be read: .*wm_no_such_database/);
+    expect(error?.message).toContain('postgres://postgres:****@');
+    expect(`${error?.message} ${(error as { nextStep?: string }).nextStep}`).not.toContain('wm-Err-S3cret');
   });
 });
