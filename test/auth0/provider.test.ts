@@ -162,6 +162,23 @@ describe('against the fake tenant', () => {
     expect(stats.jobsCreated).toBe(1);
   });
 
+  it('downloads again from a fresh link when the connection breaks in the middle of the file, staging no line twice', async () => {
+    fake.resetStats();
+    const tenant = generateAuth0Tenant({ users: 4000, organizations: 1, seed: 4 });
+    const big = await startFakeAuth0({ tenant, burst: 20, perSecond: 40, jobMs: 100 });
+    try {
+      big.breakNextDownload(40_000);
+      const batches = await collect(providerFor(big, { pageSize: 100, blocked: 'import' }));
+      const ids = batches.flatMap((b) => b.users ?? []).map((u) => u.sourceId);
+      expect(ids).toEqual(tenant.users.map((u) => u.user_id));
+      expect(big.stats().downloads).toBe(2);
+      expect(big.stats().jobsCreated).toBe(1);
+      expect(batches.flatMap((b) => b.issues ?? []).some((i) => /download of the users export broke/.test(i.message))).toBe(true);
+    } finally {
+      await big.close();
+    }
+  });
+
   it('reads an export file the operator has (gzip or not, either naming) instead of a job', async () => {
     const dir = tempDir('wm-auth0-export-');
     const users = fake.tenant.users;

@@ -128,8 +128,13 @@ export class Auth0Caller {
     const limit = Number(res.headers.get('x-ratelimit-limit'));
     const remaining = Number(res.headers.get('x-ratelimit-remaining'));
     const reset = Number(res.headers.get('x-ratelimit-reset'));
-    if (!res.headers.has('x-ratelimit-limit') || !Number.isFinite(limit) || !Number.isFinite(remaining) || limit <= 0) return;
     const now = Date.now();
+    if (!res.headers.has('x-ratelimit-limit') || !Number.isFinite(limit) || !Number.isFinite(remaining) || limit <= 0) {
+      // No headers (a proxy that strips them): one request every DEFAULT_INTERVAL_MS.
+      const old = this.buckets.get(key);
+      this.buckets.set(key, { limit: 1, remaining: 0, at: now, rate: 1 / DEFAULT_INTERVAL_MS, sent: 0, notBefore: old?.notBefore ?? 0 });
+      return;
+    }
     const old = this.buckets.get(key);
     let rate = old?.rate ?? 0;
     const untilFull = reset * 1000 - sentAt;

@@ -9,7 +9,7 @@
  *   and other enrollments (sms, phone, webauthn-roaming, webauthn-platform, email, push...).
  */
 import fs from 'node:fs';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { ExpectedError } from '../../errors.js';
@@ -33,7 +33,8 @@ export async function* ndjsonLines(input: AsyncIterable<Uint8Array>): AsyncGener
       yield Buffer.from(next.value);
     }
   }
-  const body: AsyncIterable<Buffer> = head[0] === 0x1f && head[1] === 0x8b ? Readable.from(rest()).pipe(createGunzip()) : rest();
+  // pipeline, not pipe: a broken download (or a corrupt file) ends the read with its error.
+  const body: AsyncIterable<Buffer> = head[0] === 0x1f && head[1] === 0x8b ? pipeline(Readable.from(rest()), createGunzip(), () => {}) : rest();
   const decoder = new StringDecoder('utf8');
   let carry = '';
   try {

@@ -312,8 +312,36 @@ export function createAuth0Provider(options: Auth0Options): SourceProvider {
         caller.onRateLimited = undefined;
       }
 
-      /** The export file's lines into users, `pageSize` a batch, after the `state.line` already staged. */
+      /**
+       * The download, tried again (a fresh link from the job, the lines staged skipped) when the
+       * connection breaks in the middle of the file.
+       */
       async function* download(): AsyncGenerator<ExportBatch> {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            yield* downloadOnce();
+            return;
+          } catch (error) {
+            if (options.exportFile && !(error instanceof ExpectedError) && !aborted()) {
+              throw new ExpectedError(
+                `The Auth0 export ${options.exportFile} cannot be read after line ${state.line}: ${(error as Error).message}.`,
+                'Check that it is the whole file (NDJSON, gzip-compressed or not) as Auth0 gave it, then resume: the lines staged are kept.',
+              );
+            }
+            if (aborted() || options.exportFile || error instanceof ExpectedError || attempt >= 4) throw error;
+            location = undefined;
+            carry.push({
+              location: `auth0 export job ${state.job}`,
+              severity: 'warning',
+              message: `the download of the users export broke after line ${state.line} (${(error as Error).message}); it was downloaded again from a fresh link and went on after the lines already staged.`,
+            });
+            await sleep(1000 * attempt, signal);
+          }
+        }
+      }
+
+      /** The export file's lines into users, `pageSize` a batch, after the `state.line` already staged. */
+      async function* downloadOnce(): AsyncGenerator<ExportBatch> {
         const source = options.exportFile ?? 'the export job';
         let lines: AsyncGenerator<string>;
         if (options.exportFile) lines = fileLines(options.exportFile);

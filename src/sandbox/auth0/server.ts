@@ -72,6 +72,8 @@ export interface FakeAuth0 {
   inject429(count: number): void;
   /** Every issued link expires now. */
   expireLinks(): void;
+  /** The next download's connection is cut after this many bytes. */
+  breakNextDownload(afterBytes: number): void;
   close(): Promise<void>;
 }
 
@@ -114,6 +116,7 @@ export async function startFakeAuth0(options: FakeAuth0Options): Promise<FakeAut
   const secondCounts = new Map<string, { second: number; n: number }>();
   const linkLifeMs = options.linkLifeMs ?? 60_000;
   let linksIssuedBefore = 0;
+  let breakAfter: number | undefined;
   let inject5xx = 0;
   let inject429 = 0;
   let served = new Map<string, number>();
@@ -238,7 +241,10 @@ export async function startFakeAuth0(options: FakeAuth0Options): Promise<FakeAut
       stats.downloads++;
       res.writeHead(200, { 'Content-Type': 'application/gzip', 'Content-Length': job.file!.length });
       // In chunks, as a real download arrives.
+      const cut = breakAfter;
+      breakAfter = undefined;
       for (let at = 0; at < job.file!.length; at += 16_384) {
+        if (cut !== undefined && at >= cut) return void res.destroy();
         if (!res.write(job.file!.subarray(at, at + 16_384))) await new Promise((r) => res.once('drain', r));
       }
       return void res.end();
@@ -419,6 +425,9 @@ export async function startFakeAuth0(options: FakeAuth0Options): Promise<FakeAut
     },
     inject429: (n) => {
       inject429 += n;
+    },
+    breakNextDownload: (bytes) => {
+      breakAfter = bytes;
     },
     expireLinks: () => {
       linksIssuedBefore = Date.now() + 1;
