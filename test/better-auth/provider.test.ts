@@ -129,6 +129,36 @@ describe('Better Auth odds and ends', () => {
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
 
+  it('lists pending invitations: an invited member for an existing user, a warning for a new email or an expired one, nothing for accepted ones', async () => {
+    const file = path.join(tempDir('wm-ba-inv-'), 'app.db');
+    const db = new Database(file);
+    const later = new Date(Date.now() + 86_400_000).toISOString();
+    const earlier = new Date(Date.now() - 86_400_000).toISOString();
+    db.exec(`CREATE TABLE "user" (id TEXT PRIMARY KEY, name TEXT, email TEXT); CREATE TABLE account (id TEXT PRIMARY KEY, "userId" TEXT, "providerId" TEXT, password TEXT);
+             CREATE TABLE organization (id TEXT PRIMARY KEY, name TEXT, slug TEXT, metadata TEXT); CREATE TABLE member (id TEXT PRIMARY KEY, "organizationId" TEXT, "userId" TEXT, role TEXT);
+             CREATE TABLE invitation (id TEXT PRIMARY KEY, "organizationId" TEXT, email TEXT, role TEXT, status TEXT, "expiresAt" TEXT);
+             INSERT INTO "user" VALUES ('u1', 'Ann', 'Ann@Example.com'), ('u2', 'Ben', 'ben@example.com');
+             INSERT INTO organization VALUES ('o1', 'Acme', 'acme', '{"tier":"gold","nested":{"a":1},"bad":null}');
+             INSERT INTO member VALUES ('m1', 'o1', 'u2', 'owner,admin');
+             INSERT INTO invitation VALUES ('i1', 'o1', 'ann@example.com', 'admin,billing', 'pending', '${later}'),
+               ('i2', 'o1', 'new@example.com', 'member', 'pending', '${later}'), ('i3', 'o1', 'old@example.com', 'member', 'pending', '${earlier}'),
+               ('i4', 'o1', 'ben@example.com', 'member', 'accepted', '${later}');`);
+    db.close();
+    const batches = [];
+    for await (const b of createBetterAuthProvider({ databaseUrl: file }).export({})) batches.push(b);
+    const organizations = batches.flatMap((b) => b.organizations ?? []);
+    expect(organizations).toEqual([expect.objectContaining({ sourceId: 'o1', name: 'Acme', metadata: { better_auth_slug: 'acme', tier: 'gold', 'nested.a': '1' } })]);
+    const memberships = batches.flatMap((b) => b.memberships ?? []);
+    expect(memberships).toEqual([
+      expect.objectContaining({ userSourceId: 'u2', orgSourceId: 'o1', roles: ['owner', 'admin'] }),
+      expect.objectContaining({ userSourceId: 'u1', orgSourceId: 'o1', roles: ['admin', 'billing'], status: 'invited', sourceRef: 'invitation:i1' }),
+    ]);
+    const warnings = batches.flatMap((b) => b.issues ?? []).filter((i) => i.field === 'invitation').map((i) => i.message);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/^new@example.com has a pending invitation to "Acme" \(o1\) \(as member\) but no user yet/);
+    expect(warnings[1]).toMatch(/^old@example.com's invitation to "Acme" \(o1\) \(as member\) expired on/);
+  });
+
   it.skipIf(!postgresUp && !process.env.CI)('reads PostgreSQL in read-only transactions: a write is refused by the server', async () => {
     const conn = openConnection(POSTGRES_ADMIN_URL);
     try {

@@ -293,8 +293,14 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
           }
           // invitations
           const inv = T.invitation!;
-          let q = db.selectFrom(inv.name).select(cols(inv, ['id', 'organizationId', 'email', 'role', 'status', 'expiresAt'])).orderBy(inv.columns.id).limit(pageSize);
-          if (after !== null) q = q.where(inv.columns.id, '>', after);
+          const o = T.organization!;
+          let q = db
+            .selectFrom(`${inv.name} as i`)
+            .leftJoin(`${o.name} as o`, `o.${o.columns.id}`, `i.${inv.columns.organizationId}`)
+            .select([...cols(inv, ['id', 'organizationId', 'email', 'role', 'status', 'expiresAt'], 'i'), sql.ref(`o.${o.columns.name}`).as('orgName')])
+            .orderBy(`i.${inv.columns.id}`)
+            .limit(pageSize);
+          if (after !== null) q = q.where(`i.${inv.columns.id}`, '>', after);
           const rows = await q.execute();
           const batch = await invitationsBatch(db, schema, rows, orgSid);
           advance(rows);
@@ -436,10 +442,11 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
       const where = `better-auth ${inv.name} ${id}`;
       const email = text(r.email).trim();
       const org = orgSid(r.organizationId);
+      const orgLabel = r.orgName === null || r.orgName === undefined ? `organization ${org}` : `"${text(r.orgName)}" (${org})`;
       const list = splitRoles(r.role);
       const expires = r.expiresAt instanceof Date ? r.expiresAt.getTime() : r.expiresAt ? new Date(typeof r.expiresAt === 'number' ? r.expiresAt : text(r.expiresAt)).getTime() : NaN;
       if (Number.isFinite(expires) && expires < now) {
-        issues.push({ location: where, field: 'invitation', severity: 'warning', recordKind: 'membership', sourceId: `${email.toLowerCase()}@${org}`, message: `${email}'s invitation to organization ${org} (as ${list.join(', ')}) expired on ${new Date(expires).toISOString().slice(0, 10)}: not carried. Invite them again in WorkOS if they should still join.` });
+        issues.push({ location: where, field: 'invitation', severity: 'warning', recordKind: 'membership', sourceId: `${email.toLowerCase()}@${org}`, message: `${email}'s invitation to ${orgLabel} (as ${list.join(', ')}) expired on ${new Date(expires).toISOString().slice(0, 10)}: not carried. Invite them again in WorkOS if they should still join.` });
         continue;
       }
       const userId = userByEmail.get(email.toLowerCase());
@@ -452,7 +459,7 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
           severity: 'warning',
           recordKind: 'membership',
           sourceId: `${email.toLowerCase()}@${org}`,
-          message: `${email} has a pending invitation to organization ${org} (as ${list.join(', ')}) but no user yet: nothing to import. Send them a WorkOS invitation to that organization after the import (userManagement.sendInvitation).`,
+          message: `${email} has a pending invitation to ${orgLabel} (as ${list.join(', ')}) but no user yet: nothing to import. Send them a WorkOS invitation to that organization after the import (userManagement.sendInvitation).`,
         });
       }
     }
