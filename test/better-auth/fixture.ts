@@ -150,6 +150,8 @@ export interface FixtureOptions {
   dir: string;
   names?: SchemaNames;
   bulk?: number;
+  /** Better Auth's advanced.database.generateId: uuid or serial (integer) ids instead of its random text. */
+  generateId?: 'uuid' | 'serial';
 }
 
 export async function buildFixture(options: FixtureOptions): Promise<Fixture> {
@@ -170,6 +172,7 @@ export async function buildFixture(options: FixtureOptions): Promise<Fixture> {
     secret: APP_SECRET,
     baseURL: 'http://localhost:3000',
     logger: { disabled: true },
+    ...(options.generateId ? { advanced: { database: { generateId: options.generateId } } } : {}),
     emailAndPassword: { enabled: true },
     user: model('user'),
     account: model('account'),
@@ -195,8 +198,8 @@ export async function buildFixture(options: FixtureOptions): Promise<Fixture> {
     const res = await auth.api.signUpEmail({ body: { email, password: passwordOf(i), name }, asResponse: true });
     if (!res.ok) throw new Error(`sign-up ${email}: ${res.status} ${await res.text()}`);
     const body = (await res.json()) as { user: { id: string } };
-    cookies.set(body.user.id, res.headers.getSetCookie().map((c: string) => c.split(';')[0]).join('; '));
-    expected.users.push({ id: body.user.id, email, name, emailVerified: false, password: passwordOf(i), social: [] });
+    cookies.set(String(body.user.id), res.headers.getSetCookie().map((c: string) => c.split(';')[0]).join('; '));
+    expected.users.push({ id: String(body.user.id), email, name, emailVerified: false, password: passwordOf(i), social: [] });
   }
   const U = (i: number) => expected.users[i - 1];
   // Verified emails for a few (Better Auth's own adapter).
@@ -213,7 +216,7 @@ export async function buildFixture(options: FixtureOptions): Promise<Fixture> {
     const email = `social${i}@example.com`;
     const user = await ctx.internalAdapter.createUser({ email, name: `Social ${i}`, emailVerified: true });
     await ctx.internalAdapter.linkAccount({ userId: user.id, providerId: provider, accountId: `${provider}-${i}` });
-    expected.users.push({ id: user.id, email, name: `Social ${i}`, emailVerified: true, social: [provider] });
+    expected.users.push({ id: String(user.id), email, name: `Social ${i}`, emailVerified: true, social: [provider] });
   }
 
   // Five organizations, each created by its owner (users 1..5); metadata on two.
@@ -226,8 +229,8 @@ export async function buildFixture(options: FixtureOptions): Promise<Fixture> {
     const flat: Record<string, string> = { better_auth_slug: `org-${i}` };
     if (i === 1) Object.assign(flat, { plan: 'pro', 'limits.seats': '10' });
     if (i === 2) Object.assign(flat, { region: 'eu' });
-    expected.organizations.push({ id: org.id, name: `Org ${i}`, slug: `org-${i}`, metadata: flat });
-    expected.memberships.push({ userId: U(i).id, orgId: org.id, roles: ['owner'] });
+    expected.organizations.push({ id: String(org.id), name: `Org ${i}`, slug: `org-${i}`, metadata: flat });
+    expected.memberships.push({ userId: U(i).id, orgId: String(org.id), roles: ['owner'] });
     expected.defaultTeams++;
   }
   const O = (i: number) => expected.organizations[i - 1].id;
@@ -242,7 +245,7 @@ export async function buildFixture(options: FixtureOptions): Promise<Fixture> {
 
   // A team of three in Org 1 (besides the default team Better Auth made with it).
   const team = await auth.api.createTeam({ body: { name: 'Engineering', organizationId: O(1) }, headers: headersOf(U(1).id) });
-  expected.team = { id: team.id, name: 'Engineering', orgId: O(1), memberIds: [] };
+  expected.team = { id: String(team.id), name: 'Engineering', orgId: O(1), memberIds: [] };
   for (const i of [1, 6, 10]) {
     await auth.api.addTeamMember({ body: { teamId: team.id, userId: U(i).id }, headers: headersOf(U(1).id) });
     expected.team.memberIds.push(U(i).id);

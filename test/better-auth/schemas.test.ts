@@ -77,3 +77,32 @@ describe.each(DIALECTS)('Better Auth (%s) with another schema', (dialect) => {
     }
   }, 120_000);
 });
+
+describe('Better Auth with uuid and serial ids', () => {
+  const cases: { dialect: FixtureDialect; generateId: 'uuid' | 'serial' }[] = [
+    { dialect: 'postgres', generateId: 'uuid' },
+    { dialect: 'sqlite', generateId: 'serial' },
+    { dialect: 'mysql', generateId: 'serial' },
+  ];
+  for (const { dialect, generateId } of cases) {
+    it.skipIf(!up[dialect] && !process.env.CI)(`${generateId} ids on ${dialect}: paged by key and migrated exactly`, async () => {
+      const dir = tempDir('wm-ba-ids-');
+      const fixture = await buildFixture({ dialect, dir, generateId });
+      const sandbox = await startSandbox({ limits: FAST_LIMITS, roles: ROLES, multipleRoles: true });
+      try {
+        const env = { WORKOS_API_KEY: sandbox.apiKey, WORKOS_API_URL: sandbox.url, DATABASE_URL: fixture.url, BETTER_AUTH_SECRET: APP_SECRET };
+        const { createProvider } = await import('../../src/providers/index.js');
+        // Small pages: the keyset crosses page boundaries on uuid and integer keys.
+        const batches = [];
+        for await (const b of createProvider('better-auth', { secretEnv: 'DATABASE_URL', pageSize: 7 }, env).export({})) batches.push(b);
+        expect(batches.flatMap((b) => b.users ?? []).map((u) => u.sourceId).sort()).toEqual(fixture.expected.users.map((u) => u.id).sort());
+        const result = await runCli(['run', '--source', 'better-auth', '--journal', path.join(dir, 'j.db'), ...rateFlags(FAST_LIMITS)], { cwd: dir, env });
+        expect(result.code, result.stderr).toBe(0);
+        expectWorkOSHolds(sandbox, fixture.expected);
+      } finally {
+        await sandbox.close();
+        await fixture.close();
+      }
+    }, 120_000);
+  }
+});

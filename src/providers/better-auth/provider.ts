@@ -172,7 +172,8 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
           const rows = await db
             .selectFrom(o.name)
             .select(cols(o, ['id', 'slug']))
-            .where(sql`length(${sql.ref(o.columns.id)})`, '>', EXTERNAL_ID_MAX)
+            // Cast first: ids may be uuid or integer columns (Better Auth's generateId: 'uuid' / 'serial').
+            .where(sql`length(cast(${sql.ref(o.columns.id)} as ${sql.raw(conn.dialect === 'mysql' ? 'char' : 'text')}))`, '>', EXTERNAL_ID_MAX)
             .execute();
           for (const r of rows) {
             const id = text(r.id);
