@@ -73,6 +73,18 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** Databases of runs whose process is gone (killed before its afterAll): dropped, so none is left behind. */
+const orphaned = (names: string[]) => names.filter((n) => /^wm_ba_(\d+)_[0-9a-f]{8}$/.test(n) && !alive(Number(n.split('_')[2])));
+
 /** A database of our own per run, dropped by `close()`. */
 async function createDatabase(dialect: FixtureDialect, dir: string): Promise<{ url: string; database: unknown; drop: () => Promise<void> }> {
   const name = `wm_ba_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -85,6 +97,8 @@ async function createDatabase(dialect: FixtureDialect, dir: string): Promise<{ u
     const { default: pg } = await import('pg');
     const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
     await admin.connect();
+    const stale = (await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'wm\\_ba\\_%'`)).rows.map((r) => r.datname);
+    for (const old of orphaned(stale)) await admin.query(`DROP DATABASE IF EXISTS "${old}" WITH (FORCE)`);
     await admin.query(`CREATE DATABASE "${name}"`);
     await admin.end();
     const url = POSTGRES_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
@@ -103,6 +117,8 @@ async function createDatabase(dialect: FixtureDialect, dir: string): Promise<{ u
   }
   const mysql = await import('mysql2/promise');
   const admin = await mysql.createConnection(MYSQL_ADMIN_URL);
+  const [rows] = await admin.query(`SHOW DATABASES LIKE 'wm\\_ba\\_%'`);
+  for (const old of orphaned((rows as Record<string, string>[]).map((r) => Object.values(r)[0]))) await admin.query(`DROP DATABASE IF EXISTS \`${old}\``);
   await admin.query(`CREATE DATABASE \`${name}\``);
   await admin.end();
   const url = MYSQL_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
