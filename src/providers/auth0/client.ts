@@ -159,10 +159,12 @@ export class Auth0Caller {
       const sentAt = Date.now();
       this.lastSent = sentAt;
       let res: Response;
+      // The SDK's signal carries its own timeout, started before our wait: ours instead, and only
+      // until the answer's headers (a large export file takes minutes to stream).
+      const timeout = new AbortController();
+      const timer = setTimeout(() => timeout.abort(new Error('no answer within 60 s')), 60_000);
       try {
-        // The SDK's signal carries its own timeout, started before our wait: ours instead.
-        const signals = [AbortSignal.timeout(60_000), ...(this.signal ? [this.signal] : [])];
-        res = await this.realFetch(url, { ...init, signal: AbortSignal.any(signals) });
+        res = await this.realFetch(url, { ...init, signal: AbortSignal.any([timeout.signal, ...(this.signal ? [this.signal] : [])]) });
       } catch (error) {
         if (this.signal?.aborted) throw error;
         if (++transient < this.maxAttempts) {
@@ -174,6 +176,8 @@ export class Auth0Caller {
           `Cannot reach Auth0 at ${parsed.origin}: ${(error as Error).message}.`,
           'Check the network (and AUTH0_DOMAIN / AUTH0_API_URL), then resume (workos-migrate resume): the export continues where it stopped.',
         );
+      } finally {
+        clearTimeout(timer);
       }
       if (key !== 'download') this.learn(key, res, sentAt);
       if (res.status === 429) {
