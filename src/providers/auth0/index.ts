@@ -132,9 +132,14 @@ export function createAuth0Provider(options: Auth0Options): SourceProvider {
       const total = (roles.response as { total?: number }).total;
       const parts = [`Auth0 tenant ${options.domain}: ${typeof total === 'number' ? `${total} roles` : 'roles readable'}`];
       if (options.exportFile) {
-        await fileLines(options.exportFile).next().catch(() => {
-          throw new ExpectedError(`The Auth0 export ${options.exportFile} cannot be read.`, 'Check the path given to --auth0-export.');
-        });
+        const head = fileLines(options.exportFile);
+        try {
+          await head.next();
+        } catch (error) {
+          throw new ExpectedError(`The Auth0 export ${options.exportFile} cannot be read: ${(error as Error).message}.`, 'Check the path given to --auth0-export.');
+        } finally {
+          await head.return(undefined);
+        }
         parts.push(`users from ${options.exportFile}`);
       } else parts.push('users through a bulk export job');
       const pw = await loadPasswords();
