@@ -198,6 +198,15 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
               });
             }
           }
+          if (T.twoFactor && options.secrets && (await count(db, T.twoFactor))) {
+            first.push({
+              location: `better-auth ${T.twoFactor.name}`,
+              field: 'totp',
+              severity: 'warning',
+              message:
+                "TOTP secrets are carried over as they are: the authenticator apps users have keep working if your app used Better Auth's default codes (6 digits, 30 seconds, SHA-1), which WorkOS uses too. If it set twoFactor({ totpOptions: { digits, period } }) otherwise, those users must enrol again after the switch. Backup codes are not carried (WorkOS has none).",
+            });
+          }
           for (const a of schema.absent) {
             if (a.why) first.push({ location: `better-auth ${a.tried[0]}`, field: a.table, severity: 'warning', message: `the ${a.table} table is not read: ${a.why}.` });
           }
