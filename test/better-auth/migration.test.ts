@@ -118,4 +118,27 @@ describe.each(DIALECTS)('Better Auth (%s) -> WorkOS sandbox, headless', (dialect
     const summary = filesUnder(dir).find((f) => f.endsWith('summary.md'))!;
     expect(fs.readFileSync(summary, 'utf8')).toMatch(/NFKC/);
   }, 180_000);
+
+  it.skipIf(skip || dialect !== 'sqlite')('resume takes --database-url again (the journal only names DATABASE_URL), and says what is missing without it', async () => {
+    const own = await startSandbox({ limits: FAST_LIMITS, roles: ROLES, multipleRoles: true });
+    try {
+      const journal = path.join(dir, 'dry.db');
+      const env = { WORKOS_API_KEY: own.apiKey, WORKOS_API_URL: own.url };
+      const dry = await runCli(['run', '--source', 'better-auth', '--database-url', url, '--journal', journal, '--dry-run', ...rateFlags(FAST_LIMITS)], { cwd: dir, env });
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(own.state.users.size).toBe(0);
+      // Staged already: the import needs no source. A journal made to export again does.
+      const j = Journal.open(journal);
+      j.setPhase('exporting');
+      j.close();
+      const missing = await runCli(['resume', '--journal', journal, ...rateFlags(FAST_LIMITS)], { cwd: dir, env });
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/DATABASE_URL is not set/);
+      const again = await runCli(['resume', '--journal', journal, '--database-url', url, ...rateFlags(FAST_LIMITS)], { cwd: dir, env });
+      expect(again.code, again.stderr).toBe(0);
+      expectWorkOSHolds(own, { ...fixture.expected });
+    } finally {
+      await own.close();
+    }
+  }, 180_000);
 });
