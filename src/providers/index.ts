@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { ExpectedError } from '../errors.js';
-import { createAuth0Provider, type BlockedChoice } from './auth0/index.js';
-import { createBetterAuthProvider, secretsFromEnv, type TeamsChoice } from './better-auth/index.js';
+import type { BlockedChoice } from './auth0/index.js';
+import type { TeamsChoice } from './better-auth/index.js';
 import { createFileProvider } from './file/index.js';
-import { createStytchB2BProvider, createStytchConsumerProvider, type ImplicitRoles, type StytchMemberStatus } from './stytch/index.js';
+import { lazyProvider } from './lazy.js';
+import type { ImplicitRoles, StytchMemberStatus } from './stytch/index.js';
 import type { SourceProvider } from './types.js';
 
 export interface SourceDescriptor {
@@ -17,9 +18,9 @@ export interface SourceDescriptor {
 export const SOURCES: SourceDescriptor[] = [
   { kind: 'stytch-b2b', name: 'Stytch B2B', brings: 'organizations, members, roles, password hashes (via support export)', available: true },
   { kind: 'stytch', name: 'Stytch (consumer)', brings: 'users, password hashes (via support export)', available: true },
+  { kind: 'auth0', name: 'Auth0', brings: 'users, organizations, memberships, roles, password hashes (via support export)', available: true },
   { kind: 'better-auth', name: 'Better Auth', brings: 'users, organizations, members, scrypt password hashes (from your database)', available: true },
   { kind: 'file', name: 'A file (CSV, JSON, NDJSON)', brings: 'users, organizations, memberships, roles, password hashes (whatever its columns hold)', available: true },
-  { kind: 'auth0', name: 'Auth0', brings: 'users, organizations, memberships, roles, password hashes (via support export)', available: true },
 ];
 
 /**
@@ -89,14 +90,18 @@ export function createProvider(kind: string, options: Record<string, unknown>, e
       };
       if (!common.projectId) throw new ExpectedError('The Stytch project id is missing.', 'Pass --stytch-project ID or set STYTCH_PROJECT_ID.');
       if (!common.secret) throw new ExpectedError(`${secretEnv} is not set.`, `Export ${secretEnv} (your Stytch secret) or put it in .env: it is never written to the journal.`);
-      return kind === 'stytch-b2b'
-        ? createStytchB2BProvider({
-            ...common,
-            memberStatuses: options.memberStatuses as StytchMemberStatus[] | undefined,
-            verifiedDomains: options.verifiedDomains === true,
-            implicitRoles: options.implicitRoles as ImplicitRoles | undefined,
-          })
-        : createStytchConsumerProvider(common);
+      // API sources load their SDKs on first use (see lazy.ts).
+      return lazyProvider(kind, kind === 'stytch-b2b' ? 'Stytch B2B' : 'Stytch', async () => {
+        const { createStytchB2BProvider, createStytchConsumerProvider } = await import('./stytch/index.js');
+        return kind === 'stytch-b2b'
+          ? createStytchB2BProvider({
+              ...common,
+              memberStatuses: options.memberStatuses as StytchMemberStatus[] | undefined,
+              verifiedDomains: options.verifiedDomains === true,
+              implicitRoles: options.implicitRoles as ImplicitRoles | undefined,
+            })
+          : createStytchConsumerProvider(common);
+      });
     }
     case 'better-auth': {
       const urlEnv = (options.secretEnv as string | undefined) ?? 'DATABASE_URL';
@@ -106,14 +111,17 @@ export function createProvider(kind: string, options: Record<string, unknown>, e
       const named = parseSchemaNames(options.schemaNames);
       const teams = typeof options.teams === 'string' && options.teams.trim() ? options.teams.trim().toLowerCase() : undefined;
       if (teams !== undefined && teams !== 'flatten' && teams !== 'skip') throw new ExpectedError(`Teams "${teams}" is not understood.`, 'Use skip (teams are left out and listed) or flatten (each team becomes an organization).');
-      return createBetterAuthProvider({
-        databaseUrl,
-        tables: { ...named.tables, ...(options.tables as Record<string, string> | undefined) },
-        columns: { ...named.columns, ...(options.columns as Record<string, string> | undefined) },
-        teams: teams as TeamsChoice | undefined,
-        secrets: secretsFromEnv(env),
-        cwd: options.cwd as string | undefined,
-        ...(typeof options.pageSize === 'number' ? { pageSize: options.pageSize } : {}),
+      return lazyProvider('better-auth', 'Better Auth', async () => {
+        const { createBetterAuthProvider, secretsFromEnv } = await import('./better-auth/index.js');
+        return createBetterAuthProvider({
+          databaseUrl,
+          tables: { ...named.tables, ...(options.tables as Record<string, string> | undefined) },
+          columns: { ...named.columns, ...(options.columns as Record<string, string> | undefined) },
+          teams: teams as TeamsChoice | undefined,
+          secrets: secretsFromEnv(env),
+          cwd: options.cwd as string | undefined,
+          ...(typeof options.pageSize === 'number' ? { pageSize: options.pageSize } : {}),
+        });
       });
     }
     case 'auth0': {
@@ -125,7 +133,7 @@ export function createProvider(kind: string, options: Record<string, unknown>, e
       if (!clientId) throw new ExpectedError('The Auth0 client id is missing.', 'Set AUTH0_CLIENT_ID (a Machine-to-Machine application authorized for the Management API).');
       if (!clientSecret) throw new ExpectedError(`${secretEnv} is not set.`, `Export ${secretEnv} (the application's client secret) or put it in .env: it is never written to the journal.`);
       const file = (key: string) => (typeof options[key] === 'string' && options[key] ? path.resolve(options[key] as string) : undefined);
-      return createAuth0Provider({
+      return lazyProvider('auth0', 'Auth0', async () => (await import('./auth0/index.js')).createAuth0Provider({
         domain,
         clientId,
         clientSecret,
@@ -137,7 +145,7 @@ export function createProvider(kind: string, options: Record<string, unknown>, e
         ...(typeof options.pollMs === 'number' ? { pollMs: options.pollMs } : {}),
         ...(typeof options.take === 'number' ? { take: options.take } : {}),
         ...(typeof options.pageSize === 'number' ? { pageSize: options.pageSize } : {}),
-      });
+      }));
     }
     case 'file':
       if (typeof options.path !== 'string' || !options.path) {
