@@ -177,6 +177,9 @@ const BACK_STEP: Partial<Record<Step, Step>> = {
 
 const MAX_LOG_LINES = 500;
 
+/** Source fields that name a file (support exports, an export file already downloaded). */
+const FILE_OPTIONS = ['passwordExportPath', 'mfaExportPath', 'exportFile'];
+
 function sourceFieldsFor(kind: string, env: NodeJS.ProcessEnv, previous?: Record<string, unknown>): SourceField[] {
   if (kind === 'file') return [{ name: 'path', label: 'File (CSV, JSON or NDJSON)', value: String(previous?.path ?? ''), secret: false }];
   return (SOURCE_FIELDS[kind] ?? []).map((field) => {
@@ -240,7 +243,8 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
           options.secretEnv = envName;
         } else if (field.value) options[field.name] = field.value;
       }
-      if (options.passwordExportPath) options.passwordExportPath = path.resolve(deps.cwd, String(options.passwordExportPath));
+      // Files typed on the screen are relative to where the wizard runs, not to the process.
+      for (const name of FILE_OPTIONS) if (options[name]) options[name] = path.resolve(deps.cwd, String(options[name]));
       if (s.sourceKind === 'file') {
         options.path = path.resolve(deps.cwd, String(options.path));
         if (Object.keys(s.columnMap).length) options.map = s.columnMap;
