@@ -129,6 +129,9 @@ async function createDatabase(dialect: FixtureDialect, dir: string): Promise<{ u
     drop: async () => {
       await pool.end();
       const a = await mysql.createConnection(MYSQL_ADMIN_URL);
+      // Connections of killed CLI runs the server has not noticed yet would hold the drop up.
+      const [others] = await a.query('SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()', [name]);
+      for (const { id } of others as { id: number }[]) await a.query(`KILL ${Number(id)}`).catch(() => undefined);
       await a.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await a.end();
     },
