@@ -60,6 +60,8 @@ SOURCE_FIELDS.auth0 = [
 /** Source role slugs with an obvious WorkOS counterpart, used when the environment has it. */
 export const DEFAULT_ROLE_MAPS: Record<string, Record<string, string>> = {
   'stytch-b2b': { stytch_admin: 'admin', stytch_member: 'member' },
+  // Better Auth's creator role: WorkOS environments usually have admin, not owner.
+  'better-auth': { owner: 'admin' },
 };
 
 /** Better Auth: `user=app_users, user.email=email_address` into tables and columns. */

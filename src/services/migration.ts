@@ -148,7 +148,8 @@ export function resolveRoles(
   // The source's conventional pairs (stytch_admin -> admin) apply when the environment has the slug.
   const conventional = DEFAULT_ROLE_MAPS[journal.settings.source.kind] ?? {};
   explicit = {
-    ...Object.fromEntries(Object.entries(conventional).filter(([, slug]) => environmentRoles.includes(slug))),
+    // Only where the environment lacks the source's own slug: an environment with an `owner` role keeps it.
+    ...Object.fromEntries(Object.entries(conventional).filter(([source, slug]) => environmentRoles.includes(slug) && !environmentRoles.includes(source))),
     ...explicit,
   };
   const known = new Set(environmentRoles);

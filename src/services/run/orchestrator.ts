@@ -5,6 +5,7 @@
  * What only a person can decide (the plan, the strategy, the roles, a production key) is asked
  * through `Decisions`: the headless shell answers from flags, the wizard from its screens.
  */
+import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import { ExpectedError } from '../../errors.js';
 import type { SourceStats } from '../../providers/types.js';
@@ -195,6 +196,8 @@ export async function continueMigration(ctx: RunContext, journal: Journal, optio
 }
 
 async function runSteps(ctx: RunContext, journal: Journal, options: ContinueOptions): Promise<RunOutcome> {
+  // Every call in flight listens for a stop: many listeners are expected, not a leak.
+  setMaxListeners(0, ctx.signal);
   ctx.onStep?.('connect');
   const target = await connect(ctx, journal, options);
   // WorkOS away for a while, in any step: the operator hears it, and hears when it comes back.
