@@ -67,6 +67,22 @@ function openable(file: string, what: string, flag: string): void {
   if (!stat.isFile()) throw new ExpectedError(`The ${what} ${file} is not a file.`, `Pass the file itself to ${flag}.`);
 }
 
+/** The support files' NDJSON lines, numbered; `row` undefined for a line that is not a JSON object. Blank lines are passed over. */
+async function* jsonLines(file: string): AsyncGenerator<{ line: number; row: Record<string, unknown> | undefined }> {
+  let line = 0;
+  for await (const raw of fileLines(file)) {
+    line++;
+    if (!raw.trim()) continue;
+    let row: unknown;
+    try {
+      row = JSON.parse(raw);
+    } catch {
+      row = undefined;
+    }
+    yield { line, row: row && typeof row === 'object' && !Array.isArray(row) ? (row as Record<string, unknown>) : undefined };
+  }
+}
+
 export interface PasswordRow {
   userId: string;
   email?: string;
@@ -91,17 +107,9 @@ export async function readPasswordFile(file: string): Promise<PasswordFile> {
   let n = 0;
   const bad = (line: number, field: string, message: string) =>
     out.issues.push({ location: `${file}:${line}`, field, severity: 'warning', message: `${message} This row's password is not imported (the user, if exported, needs a password reset).` });
-  for await (const raw of fileLines(file)) {
-    n++;
-    if (!raw.trim()) continue;
-    let row: Record<string, unknown>;
-    try {
-      row = JSON.parse(raw) as Record<string, unknown>;
-    } catch {
-      bad(n, 'line', 'not a JSON object.');
-      continue;
-    }
-    if (!row || typeof row !== 'object') {
+  for await (const { line, row } of jsonLines(file)) {
+    n = line;
+    if (!row) {
       bad(n, 'line', 'not a JSON object.');
       continue;
     }
@@ -148,13 +156,9 @@ export async function readMfaFile(file: string): Promise<MfaFile> {
   openable(file, 'MFA export', '--auth0-mfa-export');
   const out: MfaFile = { file, byId: new Map(), issues: [] };
   let n = 0;
-  for await (const raw of fileLines(file)) {
-    n++;
-    if (!raw.trim()) continue;
-    let row: Record<string, unknown>;
-    try {
-      row = JSON.parse(raw) as Record<string, unknown>;
-    } catch {
+  for await (const { line, row } of jsonLines(file)) {
+    n = line;
+    if (!row) {
       out.issues.push({ location: `${file}:${n}`, field: 'line', severity: 'warning', message: 'not a JSON object; skipped.' });
       continue;
     }

@@ -92,16 +92,19 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
   const teams: TeamsChoice = options.teams ?? 'skip';
   const overrides: SchemaOverrides = { tables: options.tables, columns: options.columns };
 
+  /** The schema of an open connection; a refusal says why without the URL's password. */
+  async function schemaOf(conn: Connection): Promise<ResolvedSchema> {
+    try {
+      return await resolveSchema(conn, overrides);
+    } catch (error) {
+      throw connectionError(error, options.databaseUrl, conn.label);
+    }
+  }
+
   async function withConnection<T>(use: (conn: Connection, schema: ResolvedSchema) => Promise<T>): Promise<T> {
     const conn = openConnection(options.databaseUrl, { cwd: options.cwd });
     try {
-      let schema: ResolvedSchema;
-      try {
-        schema = await resolveSchema(conn, overrides);
-      } catch (error) {
-        throw connectionError(error, options.databaseUrl, conn.label);
-      }
-      return await use(conn, schema);
+      return await use(conn, await schemaOf(conn));
     } finally {
       await conn.close().catch(() => undefined);
     }
@@ -148,12 +151,7 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
     async *export({ cursor, signal }: ExportOptions): AsyncIterable<ExportBatch> {
       const conn = openConnection(options.databaseUrl, { cwd: options.cwd });
       try {
-        let schema: ResolvedSchema;
-        try {
-          schema = await resolveSchema(conn, overrides);
-        } catch (error) {
-          throw connectionError(error, options.databaseUrl, conn.label);
-        }
+        const schema = await schemaOf(conn);
         const db = conn.db;
         const T = schema.tables;
         let state: Cursor = cursor ? parseCursor(cursor) : { v: 1, phase: 'users', after: null, done: 0 };
