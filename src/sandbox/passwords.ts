@@ -3,10 +3,12 @@
  * at the user's first sign-in. Like hash-formats.ts, deliberately independent of the importer's
  * converters, so that a converter bug is not "verified" by the same bug.
  *
- * Node's crypto computes scrypt, firebase-scrypt (scrypt + AES-256-CTR), PBKDF2 and SSHA; bcrypt
- * and argon2 need libraries this project does not carry, so those answer `null` (cannot check).
+ * Node's crypto computes scrypt, firebase-scrypt (scrypt + AES-256-CTR), PBKDF2 and SSHA at once
+ * (`verifyPasswordHash`, synchronous); bcrypt and argon2 come from hash-wasm, which only answers
+ * asynchronously, so `checkPasswordHash` (every type) is the one sign-in uses.
  */
-import { createCipheriv, createHash, pbkdf2Sync, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createHash, pbkdf2Sync, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { argon2Verify, bcryptVerify } from 'hash-wasm';
 import { passwordHashProblem, type PasswordHashType } from './hash-formats.js';
 
 const b64 = (s: string) => Buffer.from(s, 'base64');
@@ -16,7 +18,10 @@ function params(text: string): Record<string, string> {
   return Object.fromEntries(text.split(',').map((kv) => kv.split('=') as [string, string]));
 }
 
-/** True or false when the sandbox can tell; null for a type it cannot compute (bcrypt, argon2) or a malformed hash. */
+/**
+ * True or false for the types Node's crypto computes; null for bcrypt and argon2 (see
+ * `checkPasswordHash`) and for a malformed hash.
+ */
 export function verifyPasswordHash(type: PasswordHashType, hash: string, password: string): boolean | null {
   if (passwordHashProblem(type, hash)) return null;
   switch (type) {
@@ -55,4 +60,26 @@ export function verifyPasswordHash(type: PasswordHashType, hash: string, passwor
     default:
       return null;
   }
+}
+
+/** True or false for every type the sandbox accepts; null only for a malformed hash. */
+export async function checkPasswordHash(type: PasswordHashType, hash: string, password: string): Promise<boolean | null> {
+  if (passwordHashProblem(type, hash)) return null;
+  // hash-wasm's verifiers read the same strings WorkOS takes: bcrypt's $2a$/$2b$/$2y$ form and
+  // argon2's PHC form (argon2id, argon2i, argon2d).
+  if (type === 'bcrypt') return bcryptVerify({ password, hash });
+  if (type === 'argon2') return argon2Verify({ password, hash });
+  return verifyPasswordHash(type, hash, password);
+}
+
+/**
+ * A user created or updated with a plain `password` keeps only a hash of it, in a form the
+ * checks above read back: pbkdf2 with few iterations, because the sandbox may create many such
+ * users and this is no real secret store.
+ */
+export function hashPlainPassword(password: string): { password_hash_type: 'pbkdf2'; password_hash: string } {
+  const salt = randomBytes(12);
+  const digest = pbkdf2Sync(password, salt, 1, 32, 'sha256');
+  const unpadded = (bytes: Buffer) => bytes.toString('base64').replace(/=+$/, '');
+  return { password_hash_type: 'pbkdf2', password_hash: `$pbkdf2$i=1,d=sha256$${unpadded(salt)}$${unpadded(digest)}` };
 }

@@ -226,7 +226,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return null;
   }
 
-  function route(method: string, segments: string[], query: URLSearchParams, rawBody: string, req: IncomingMessage): Reply {
+  function route(method: string, segments: string[], query: URLSearchParams, rawBody: string, req: IncomingMessage): Reply | Promise<Reply> {
     const body = () => parseJson(rawBody);
     const [a, b, c, d] = segments;
     const n = segments.length;
@@ -263,7 +263,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         if (n === 3 && method === 'GET') return ok(wire(store.getInvitation(c)));
         if (n === 4 && d === 'revoke' && method === 'POST') return ok(wire(store.revokeInvitation(c)));
       }
-      if (b === 'authenticate' && n === 2 && method === 'POST') return ok(store.authenticate(body(), apiKeys));
+      // Asynchronous: bcrypt and argon2 are checked by hash-wasm.
+      if (b === 'authenticate' && n === 2 && method === 'POST') return store.authenticate(body(), apiKeys).then((answer) => ok(answer));
       if (b === 'password_reset' && method === 'POST') {
         if (n === 2) return ok(store.createPasswordReset(body()), 201);
         if (n === 3 && c === 'send') return store.sendPasswordReset(body()), ok({});
@@ -380,7 +381,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       reply = { status: 400, body: { code: 'invalid_path', message: 'Malformed percent-encoding in path.' } };
     } else {
       try {
-        reply = route(method, segments, url.searchParams, rawBody, req);
+        reply = await route(method, segments, url.searchParams, rawBody, req);
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         if (error.status === 429) stats.rateLimited++;

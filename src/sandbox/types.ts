@@ -182,7 +182,8 @@ export interface SandboxInvitation {
 
 /** What the sandbox remembers about a user's password (never sent back over the API). */
 export type SandboxCredential =
-  | { kind: 'password' }
+  /** Set with a plain `password`: the sandbox keeps only its own hash of it (see hashPlainPassword). */
+  | { kind: 'password'; password_hash_type: 'pbkdf2'; password_hash: string }
   | { kind: 'hash'; password_hash_type: string; password_hash: string };
 
 export interface SandboxAuthFactor {
