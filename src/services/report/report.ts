@@ -167,7 +167,7 @@ const OWN_DONE_USERS = `state = 'done' AND merged_into IS NULL`;
  * What became of a user's password. Journals from before password_state was recorded: no hash means
  * none, a type WorkOS cannot take means unsupported (a refused hash failed its user then).
  */
-const PASSWORD_STATE_SQL = `COALESCE(password_state, CASE WHEN password_hash_type IS NULL THEN 'none'
+export const PASSWORD_STATE_SQL = `COALESCE(password_state, CASE WHEN password_hash_type IS NULL THEN 'none'
   WHEN password_hash_type IN ${WORKOS_HASH_TYPES_SQL} THEN 'set' ELSE 'unsupported' END)`;
 
 const WITHOUT_PASSWORD_SQL = `SELECT email, source_id, workos_id, outcome, ${PASSWORD_STATE_SQL} AS pstate, password_hash_type, social
