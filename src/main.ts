@@ -5,6 +5,8 @@
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeError, ExpectedError } from './errors.js';
+import { secretFlags, sourceDefinition, sourceFlags } from './providers/index.js';
+import { oneOf, pairs, positiveInt, type FlagValues } from './services/flags.js';
 import { EXIT, reportCommand, resumeCommand, runCommand, statusCommand, verifyCommand, type CommandContext, type MigrateFlags } from './headless/commands.js';
 import { demoCommand } from './headless/demo.js';
 import { COMMAND_HELP, MAIN_HELP } from './headless/help.js';
@@ -34,29 +36,13 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     ...COMMON_OPTIONS,
     ...CHOICE_OPTIONS,
     source: { type: 'string' },
-    file: { type: 'string' },
-    map: { type: 'string', multiple: true },
     'role-map': { type: 'string', multiple: true },
     'default-role': { type: 'string' },
     'keep-existing-roles': { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
     'retry-failed': { type: 'boolean', default: false },
     failures: { type: 'string' },
-    'stytch-project': { type: 'string' },
-    'stytch-statuses': { type: 'string' },
-    'stytch-password-export': { type: 'string' },
-    'verified-domains': { type: 'boolean', default: false },
-    'implicit-roles': { type: 'string' },
-    // Auth0
-    'auth0-export': { type: 'string' },
-    'auth0-password-export': { type: 'string' },
-    'auth0-mfa-export': { type: 'string' },
-    'auth0-blocked': { type: 'string' },
-    // Better Auth
-    'database-url': { type: 'string' },
-    table: { type: 'string', multiple: true },
-    column: { type: 'string', multiple: true },
-    'better-auth-teams': { type: 'string' },
+    ...sourceFlags(),
   },
   resume: {
     ...COMMON_OPTIONS,
@@ -65,7 +51,7 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     'default-role': { type: 'string' },
     'keep-existing-roles': { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
-    'database-url': { type: 'string' },
+    ...Object.fromEntries(Object.keys(secretFlags()).map((flag) => [flag, { type: 'string' }])),
   },
   status: { journal: { type: 'string' }, json: { type: 'boolean', default: false }, debug: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
   report: {
@@ -94,31 +80,7 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   },
 };
 
-type Values = Record<string, string | boolean | string[] | undefined>;
-
-function pairs(list: unknown, flag: string, what: string): Record<string, string> {
-  // No prototype: a column called __proto__ or constructor is a key like any other.
-  const result: Record<string, string> = Object.create(null);
-  for (const item of (list as string[] | undefined) ?? []) {
-    const at = item.indexOf('=');
-    if (at <= 0 || at === item.length - 1) throw new ExpectedError(`${flag} ${item} is not ${what}.`, `Write it as ${flag} ${what}.`);
-    result[item.slice(0, at)] = item.slice(at + 1);
-  }
-  return result;
-}
-
-function positiveInt(value: unknown, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new ExpectedError(`${flag} ${String(value)} is not a positive whole number.`, `Pass e.g. ${flag} 16.`);
-  return n;
-}
-
-function oneOf<T extends string>(value: unknown, flag: string, allowed: readonly T[]): T | undefined {
-  if (value === undefined) return undefined;
-  if (!allowed.includes(value as T)) throw new ExpectedError(`${flag} ${String(value)} is not understood.`, `Use one of: ${allowed.join(', ')}.`);
-  return value as T;
-}
+type Values = FlagValues;
 
 function migrateFlags(values: Values): MigrateFlags {
   let limits: Partial<Record<BucketName, BucketLimit>> | undefined;
@@ -151,63 +113,18 @@ export interface MainContext extends CommandContext {
 const NEEDS_TERMINAL =
   'The wizard needs a terminal. Without one, run it headless: workos-migrate run --source file --file PATH (see workos-migrate --help).';
 
-/** The source's non-secret settings from its flags; secrets stay in the environment. */
+/** Secret-carrying flags go into this run's environment (never the journal); the rest become the source's settings. */
 function sourceOptionsFrom(source: string, values: Values, cwd: string, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  if (source === 'file') {
-    return { path: values.file ? path.resolve(cwd, values.file as string) : undefined, map: pairs(values.map, '--map', 'COLUMN=FIELD') };
-  }
-  if (source === 'stytch-b2b' || source === 'stytch') {
-    const statuses = (values['stytch-statuses'] as string | undefined)?.split(',').map((s) => s.trim()).filter(Boolean);
-    const bad = statuses?.filter((s) => !['active', 'invited', 'pending'].includes(s));
-    if (bad?.length) throw new ExpectedError(`--stytch-statuses: ${bad.join(', ')} cannot be exported.`, 'Choose among active, invited, pending (deleted members are never migrated).');
-    const implicit = values['implicit-roles'] as string | undefined;
-    if (implicit && implicit !== 'keep' && implicit !== 'drop') throw new ExpectedError(`--implicit-roles ${implicit} is not understood.`, 'Use keep or drop.');
-    return {
-      projectId: (values['stytch-project'] as string | undefined) ?? env.STYTCH_PROJECT_ID,
-      apiUrl: env.STYTCH_API_URL || undefined,
-      secretEnv: 'STYTCH_SECRET',
-      memberStatuses: statuses,
-      verifiedDomains: !!values['verified-domains'],
-      implicitRoles: implicit,
-      passwordExportPath: values['stytch-password-export'] ? path.resolve(cwd, values['stytch-password-export'] as string) : undefined,
-    };
-  }
-  if (source === 'better-auth') return betterAuthOptionsFrom(values, cwd, env);
-  if (source === 'auth0') return auth0OptionsFrom(values, cwd, env);
-  return {};
+  const definition = sourceDefinition(source);
+  if (!definition.available) throw new ExpectedError(`The ${definition.name} source is not available yet.`, 'Use --source file with an export of your users.');
+  applySecretFlags(values, env);
+  return definition.optionsFrom?.(values, cwd, env) ?? {};
 }
 
-/** Auth0: the client secret stays in AUTH0_CLIENT_SECRET, never in the journal. */
-function auth0OptionsFrom(values: Values, cwd: string, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const file = (flag: string) => (values[flag] ? path.resolve(cwd, values[flag] as string) : undefined);
-  return {
-    domain: env.AUTH0_DOMAIN || undefined,
-    clientId: env.AUTH0_CLIENT_ID || undefined,
-    apiUrl: env.AUTH0_API_URL || undefined,
-    secretEnv: 'AUTH0_CLIENT_SECRET',
-    exportFile: file('auth0-export'),
-    passwordExportPath: file('auth0-password-export'),
-    mfaExportPath: file('auth0-mfa-export'),
-    blocked: oneOf(values['auth0-blocked'], '--auth0-blocked', ['skip', 'import'] as const),
-  };
-}
-
-/**
- * Better Auth: the database URL (it holds a password) goes into this run's environment as
- * DATABASE_URL, never into the journal, which names the variable to read on resume.
- */
-function betterAuthOptionsFrom(values: Values, cwd: string, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  if (values['database-url']) env.DATABASE_URL = values['database-url'] as string;
-  const teams = oneOf(values['better-auth-teams'], '--better-auth-teams', ['flatten', 'skip'] as const);
-  const tables = pairs(values.table, '--table', 'TABLE=NAME');
-  const columns = pairs(values.column, '--column', 'TABLE.COLUMN=NAME');
-  return {
-    secretEnv: 'DATABASE_URL',
-    cwd,
-    ...(Object.keys(tables).length ? { tables: { ...tables } } : {}),
-    ...(Object.keys(columns).length ? { columns: { ...columns } } : {}),
-    ...(teams ? { teams } : {}),
-  };
+function applySecretFlags(values: Values, env: NodeJS.ProcessEnv): void {
+  for (const [flag, variable] of Object.entries(secretFlags())) {
+    if (typeof values[flag] === 'string' && values[flag]) env[variable] = values[flag] as string;
+  }
 }
 
 export async function main(argv: string[], base: MainContext): Promise<number> {
@@ -253,7 +170,7 @@ export async function main(argv: string[], base: MainContext): Promise<number> {
         return await runCommand(ctx, { kind: source, options: sourceOptions }, { ...migrateFlags(values), journal: values.journal as string | undefined });
       }
       case 'resume':
-        if (values['database-url']) ctx.env.DATABASE_URL = values['database-url'] as string;
+        applySecretFlags(values, ctx.env);
         return await resumeCommand(ctx, { ...migrateFlags(values), journal: values.journal as string | undefined });
       case 'status':
         return statusCommand(ctx, { journal: values.journal as string | undefined, json: !!values.json });

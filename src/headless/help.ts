@@ -1,7 +1,9 @@
+import { SOURCE_DEFINITIONS, secretFlags } from '../providers/index.js';
+
 export const MAIN_HELP = `workos-migrate: move users, organizations, memberships, roles and password hashes into WorkOS.
 
 Usage
-  workos-migrate run --source file --file PATH [options]   a new migration, headless
+  workos-migrate run --source KIND [options]               a new migration, headless
   workos-migrate resume [--journal PATH]                   continue a stopped migration
   workos-migrate status [--journal PATH]                   where a migration stands
   workos-migrate report [--journal PATH] [--out DIR]       write the id map, failures and summary
@@ -9,21 +11,19 @@ Usage
   workos-migrate verify [--journal PATH] [--json]          the verification checklist
   workos-migrate demo [--users N] [--fast] [--headless]    the whole flow against a local sandbox
 
+Examples
+  workos-migrate demo                                      try it against a local sandbox
+  workos-migrate                                           migrate, guided step by step
+  workos-migrate run --source file --file users.csv --dry-run
+  workos-migrate run --source auth0 --auth0-password-export passwords.json
+  workos-migrate resume && workos-migrate verify --headless
+
 Run \`workos-migrate COMMAND --help\` for a command's options.
 
 Environment
   WORKOS_API_KEY   the WorkOS secret key (sk_test_... or sk_live_...); also read from ./.env
   WORKOS_API_URL   another WorkOS-compatible endpoint (a proxy, the sandbox); default https://api.workos.com
-  STYTCH_PROJECT_ID, STYTCH_SECRET
-                   the Stytch project's credentials (the secret is never written anywhere)
-  STYTCH_API_URL   another Stytch-compatible endpoint; default chosen by Stytch from the project id
-  DATABASE_URL     Better Auth: the app's database (postgres://, mysql:// URL or SQLite path), read-only
-  BETTER_AUTH_SECRET, BETTER_AUTH_SECRETS
-                   Better Auth: the app's secret(s), to carry two-factor (TOTP) secrets over
-  AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET
-                   Auth0: a Machine-to-Machine application's credentials (the secret is never
-                   written anywhere)
-  AUTH0_API_URL    another Auth0-compatible endpoint instead of https://AUTH0_DOMAIN
+${SOURCE_DEFINITIONS.map((d) => d.envHelp).filter(Boolean).join('\n')}
 
 Every run keeps a journal (SQLite, mode 0600) in ./.workos-migrate/: a stopped or killed run
 resumes where it was, without creating anything twice. Keys are never written to it.
@@ -32,8 +32,7 @@ Exit codes: 0 done; 1 could not run (the message says why); 2 finished, but some
 not make it (see the failures file); 130 stopped (resume it).
 `;
 
-const COMMON = `  --journal PATH        the journal file (default: a new one in ./.workos-migrate/)
-  --workos-url URL      a WorkOS-compatible endpoint (else WORKOS_API_URL, else the real API)
+const COMMON = `  --workos-url URL      a WorkOS-compatible endpoint (else WORKOS_API_URL, else the real API)
   --json                NDJSON events on stdout instead of progress lines on stderr
   --yes                 confirm writing to a production environment (sk_live_ key)
   --concurrency N       requests in flight at once (default 16); the rate limits set the pace
@@ -45,43 +44,17 @@ export const COMMAND_HELP: Record<string, string> = {
   run: `workos-migrate run: a new migration, from the source into WorkOS, without prompts.
 
 Usage
-  workos-migrate run --source file --file PATH [--map COLUMN=FIELD ...] [options]
+  workos-migrate run --source KIND [source options] [options]
+
+Examples
+  workos-migrate run --source file --file users.csv --dry-run
+  workos-migrate run --source stytch-b2b --stytch-password-export stytch-passwords.csv
+  workos-migrate run --source auth0 --auth0-password-export passwords.json --role-map admin=admin
+  workos-migrate run --source better-auth --database-url postgres://app@db/app --default-role member
 
 Source
-  --source KIND         file, stytch-b2b, stytch (consumer), better-auth or auth0
-  --file PATH           file: a CSV, JSON array or NDJSON export of your users
-  --map COLUMN=FIELD    map a column to a field, overriding the guess; repeatable. Fields: id, email,
-                        first_name, last_name, name, email_verified, password_hash, password_hash_type,
-                        organization_id, organization_name, organization_domains, role, metadata (a JSON
-                        object), metadata.KEY,
-                        or ignore
-  --stytch-project ID   Stytch: the project id (else STYTCH_PROJECT_ID); the secret is read
-                        from STYTCH_SECRET, never written anywhere
-  --stytch-statuses L   stytch-b2b: member statuses to read, e.g. active (default active,invited,
-                        pending: invited and pending members are listed and --invited-members
-                        decides; deleted members never are)
-  --stytch-password-export PATH
-                        Stytch: the decrypted password export from Stytch support (optional)
-  --verified-domains    stytch-b2b: import allowed email domains as verified (default pending)
-  --implicit-roles keep|drop
-                        stytch-b2b: keep roles given by email domain or SSO/SCIM groups (default keep)
-  --database-url URL    better-auth: the app's database, postgres://, mysql:// (mariadb://) or a
-                        SQLite file (else DATABASE_URL); opened read-only, never written anywhere
-  --table T=NAME        better-auth: a renamed table, e.g. --table user=app_users; repeatable
-  --column T.C=NAME     better-auth: a renamed column, e.g. --column user.email=email_address
-  --better-auth-teams flatten|skip
-                        better-auth: each team becomes an organization (flatten) or teams are left
-                        out and listed (skip, the default)
-  --auth0-export FILE   auth0: a bulk user export you already have (NDJSON, gzip or not) instead
-                        of an export job; organizations, members and roles are still read live
-  --auth0-password-export FILE
-                        auth0: the password hashes from Auth0 support (NDJSON, bcrypt)
-  --auth0-mfa-export FILE
-                        auth0: the MFA enrollments from Auth0 support: otp secrets become WorkOS
-                        TOTP factors; SMS, WebAuthn and recovery codes are listed for re-enrolment
-  --auth0-blocked skip|import
-                        auth0: blocked users are listed and not imported (skip, the default) or
-                        imported as ordinary users (import)
+  --source KIND         ${SOURCE_DEFINITIONS.filter((d) => d.available).map((d) => d.kind).join(', ')}
+${SOURCE_DEFINITIONS.filter((d) => d.available).map((d) => d.flagHelp).filter(Boolean).join('\n')}
 
 Roles
   --role-map SRC=SLUG   map a source role to a WorkOS role slug; repeatable
@@ -96,6 +69,10 @@ Choices (the safe one is the default; the summary says what was done)
                         members only invited in the source: listed and not imported (skip, the
                         default), made active members (active), or sent a WorkOS invitation (invite)
 
+Journal
+  --journal PATH        the journal to create (default: a new one in ./.workos-migrate/); with
+                        --retry-failed, the finished migration to retry
+
 Modes
   --dry-run             read only: check the key, stage the source, find what already exists in
                         WorkOS, and write nothing to WorkOS
@@ -108,17 +85,25 @@ ${COMMON}`,
 Usage
   workos-migrate resume [--journal PATH] [options]
 
-Options of run that apply: --role-map, --default-role, --keep-existing-roles, --dry-run,
---adopted-passwords, --invited-members; --database-url (Better Auth: else DATABASE_URL).
+Examples
+  workos-migrate resume                                   the one unfinished migration here
+  workos-migrate resume --journal .workos-migrate/20261130-101500-auth0.db --role-map owner=admin
 
-Without --journal, the one unfinished migration in ./.workos-migrate/ is resumed.
-The key is read again from WORKOS_API_KEY (or .env): the journal never holds it.
+  --journal PATH        the migration to continue; without it, the one unfinished migration in
+                        ./.workos-migrate/ (when there are several, it names them)
+
+Options of run that apply: --role-map, --default-role, --keep-existing-roles, --dry-run,
+--adopted-passwords, --invited-members, and the secret-carrying ones (${Object.keys(secretFlags()).map((f) => `--${f}`).join(', ')}).
+The key and the source's secrets are read again from the environment (or .env): the journal
+never holds them.
 
 ${COMMON}`,
   status: `workos-migrate status: counts and phase of a migration, read from its journal (no API call).
 
 Usage
   workos-migrate status [--journal PATH] [--json]
+
+Without --journal, the newest migration in ./.workos-migrate/.
 `,
   report: `workos-migrate report: write the report files of a migration.
 

@@ -123,3 +123,40 @@ export interface SourceProvider {
   /** Requests made and 429s met so far by this provider (API sources). */
   stats?(): SourceStats;
 }
+
+/** A credential or setting the wizard asks for; `env` pre-fills it, a secret is masked and never written. */
+export interface SourceField {
+  name: string;
+  label: string;
+  env: string;
+  secret: boolean;
+  optional?: boolean;
+}
+
+/**
+ * Everything the shells need to know about one source, in the source's own folder: the Source
+ * screen's line, the wizard's fields, the `run` flags and their help, and how a run's settings
+ * become a provider. Importing a definition must stay cheap: SDKs load in `create` (see lazy.ts).
+ */
+export interface SourceDefinition {
+  kind: string;
+  name: string;
+  /** One line on what the source brings. */
+  brings: string;
+  available: boolean;
+  fields?: SourceField[];
+  /** Source role slugs with an obvious WorkOS counterpart, used where the environment has that slug and not the source's. */
+  defaultRoles?: Record<string, string>;
+  /** The `run` flags this source adds (node:util parseArgs options); a flag may be shared by sources of one shape. */
+  flags?: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+  /** Flags whose value is a secret: it goes into this run's environment under the variable named, never into the journal (also accepted by `resume`). */
+  secretFlags?: Record<string, string>;
+  /** `run --help` lines for the flags, each starting with two spaces. */
+  flagHelp?: string;
+  /** `--help` lines for the environment variables the source reads. */
+  envHelp?: string;
+  /** The source's non-secret settings from its flags (saved in the journal). */
+  optionsFrom?(values: Record<string, string | boolean | string[] | undefined>, cwd: string, env: NodeJS.ProcessEnv): Record<string, unknown>;
+  /** A provider from a run's settings; secrets come from `env`, never from the journal. */
+  create(options: Record<string, unknown>, env: NodeJS.ProcessEnv): SourceProvider;
+}
