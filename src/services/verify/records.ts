@@ -296,7 +296,8 @@ export async function roleSettings(ctx: CheckContext, target: WorkOSTarget): Pro
     const slugs = (await target.listEnvironmentRoles({ signal: ctx.signal })).map((r) => r.slug);
     roleMap = { ...resolveRoles(ctx.journal, slugs, explicit, settings.defaultRole).roleMap, ...explicit };
   } catch (error) {
-    if (!(error instanceof WorkOSCallError)) throw error;
+    // Stopped, or the roles cannot be listed: the operator's own mapping is what is known.
+    if (!(error instanceof WorkOSCallError) && !ctx.signal?.aborted) throw error;
   }
   return { roleMap, defaultRole: settings.defaultRole, multipleRoles: settings.multipleRoles };
 }
@@ -351,6 +352,10 @@ export async function checkMemberships(ctx: CheckContext, scratch: Scratch, targ
   const total = scratch.get<{ n: number }>(`SELECT COUNT(*) AS n FROM v_members`)!.n;
   const tally = new Tally('memberships', 'Memberships exist with the mapped role, active', 'membership');
   if (!total) return tally.result(0);
+  if (ctx.signal?.aborted) {
+    tally.incomplete = 'stopped';
+    return tally.result(total);
+  }
   const roles = await roleSettings(ctx, target);
   const settings = ctx.journal.settings;
   const hasOrgs = !!scratch.get(`SELECT 1 FROM sqlite_temp_master WHERE name = 'v_orgs'`);
