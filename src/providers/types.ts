@@ -86,7 +86,13 @@ export interface ExportBatch {
    * Set when the batch was already checked against WorkOS's limits (by the export worker):
    * `issues` then includes the validation issues, and `invalid` names the records they rule out.
    */
-  validated?: { invalid: { kind: 'user' | 'organization'; sourceId: string; reason: string }[] };
+  validated?: { invalid: { kind: 'user' | 'organization'; sourceId: string; reason: string; byChoice?: boolean }[] };
+  /**
+   * Records the operator chose to leave out (a blocked or disabled user, say): staged, then marked
+   * skipped with the reason, named in `left-out.csv`, and not counted as failures. The reason says
+   * which flag or answer brings them in.
+   */
+  leftOut?: { kind: 'user' | 'organization'; sourceId: string; reason: string }[];
   /**
    * Source columns (file columns, JSON keys) whose values are not read, each with why and what to
    * do (e.g. "not a known field; map it with --map COLUMN=FIELD or metadata.KEY"). The exporter

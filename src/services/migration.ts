@@ -8,7 +8,7 @@ import { ExpectedError } from '../errors.js';
 import { createProvider, DEFAULT_ROLE_MAPS } from '../providers/index.js';
 import type { SourceProvider } from '../providers/types.js';
 import { providerInWorker } from './export/source-worker.js';
-import { Journal, JOURNAL_DIR } from './journal/journal.js';
+import { Journal, JOURNAL_DIR, LEFT_OUT } from './journal/journal.js';
 import { WORKOS_HASH_TYPES_SQL } from './journal/sql.js';
 import type { BucketLimit, BucketName, Phase, RunSettings, StateCounts } from './journal/types.js';
 import { WorkOSTarget, type TargetOptions } from './workos/target.js';
@@ -177,6 +177,8 @@ export interface Plan {
   /** Users whose TOTP secret the source handed over, with the factor still to enroll in WorkOS. */
   totpToEnroll: number;
   duplicates: number;
+  /** Users left out by the operator's choice (blocked, disabled...): listed, not failures. */
+  leftOut: number;
   /** Members only invited (or pending) in the source, and what the run will do with them. */
   invited: { invited: number; pending: number; choice: 'skip' | 'active' | 'invite' };
   /** A user already in WorkOS: the source's password is set on it, or its own kept. */
@@ -188,7 +190,7 @@ export interface Plan {
   /** What the operator must do by hand (SSO/SCIM handoffs, MFA re-enrolment...), by kind. */
   manual: { recordKind: string; field: string; count: number; example: string }[];
   /** A few examples behind each line of the plan. */
-  examples: Record<'users' | 'organizations' | 'memberships' | 'issues' | 'duplicates' | 'hashes' | 'resets' | 'social' | 'mfa' | 'invited' | 'ignored', string[]>;
+  examples: Record<'users' | 'organizations' | 'memberships' | 'issues' | 'duplicates' | 'hashes' | 'resets' | 'social' | 'mfa' | 'invited' | 'ignored' | 'leftOut', string[]>;
 }
 
 /** What was found and what will happen to it: the plan screen and the headless summary. */
@@ -215,6 +217,7 @@ export function planOf(journal: Journal): Plan {
     ) ?? { sms: 0, totp: 0 },
     totpToEnroll: journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE totp_state IN ('pending', 'in_flight') AND merged_into IS NULL`)?.n ?? 0,
     duplicates: journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE error_code = 'duplicate_email'`)?.n ?? 0,
+    leftOut: journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE error_code = '${LEFT_OUT}'`)?.n ?? 0,
     invited: {
       ...(journal.get<{ invited: number; pending: number }>(
         `SELECT COALESCE(SUM(status = 'invited'), 0) AS invited, COALESCE(SUM(status = 'pending'), 0) AS pending FROM memberships_resolved WHERE invited`,
@@ -237,6 +240,7 @@ export function planOf(journal: Journal): Plan {
       memberships: texts(journal, `SELECT user_source_id || ' in ' || org_source_id || ' as ' || roles AS t FROM memberships ORDER BY id LIMIT 3`),
       issues: texts(journal, `SELECT location || COALESCE(' [' || field || ']', '') || ': ' || message AS t FROM issues ORDER BY severity, id LIMIT 3`),
       duplicates: texts(journal, `SELECT email || ': ' || last_error AS t FROM users WHERE error_code = 'duplicate_email' ORDER BY id LIMIT 3`),
+      leftOut: texts(journal, `SELECT email || ': ' || last_error AS t FROM users WHERE error_code = '${LEFT_OUT}' ORDER BY id LIMIT 3`),
       hashes: texts(journal, `SELECT email || ': ' || password_hash_type AS t FROM users WHERE password_hash_type IS NOT NULL ORDER BY id LIMIT 3`),
       // The users who will need a reset, not the ones whose hash moves.
       resets: texts(

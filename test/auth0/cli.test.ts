@@ -54,11 +54,16 @@ describe('workos-migrate run --source auth0 (headless)', () => {
     expect(sandbox.state.users.size).toBe(0);
 
     const resumed = await runCli(['resume', '--journal', journal, ...rateFlags(FAST_LIMITS)], { cwd: dir, env });
-    // Exit 2: the blocked users left out by the default choice are listed in failures.csv (the
-    // engine has no "left out by choice" state for users yet), and so are their memberships.
-    expect(resumed.code, resumed.stderr).toBe(2);
+    // Exit 0: the blocked users left out by the default choice (and their memberships) are not
+    // failures; left-out.csv names each, failures.csv none.
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const leftOut = fs.readFileSync(filesUnder(dir).find((f) => f.endsWith('left-out.csv'))!, 'utf8');
     const failures = fs.readFileSync(filesUnder(dir).find((f) => f.endsWith('failures.csv'))!, 'utf8');
-    for (const id of expectedAuth0State(fake.tenant).blocked) expect(failures).toContain(id);
+    expect(expectedAuth0State(fake.tenant).blocked.length).toBeGreaterThan(0);
+    for (const id of expectedAuth0State(fake.tenant).blocked) {
+      expect(leftOut).toMatch(new RegExp(`^user,${id.replace(/[|]/g, '\\|')},.*blocked in Auth0`, 'm'));
+      expect(failures).not.toContain(id);
+    }
     expect(fake.stats().jobsCreated).toBe(1);
     expect(fake.stats().repeatedPages).toEqual([]);
 
@@ -76,8 +81,8 @@ describe('workos-migrate run --source auth0 (headless)', () => {
 
   it('demo --source auth0 runs the whole flow against a local fake tenant', async () => {
     const result = await runCli(['demo', '--headless', '--source', 'auth0', '--fast', '--users', '80', '--organizations', '3'], { cwd: tempDir(), env: {} });
-    // 2 when the generated tenant has blocked users (listed as not imported by default).
-    expect([0, 2], result.stderr).toContain(result.code);
+    // Blocked users left out by the default choice are not failures.
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/a fake Auth0 tenant on http:\/\/127\.0\.0\.1/);
     expect(result.stderr).toMatch(/Import finished/);
   });

@@ -113,6 +113,7 @@ describe('Auth0 -> journal -> WorkOS sandbox, stopped three times', () => {
     const blocked = journal.all<{ source_id: string; last_error: string }>(`SELECT source_id, last_error FROM users WHERE state = 'skipped'`);
     expect(blocked.map((b) => b.source_id).sort()).toEqual([...expected.blocked].sort());
     expect(blocked.every((b) => /blocked in Auth0/.test(b.last_error))).toBe(true);
+    expect(journal.all<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE state = 'skipped' AND error_code = 'left_out'`)[0].n).toBe(expected.blocked.length);
 
     // Social users: no password, providers counted; enterprise users: an SSO warning each.
     const social = journal.all<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE social LIKE '%google%'`)[0].n;

@@ -377,7 +377,7 @@ export function createAuth0Provider(options: Auth0Options): SourceProvider {
         let n = 0;
         let users: SourceUser[] = [];
         let issues: SourceIssue[] = [];
-        let skipped: { kind: 'user'; sourceId: string; reason: string }[] = [];
+        let skipped: { kind: 'user'; sourceId: string; reason: string; byChoice: true }[] = [];
         const flush = (): ExportBatch => {
           save({ line: n, done: state.done + users.length });
           const batch: ExportBatch = { users, issues: [...carry.splice(0), ...issues] };
@@ -406,7 +406,7 @@ export function createAuth0Provider(options: Auth0Options): SourceProvider {
             issues.push(...mapped.issues);
             if (mapped.user) {
               users.push(mapped.user);
-              if (mapped.skipReason) skipped.push({ kind: 'user', sourceId: mapped.user.sourceId, reason: mapped.skipReason });
+              if (mapped.skipReason) skipped.push({ kind: 'user', sourceId: mapped.user.sourceId, reason: mapped.skipReason, byChoice: true });
             }
             if (users.length >= pageSize) {
               yield flush();

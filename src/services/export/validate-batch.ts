@@ -1,7 +1,8 @@
 import type { ExportBatch, SourceIssue } from '../../providers/types.js';
 import { validateOrganization, validateUser } from '../mapping/validate.js';
 
-export type InvalidRecord = { kind: 'user' | 'organization'; sourceId: string; reason: string };
+/** A record ruled out by WorkOS's limits, or (byChoice) left out by the operator's choice. */
+export type InvalidRecord = { kind: 'user' | 'organization'; sourceId: string; reason: string; byChoice?: boolean };
 
 /** A batch's records checked against WorkOS's limits: every issue, and the records ruled out. */
 export function validateBatch(batch: ExportBatch): { issues: SourceIssue[]; invalid: InvalidRecord[] } {
@@ -15,5 +16,6 @@ export function validateBatch(batch: ExportBatch): { issues: SourceIssue[]; inva
   };
   for (const user of batch.users ?? []) check('user', user.sourceId, validateUser(user));
   for (const org of batch.organizations ?? []) check('organization', org.sourceId, validateOrganization(org));
+  for (const left of batch.leftOut ?? []) invalid.push({ ...left, byChoice: true });
   return { issues, invalid };
 }

@@ -4,7 +4,7 @@ import { ExpectedError } from '../../errors.js';
 import { WORKOS_HASH_TYPES } from '../../providers/types.js';
 import type { EventBus, PhaseName, ProgressCounts } from '../events.js';
 import { RateMeter } from '../events.js';
-import type { Journal } from '../journal/journal.js';
+import { LEFT_OUT, type Journal } from '../journal/journal.js';
 import type { FactorRow, MembershipImport, MembershipRow, OrganizationRow, PasswordState, RecordKind, UserRow } from '../journal/types.js';
 import { mappedRoleSlugs, sameRoles } from '../mapping/roles.js';
 import { redactHash } from '../mapping/hash.js';
@@ -761,6 +761,7 @@ export class Importer {
   private blockedReason(row: MembershipRow): string | null {
     const parent = (what: string, id: string, state: string | null, code: string | null, workosId: string | null) => {
       if (state === 'done' && workosId) return null;
+      if (state === 'skipped' && code === LEFT_OUT) return `${what} ${id} was left out by your choice; its memberships are left out with it`;
       if (state === 'skipped') return `${what} ${id} was skipped (${code ?? 'skipped'}); its memberships follow it once the source is fixed`;
       if (state === 'failed') return `${what} ${id} was not imported (failed: ${code ?? 'unknown'}); it is retried with the ${what} (--retry-failed)`;
       return `${what} ${id} was not imported (${state ?? 'missing'}); it is retried with the ${what}`;
@@ -783,7 +784,10 @@ export class Importer {
       );
     }
     const blocked = this.blockedReason(row);
-    if (blocked) return Promise.resolve(this.skip('membership', row.id, label, 'blocked', blocked));
+    if (blocked) {
+      const byChoice = row.user_error_code === LEFT_OUT || row.org_error_code === LEFT_OUT;
+      return Promise.resolve(this.skip('membership', row.id, label, byChoice ? LEFT_OUT : 'blocked', blocked));
+    }
 
     const userId = row.user_workos_id!;
     const organizationId = row.org_workos_id!;

@@ -29,6 +29,12 @@ const TABLE: Record<RecordKind, string> = {
 
 export const JOURNAL_DIR = '.workos-migrate';
 
+/**
+ * The error code of a record the operator chose to leave out (a blocked user under the default
+ * choice, say), and of the memberships that follow it: reported in left-out.csv, never a failure.
+ */
+export const LEFT_OUT = 'left_out';
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -48,7 +54,7 @@ export interface StagedBatch {
   /** Users and memberships already flattened into column values (by the export worker). */
   rows?: { users: Cell[][]; memberships: Cell[][] };
   /** Users or organizations that failed validation: staged as `skipped` with the reason. */
-  invalid?: { kind: 'user' | 'organization'; sourceId: string; reason: string }[];
+  invalid?: { kind: 'user' | 'organization'; sourceId: string; reason: string; byChoice?: boolean }[];
   cursor?: { source: string; cursor: string; done: number; total?: number; unit: string };
 }
 
@@ -303,10 +309,8 @@ export class Journal {
       'INSERT INTO issues (severity, location, field, message, record_kind, source_id) VALUES (?, ?, ?, ?, ?, ?)',
     );
     const skip = {
-      user: this.stmt(`UPDATE users SET state = 'skipped', error_code = 'invalid', last_error = ? WHERE source_id = ? AND state = 'pending'`),
-      organization: this.stmt(
-        `UPDATE organizations SET state = 'skipped', error_code = 'invalid', last_error = ? WHERE source_id = ? AND state = 'pending'`,
-      ),
+      user: this.stmt(`UPDATE users SET state = 'skipped', error_code = ?, last_error = ? WHERE source_id = ? AND state = 'pending'`),
+      organization: this.stmt(`UPDATE organizations SET state = 'skipped', error_code = ?, last_error = ? WHERE source_id = ? AND state = 'pending'`),
     };
     const saveCursor = this.stmt(
       `INSERT INTO cursors (source, cursor, done, total, unit, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -386,7 +390,9 @@ export class Journal {
           issue.sourceId ?? null,
         ).changes;
       }
-      for (const invalid of batch.invalid ?? []) if (created[invalid.kind].has(invalid.sourceId)) skip[invalid.kind].run(invalid.reason, invalid.sourceId);
+      for (const invalid of batch.invalid ?? []) {
+        if (created[invalid.kind].has(invalid.sourceId)) skip[invalid.kind].run(invalid.byChoice ? LEFT_OUT : 'invalid', invalid.reason, invalid.sourceId);
+      }
       if (batch.cursor) {
         const c = batch.cursor;
         saveCursor.run(c.source, c.cursor, c.done, c.total ?? null, c.unit, now);
@@ -430,14 +436,14 @@ export class Journal {
   /**
    * A second user with an email already taken is skipped, but merged into the first (the kept
    * user): its source id resolves to the kept user's WorkOS user and its memberships are carried
-   * by that user. A user the source got wrong (invalid) is never the one kept. Also links
+   * by that user. A user the source got wrong (invalid) or the operator left out is never the one kept. Also links
    * duplicates a journal staged before merging existed. Returns how many were newly found.
    */
   private markDuplicates(): number {
     // Driven from the duplicated addresses (one sort of the emails, no index kept), not a probe per user.
     const found = this.db
       .prepare(
-        `WITH dupes AS (SELECT email_norm, MIN(id) AS first FROM users WHERE NOT (state = 'skipped' AND error_code = 'invalid')
+        `WITH dupes AS (SELECT email_norm, MIN(id) AS first FROM users WHERE NOT (state = 'skipped' AND error_code IN ('invalid', '${LEFT_OUT}'))
                          GROUP BY email_norm HAVING COUNT(*) > 1)
          UPDATE users SET state = 'skipped', error_code = 'duplicate_email',
            merged_into = (SELECT f.source_id FROM users f WHERE f.id = dupes.first),
@@ -450,7 +456,7 @@ export class Journal {
     if (unlinked) {
       this.db
         .prepare(
-          `WITH kept AS (SELECT email_norm, MIN(id) AS first FROM users WHERE error_code IS NULL OR error_code NOT IN ('invalid', 'duplicate_email') GROUP BY email_norm)
+          `WITH kept AS (SELECT email_norm, MIN(id) AS first FROM users WHERE error_code IS NULL OR error_code NOT IN ('invalid', 'duplicate_email', '${LEFT_OUT}') GROUP BY email_norm)
            UPDATE users SET merged_into = (SELECT f.source_id FROM users f WHERE f.id = kept.first)
              FROM kept WHERE users.email_norm = kept.email_norm AND users.error_code = 'duplicate_email' AND users.merged_into IS NULL`,
         )

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ExpectedError } from '../../errors.js';
 import type { SourceStats } from '../../providers/types.js';
-import type { Journal } from '../journal/journal.js';
+import { LEFT_OUT, type Journal } from '../journal/journal.js';
 import { WORKOS_HASH_TYPES_SQL } from '../journal/sql.js';
 import type { MembershipImport, PasswordState, Phase, RecordKind, RunSettings, StateCounts } from '../journal/types.js';
 
@@ -15,6 +15,7 @@ export interface ReportPaths {
   failures: string;
   passwordResets: string;
   invitedMembers: string;
+  leftOut: string;
   summary: string;
 }
 
@@ -64,6 +65,7 @@ export function reportPaths(dir: string): ReportPaths {
     failures: path.join(dir, 'failures.csv'),
     passwordResets: path.join(dir, 'password-resets.csv'),
     invitedMembers: path.join(dir, 'invited-members.csv'),
+    leftOut: path.join(dir, 'left-out.csv'),
     summary: path.join(dir, 'summary.md'),
   };
 }
@@ -94,13 +96,19 @@ function writeRows(file: string, audience: Audience, header: string[], rows: Ite
 /**
  * Records that did not make it as the source had them, for the operator. A merged duplicate is
  * among them (its own name and password were not carried; the id map has its id), an invited
- * member skipped by the operator's choice is not (invited-members.csv lists it).
+ * member skipped by the operator's choice is not (invited-members.csv lists it), nor is a record
+ * left out by choice (left-out.csv lists it).
  */
 const NOT_IMPORTED: Record<RecordKind, string> = {
-  organization: `state IN ('failed', 'skipped')`,
-  user: `state IN ('failed', 'skipped')`,
-  membership: `state IN ('failed', 'skipped') AND error_code IS NOT 'invited'`,
+  organization: `state IN ('failed', 'skipped') AND error_code IS NOT '${LEFT_OUT}'`,
+  user: `state IN ('failed', 'skipped') AND error_code IS NOT '${LEFT_OUT}'`,
+  membership: `state IN ('failed', 'skipped') AND error_code IS NOT 'invited' AND error_code IS NOT '${LEFT_OUT}'`,
 };
+
+/** Records left out by the operator's choice (left-out.csv), with the choice that brings them in. */
+const LEFT_OUT_SQL = `SELECT 'organization' AS kind, source_id, name AS label, last_error AS reason FROM organizations WHERE error_code = '${LEFT_OUT}'
+  UNION ALL SELECT 'user', source_id, email, last_error FROM users WHERE error_code = '${LEFT_OUT}'
+  UNION ALL SELECT 'membership', user_source_id || ' in ' || org_source_id, user_source_id || ' in ' || org_source_id, last_error FROM memberships WHERE error_code = '${LEFT_OUT}'`;
 
 export const FAILURES_HEADER = ['kind', 'source_id', 'label', 'origin', 'state', 'code', 'reason'];
 
@@ -123,8 +131,8 @@ const FAILURE_QUERIES: { kind: RecordKind | 'issue'; sql: string }[] = [
     kind: 'issue',
     sql: `SELECT location, field, message, record_kind, source_id FROM issues i
            WHERE severity = 'error'
-             AND NOT EXISTS (SELECT 1 FROM users u WHERE i.record_kind = 'user' AND u.source_id = i.source_id AND ${NOT_IMPORTED.user})
-             AND NOT EXISTS (SELECT 1 FROM organizations o WHERE i.record_kind = 'organization' AND o.source_id = i.source_id AND ${NOT_IMPORTED.organization})
+             AND NOT EXISTS (SELECT 1 FROM users u WHERE i.record_kind = 'user' AND u.source_id = i.source_id AND u.state IN ('failed', 'skipped'))
+             AND NOT EXISTS (SELECT 1 FROM organizations o WHERE i.record_kind = 'organization' AND o.source_id = i.source_id AND o.state IN ('failed', 'skipped'))
            ORDER BY id`,
   },
 ];
@@ -276,6 +284,10 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Writte
     })(),
   );
 
+  writeRows(paths.leftOut, 'people', ['kind', 'source_id', 'label', 'reason'], (function* () {
+    for (const r of journal.iterate<{ kind: string; source_id: string; label: string; reason: string }>(LEFT_OUT_SQL)) yield [r.kind, r.source_id, r.label, r.reason];
+  })());
+
   const facts = summaryFacts(journal, paths);
   fs.writeFileSync(paths.summary, summaryMarkdown(facts), { mode: 0o600 });
   return { ...paths, failureCount: failures, mapped, resetCount };
@@ -396,6 +408,8 @@ export interface SummaryFacts {
     notYet: number;
   };
   mergedDuplicates: { count: number; examples: string[] };
+  /** Records left out by the operator's choice (blocked or disabled users...): not failures; left-out.csv names each. */
+  leftOut: { count: number; byKind: Record<RecordKind, number>; reasons: { reason: string; count: number }[] };
   /**
    * TOTP factors the source handed over (users with a secret): enrolled in WorkOS, failed, skipped
    * (the user had one already, a merged duplicate), and not enrolled yet (their user not imported).
@@ -441,6 +455,8 @@ export function summaryFacts(journal: Journal, paths: ReportPaths = reportPaths(
   }
 
   const invited = journal.invitedCounts();
+  const leftOutByKind: Record<RecordKind, number> = { organization: 0, user: 0, membership: 0 };
+  for (const r of journal.all<{ kind: RecordKind; n: number }>(`SELECT kind, COUNT(*) AS n FROM (${LEFT_OUT_SQL}) GROUP BY kind`)) leftOutByKind[r.kind] = r.n;
 
   const domainsWhere = `i.severity = 'warning' AND i.record_kind = 'organization' AND i.field = 'domains'`;
 
@@ -477,6 +493,15 @@ export function summaryFacts(journal: Journal, paths: ReportPaths = reportPaths(
       examples: journal
         .all<{ t: string }>(`SELECT email || ' (' || source_id || ' -> ' || merged_into || ')' AS t FROM users WHERE merged_into IS NOT NULL ORDER BY id LIMIT 5`)
         .map((r) => r.t),
+    },
+    leftOut: {
+      count: leftOutByKind.organization + leftOutByKind.user + leftOutByKind.membership,
+      byKind: leftOutByKind,
+      // The memberships' reasons only repeat their user's or organization's.
+      reasons: journal.all<{ reason: string; count: number }>(
+        `SELECT last_error AS reason, COUNT(*) AS count FROM (SELECT last_error FROM users WHERE error_code = '${LEFT_OUT}' UNION ALL SELECT last_error FROM organizations WHERE error_code = '${LEFT_OUT}')
+          GROUP BY last_error ORDER BY count DESC LIMIT 5`,
+      ),
     },
     factors: {
       total: factorCounts.total,
@@ -538,6 +563,18 @@ export function summaryMarkdown(f: SummaryFacts): string {
   if (f.mergedDuplicates.count) {
     lines.push(
       `${plural(f.mergedDuplicates.count, 'duplicate-email user')} merged into the user who kept the email: their source ids map to that user in id-map.csv and their memberships are that user's; their own names and passwords were not carried (listed in failures.csv). E.g. ${f.mergedDuplicates.examples.join('; ')}.`,
+      '',
+    );
+  }
+
+  const lo = f.leftOut;
+  if (lo.count) {
+    const parts = (['user', 'organization', 'membership'] as const).filter((k) => lo.byKind[k]).map((k) => plural(lo.byKind[k], k));
+    lines.push(
+      '## Left out by your choice',
+      '',
+      `- ${parts.join(', ')} not imported because you chose so; not failures. Each one: ${f.files.leftOut}`,
+      ...lo.reasons.map((r) => `- ${plural(r.count, 'record')}: ${r.reason}`),
       '',
     );
   }
@@ -628,6 +665,7 @@ export function summaryMarkdown(f: SummaryFacts): string {
     `- Failures (${f.failures.count}): ${f.files.failures}`,
     `- Password resets (${p.resets}): ${f.files.passwordResets}`,
     ...(inv.total ? [`- Invited members (${inv.total}): ${f.files.invitedMembers}`] : []),
+    ...(lo.count ? [`- Left out by your choice (${lo.count}): ${f.files.leftOut}`] : []),
     f.warningCount ? `- ${plural(f.warningCount, 'warning')} recorded (see \`workos-migrate status\`)` : '',
     '',
     '## Next steps',

@@ -17,11 +17,14 @@ export function planLines(plan: Plan, options: { keys: boolean }): PlanLine[] {
   const c = plan.counts;
   const key = (k: string) => (options.keys ? ` (${k} to change)` : '');
   const lines: PlanLine[] = [
-    { id: 'users', text: `${n(c.user.pending)} users to create or adopt (${n(c.user.skipped)} skipped)` },
+    { id: 'users', text: `${n(c.user.pending)} users to create or adopt${c.user.skipped - plan.leftOut ? ` (${n(c.user.skipped - plan.leftOut)} skipped: see the failures file)` : ''}` },
     { id: 'organizations', text: `${n(c.organization.pending)} organizations to create or adopt` },
     { id: 'memberships', text: `${n(c.membership.pending)} memberships${c.membership.skipped ? ` (${n(c.membership.skipped)} skipped: see the failures file)` : ''}` },
   ];
   if (plan.issues.errors || plan.issues.warnings) lines.push({ id: 'issues', text: `${n(plan.issues.errors)} invalid rows, ${n(plan.issues.warnings)} warnings in the source` });
+  if (plan.leftOut) {
+    lines.push({ id: 'leftOut', text: `${n(plan.leftOut)} users left out by your choice (listed in left-out.csv, not failures)` });
+  }
   if (plan.duplicates) {
     lines.push({ id: 'duplicates', text: `${n(plan.duplicates)} duplicate emails: merged into the first user with the email (memberships carried)` });
   }
