@@ -154,4 +154,17 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE users ADD COLUMN totp_error TEXT;
   ALTER TABLE users ADD COLUMN totp_attempts INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- workos-migrate sync: what the source changed after the import, to carry into WorkOS.
+  -- sync_action update (email, names, password hash) | delete (only when the operator asks);
+  -- sync_state pending | in_flight | done | failed; sync_changes the fields' names (JSON, never a
+  -- value); sync_error why it failed; sync_pass the pass that found it; source_deleted the pass
+  -- that found the user gone from the source (reported; deleted in WorkOS only on request).
+  ALTER TABLE users ADD COLUMN sync_action TEXT;
+  ALTER TABLE users ADD COLUMN sync_state TEXT;
+  ALTER TABLE users ADD COLUMN sync_changes TEXT;
+  ALTER TABLE users ADD COLUMN sync_error TEXT;
+  ALTER TABLE users ADD COLUMN sync_pass INTEGER;
+  ALTER TABLE users ADD COLUMN source_deleted INTEGER;
+  `,
 ];
