@@ -167,4 +167,22 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE users ADD COLUMN sync_pass INTEGER;
   ALTER TABLE users ADD COLUMN source_deleted INTEGER;
   `,
+  `
+  -- Rollback (workos-migrate rollback): what this journal created is deleted from WorkOS, one
+  -- record at a time. rollback_state: NULL (not rolled back), in_flight (committed before the
+  -- delete call: a stop from here means "delete again; a 404 says it is gone"), done (gone from
+  -- WorkOS), kept (left on purpose, rollback_note says why), failed (rollback_note says why).
+  ALTER TABLE organizations ADD COLUMN rollback_state TEXT;
+  ALTER TABLE organizations ADD COLUMN rollback_note TEXT;
+  ALTER TABLE users ADD COLUMN rollback_state TEXT;
+  ALTER TABLE users ADD COLUMN rollback_note TEXT;
+  ALTER TABLE memberships ADD COLUMN rollback_state TEXT;
+  ALTER TABLE memberships ADD COLUMN rollback_note TEXT;
+  -- Password reset emails (workos-migrate resets --send): reset_state NULL (not sent), in_flight
+  -- (committed before the call: after a stop it is never sent again, only reported as uncertain),
+  -- done, failed; reset_id the WorkOS password reset's id (never its token); reset_error why not.
+  ALTER TABLE users ADD COLUMN reset_state TEXT;
+  ALTER TABLE users ADD COLUMN reset_id TEXT;
+  ALTER TABLE users ADD COLUMN reset_error TEXT;
+  `,
 ];
