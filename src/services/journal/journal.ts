@@ -846,4 +846,40 @@ export class Journal {
   purgeImportedHashes(): number {
     return this.stmt(`UPDATE users SET password_hash = NULL WHERE state = 'done' AND password_hash IS NOT NULL`).run().changes;
   }
+
+  // ---- rollback and password resets (rollback_*, reset_* columns) ------------------------------
+
+  /**
+   * A record's rollback. `in_flight` is committed before the delete call: from there a stop means
+   * "delete again" (a 404 then says it is gone); `done` once WorkOS no longer holds it.
+   */
+  markRollback(kind: RecordKind, id: number, state: 'in_flight' | 'done' | 'kept' | 'failed', note?: string): void {
+    this.stmt(`UPDATE ${TABLE[kind]} SET rollback_state = ?, rollback_note = ?, updated_at = ? WHERE id = ?`).run(state, note ?? null, Date.now(), id);
+  }
+
+  /**
+   * The memberships WorkOS deleted along with their user (created by this journal): rolled back
+   * without a call of their own. A merged duplicate's membership goes with its kept user.
+   */
+  markMembershipsGoneWithUser(userSourceId: string): number {
+    return this.stmt(
+      `UPDATE memberships SET rollback_state = 'done', rollback_note = 'deleted with its user', updated_at = ?
+        WHERE rollback_state IS NOT 'done' AND state = 'done' AND outcome = 'created' AND imported_as IS NOT 'invitation'
+          AND COALESCE((SELECT merged_into FROM users u WHERE u.source_id = memberships.user_source_id), user_source_id) = ?`,
+    ).run(Date.now(), userSourceId).changes;
+  }
+
+  /** Committed before the reset call: an in_flight reset is never sent again by itself (it may have gone). */
+  markResetSending(id: number): void {
+    this.stmt(`UPDATE users SET reset_state = 'in_flight', reset_error = NULL, updated_at = ? WHERE id = ?`).run(Date.now(), id);
+  }
+
+  /** `resetId`: the WorkOS password reset's id, never its token. */
+  markResetSent(id: number, resetId: string): void {
+    this.stmt(`UPDATE users SET reset_state = 'done', reset_id = ?, reset_error = NULL, updated_at = ? WHERE id = ?`).run(resetId, Date.now(), id);
+  }
+
+  markResetFailed(id: number, message: string): void {
+    this.stmt(`UPDATE users SET reset_state = 'failed', reset_error = ?, updated_at = ? WHERE id = ?`).run(message, Date.now(), id);
+  }
 }
