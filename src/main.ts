@@ -9,6 +9,7 @@ import { secretFlags, sourceDefinition, sourceFlags } from './providers/index.js
 import { oneOf, pairs, positiveInt, type FlagValues } from './services/flags.js';
 import { EXIT, reportCommand, resumeCommand, runCommand, statusCommand, verifyCommand, type CommandContext, type MigrateFlags } from './headless/commands.js';
 import { demoCommand } from './headless/demo.js';
+import { kitCommand, signInCommand } from './headless/kits.js';
 import { COMMAND_HELP, MAIN_HELP } from './headless/help.js';
 import { loadEnv } from './services/env.js';
 import { newestJournal, parseRateOverride } from './services/migration.js';
@@ -29,6 +30,15 @@ const COMMON_OPTIONS = {
 const CHOICE_OPTIONS = {
   'adopted-passwords': { type: 'string' },
   'invited-members': { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** The generated modules (dual-write, lazy): where to write them, and whether to replace earlier ones. */
+const KIT_OPTIONS = {
+  out: { type: 'string' },
+  force: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  debug: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
 const OPTIONS: Record<string, ParseArgsConfig['options']> = {
@@ -63,11 +73,15 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   },
   verify: {
     journal: { type: 'string' },
+    'sign-in': { type: 'string' },
+    'client-id': { type: 'string' },
     json: { type: 'boolean', default: false },
     headless: { type: 'boolean', default: false },
     debug: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
+  'dual-write': KIT_OPTIONS,
+  lazy: KIT_OPTIONS,
   demo: {
     headless: { type: 'boolean', default: false },
     source: { type: 'string' },
@@ -177,11 +191,17 @@ export async function main(argv: string[], base: MainContext): Promise<number> {
       case 'report':
         return reportCommand(ctx, { journal: values.journal as string | undefined, json: !!values.json, out: values.out as string | undefined });
       case 'verify': {
+        if (values['sign-in'] !== undefined) {
+          return await signInCommand(ctx, { email: values['sign-in'] as string, clientId: values['client-id'] as string | undefined, json: !!values.json, interactive: base.interactive });
+        }
         const journal = values.journal ? path.resolve(base.cwd, values.journal as string) : newestJournal(base.cwd);
         if (!base.interactive || values.headless || values.json) return await verifyCommand(ctx, { journal, json: !!values.json });
         const { runWizard } = await import('./interactive.js');
         return await runWizard({ cwd: base.cwd, env: ctx.env }, { verifyJournal: journal });
       }
+      case 'dual-write':
+      case 'lazy':
+        return kitCommand(ctx, command, { out: values.out as string | undefined, force: !!values.force, json: !!values.json });
       case 'demo':
         if (base.interactive && !values.headless && !values.json) {
           const { demoWizard } = await import('./headless/demo.js');

@@ -9,6 +9,9 @@ Usage
   workos-migrate report [--journal PATH] [--out DIR]       write the id map, failures and summary
   workos-migrate                                           the wizard (in a terminal)
   workos-migrate verify [--journal PATH] [--json]          the verification checklist
+  workos-migrate verify --sign-in EMAIL                    sign a migrated test account in through WorkOS
+  workos-migrate dual-write --out DIR                      write the dual-write module for your app
+  workos-migrate lazy --out DIR                            write the lazy-migration sign-in module
   workos-migrate demo [--users N] [--fast] [--headless]    the whole flow against a local sandbox
 
 Examples
@@ -123,6 +126,44 @@ Without --journal, the newest migration in ./.workos-migrate/. In a terminal it 
 checklist in the wizard; without one (or with --headless or --json) it prints the checks and exits
 0 when all pass, 2 when one fails (a wrong role, a missing organization or membership, a wrong
 external id...), 1 when it cannot run.
+
+Sign-in check
+  workos-migrate verify --sign-in EMAIL [--client-id client_...] [--json]
+
+Signs a migrated test account in through WorkOS (authenticateWithPassword), proving its password
+hash carried. The password is read from WORKOS_MIGRATE_TEST_PASSWORD or asked for in a terminal
+(never a flag, never stored); the client id from --client-id or WORKOS_CLIENT_ID. Exits 0 when it
+signs in, 2 when WorkOS refuses it (the reason says whether the user is missing, has no password
+or another one), 1 when it cannot run.
+`,
+  'dual-write': `workos-migrate dual-write: write the dual-write module for your application.
+
+Usage
+  workos-migrate dual-write --out DIR [--force]
+
+Writes workos-dual-write.ts (on @workos-inc/node) and its vitest file into DIR. Your application
+calls it after its own writes, so sign-ups, email and password changes and deletions reach WorkOS
+while the migration runs; it stores workos_user_id through your callback, and never fails your
+sign-up when WorkOS is down (a durable queue delivers later). Users it creates carry your user id
+as their external id: the import adopts them, never duplicates them. Where to call it (Better
+Auth hooks, Auth0 Actions, a plain handler): docs/dual-write.md.
+
+  --out DIR             where to write the files
+  --force               replace files an earlier run wrote (your edits to them are lost)
+`,
+  lazy: `workos-migrate lazy: write the lazy-migration sign-in module for your application.
+
+Usage
+  workos-migrate lazy --out DIR [--force]
+
+For sources whose password hashes cannot leave (Cognito, an export not delivered yet): writes
+workos-lazy-migration.ts and its vitest file into DIR. Its signIn(email, password) tries WorkOS
+first; a user WorkOS does not know, or holds without a password, is checked against your old
+system (your verifyWithOldSystem callback) and then created or given that password, so each user
+moves on their next sign-in. A wrong password creates nothing. See docs/lazy-migration.md.
+
+  --out DIR             where to write the files
+  --force               replace files an earlier run wrote (your edits to them are lost)
 `,
   demo: `workos-migrate demo: the whole migration against a local WorkOS sandbox with generated data.
 
