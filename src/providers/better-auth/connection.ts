@@ -98,15 +98,18 @@ export function openConnection(url: string, options: { cwd?: string } = {}): Con
   return { db, dialect, label, readOnly: 'read-only transactions', close: () => db.destroy() };
 }
 
-/** A driver's error as a message without the URL's password (a driver may quote the URL). */
-export function connectionError(error: unknown, url: string, label: string): ExpectedError {
+/**
+ * A driver's error as a message without the URL's password (a driver may quote the URL). `what`
+ * names the database for another source on this connection layer (Supabase's project database).
+ */
+export function connectionError(error: unknown, url: string, label: string, what = 'Better Auth database'): ExpectedError {
   if (error instanceof ExpectedError) return error;
   let message = (error as Error)?.message ?? String(error);
   const password = /^[a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:([^@/?#]*)@/i.exec(url)?.[1];
   if (password) message = message.split(password).join('****').split(decodeURIComponent(password)).join('****');
   const code = (error as { code?: string })?.code;
   return new ExpectedError(
-    `The Better Auth database ${label} cannot be read: ${message}${code && !message.includes(code) ? ` (${code})` : ''}.`,
+    `The ${what} ${label} cannot be read: ${message}${code && !message.includes(code) ? ` (${code})` : ''}.`,
     'Check the URL (host, port, database, user and password) and that the server accepts connections from here.',
   );
 }
