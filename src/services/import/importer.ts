@@ -8,6 +8,7 @@ import { LEFT_OUT, type Journal } from '../journal/journal.js';
 import type { FactorRow, MembershipImport, MembershipRow, OrganizationRow, PasswordState, RecordKind, UserRow } from '../journal/types.js';
 import { mappedRoleSlugs, sameRoles } from '../mapping/roles.js';
 import { redactHash } from '../mapping/hash.js';
+import { envRefsIn, fillEnvRefs, missingSecret } from '../passwords/secret-refs.js';
 import { LIMITS } from '../mapping/validate.js';
 import { backoffMs, sleep } from '../rate/pacer.js';
 import { refusedDomains } from '../workos/errors.js';
@@ -41,6 +42,8 @@ export interface ImportOptions {
    * `active` makes them active memberships; `invite` sends a WorkOS invitation.
    */
   invitedMembers?: 'skip' | 'active' | 'invite';
+  /** Fills the `{env:NAME}` parts a source staged in its hashes instead of a secret (see passwords/secret-refs.ts). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export type ImportPhase = 'organizations' | 'users' | 'memberships' | 'factors';
@@ -66,15 +69,16 @@ const FILL_FIELDS = ['firstName', 'lastName', 'emailVerified', 'metadata'] as co
 
 const parseJson = <T>(text: string | null): T | undefined => (text ? (JSON.parse(text) as T) : undefined);
 
-/** The source's hash when WorkOS can take its type; never logged, never in a message. */
-function importableHash(row: UserRow): { passwordHash: string; passwordHashType: string } | undefined {
+/** The source's hash when WorkOS can take its type, its `{env:NAME}` parts filled; never logged, never in a message. */
+function importableHash(row: UserRow, env: NodeJS.ProcessEnv = {}): { passwordHash: string; passwordHashType: string } | undefined {
   return row.password_hash && row.password_hash_type && SUPPORTED_HASH.has(row.password_hash_type)
-    ? { passwordHash: row.password_hash, passwordHashType: row.password_hash_type }
+    ? { passwordHash: fillEnvRefs(row.password_hash, env), passwordHashType: row.password_hash_type }
     : undefined;
 }
 
 /** What a user's password becomes when WorkOS gets the source's hash as it is (created with it, or set on it). */
-const passwordStateOf = (row: UserRow): PasswordState => (importableHash(row) ? 'set' : row.password_hash ? 'unsupported' : 'none');
+const passwordStateOf = (row: UserRow): PasswordState =>
+  row.password_hash && row.password_hash_type && SUPPORTED_HASH.has(row.password_hash_type) ? 'set' : row.password_hash ? 'unsupported' : 'none';
 
 /** A WorkOS record found instead of created. `foreign`: it cannot be this tool's own earlier write. */
 interface Found {
@@ -161,6 +165,10 @@ export class Importer {
     const started = performance.now();
     const callsBefore = this.target.calls;
     const phases = {} as ImportResult['phases'];
+    // A secret the staged hashes refer to must be there before the first write, not halfway.
+    for (const { hash } of this.journal.all<{ hash: string }>(`SELECT DISTINCT password_hash AS hash FROM users WHERE state != 'done' AND password_hash LIKE '%{env:%' LIMIT 100`)) {
+      for (const name of envRefsIn(hash)) if (!this.options.env?.[name]?.trim()) throw missingSecret(name);
+    }
     this.journal.setPhase('importing');
     // Members skipped while the choice was skip are imported under the choice now.
     this.journal.requeueInvited(this.options.invitedMembers);
@@ -512,7 +520,7 @@ export class Importer {
     // Refused on an earlier try that a stop interrupted: the user went (or goes) in without it,
     // and a look-up must not take it for a user with the source's password.
     const refused = refusedNow ?? (row.password_state === 'rejected' ? 'refused on an earlier try' : undefined);
-    const hash = refused ? undefined : importableHash(row);
+    const hash = refused ? undefined : importableHash(row, this.options.env);
     // An adoption half done (by a stopped run, or by this one before a transient error): the
     // WorkOS user is known, and completing it is what is left. A look-up by external id would
     // take it for our own once its external id is set.
@@ -551,7 +559,7 @@ export class Importer {
         if (outcome === 'adopted') adopting = { ...found, foreign: true };
         return this.completeUser(row, found, outcome, refused);
       },
-      scrub: (text) => redactHash(text, row.password_hash),
+      scrub: (text) => redactHash(redactHash(text, row.password_hash), hash?.passwordHash),
       onInvalid: async (code, message) => {
         if (code !== 'invalid_password_hash' || !hash) return null;
         // Nothing landed: the same user again, without the hash WorkOS refused. Committed first: a
@@ -565,7 +573,8 @@ export class Importer {
 
   private refusedHashNote(row: UserRow, answer: string, what: string): string {
     // WorkOS's answer may quote what it was sent: never the hash, nor its salt or digest.
-    return `WorkOS refused the source's ${row.password_hash_type} hash (${redactHash(answer, row.password_hash)}): ${what}; the user needs a password reset (or fix the hash at the source and run again: the user is then adopted and gets it). The hash itself is not written here`;
+    const sent = row.password_hash ? fillEnvRefs(row.password_hash, this.options.env ?? {}) : undefined;
+    return `WorkOS refused the source's ${row.password_hash_type} hash (${redactHash(redactHash(answer, row.password_hash), sent)}): ${what}; the user needs a password reset (or fix the hash at the source and run again: the user is then adopted and gets it). The hash itself is not written here`;
   }
 
   /**
@@ -588,7 +597,7 @@ export class Importer {
     // Our own earlier create carried the profile; someone else's user gets what it lacks.
     const filled = outcome === 'adopted' && user ? this.fillFromSource(row, user, patch) : [];
 
-    const hash = refused ? undefined : importableHash(row);
+    const hash = refused ? undefined : importableHash(row, this.options.env);
     let passwordState: PasswordState = refused ? 'rejected' : passwordStateOf(row);
     if (refused) notes.push(this.refusedHashNote(row, refused, outcome === 'adopted' ? 'the user keeps the password WorkOS had' : 'created without a password'));
     // Our own earlier create carried the hash; re-setting it costs one write and covers a user

@@ -431,6 +431,7 @@ async function importInto(ctx: RunContext, journal: Journal, target: WorkOSTarge
     updateExistingRoles: settings.updateExistingRoles !== false,
     adoptedPasswords: settings.adoptedPasswords ?? 'source',
     invitedMembers: settings.invitedMembers ?? 'skip',
+    env: ctx.env,
   } as ConstructorParameters<typeof Importer>[3]);
   ctx.control?.attach(importer);
   try {
