@@ -19,7 +19,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { knownPassword, pbkdf2Hash } from '../src/sandbox/dataset.js';
-import { startSandbox } from '../src/sandbox/index.js';
+import { REAL_LIMITS, startSandbox, type Sandbox } from '../src/sandbox/index.js';
 import { Journal } from '../src/services/journal/journal.js';
 import { runVerification } from '../src/services/verify.js';
 import { WorkOSTarget } from '../src/services/workos/target.js';
@@ -77,68 +77,77 @@ async function child(journalPath: string, apiUrl: string, apiKey: string): Promi
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
+/**
+ * A journal at `journalPath` saying `users` users (one membership each, over `organizations`
+ * organizations with a verified domain; every tenth an admin) were imported, and the sandbox
+ * holding exactly them, seeded directly: what an import would leave, without 100k API writes.
+ */
+export function seedImported(sandbox: Sandbox, journalPath: string, users: number, organizations: number): string {
+  const pad = (i: number) => String(i).padStart(7, '0');
+  // One hash for everyone: computing 100k pbkdf2 hashes would time the seeding, not the check.
+  const hash = pbkdf2Hash(knownPassword('bench'));
+  const orgs = Array.from({ length: organizations }, (_, i) => ({ sourceId: `org_${pad(i)}`, name: `Org ${i}`, domain: `org${i}.example.com` }));
+  const people = Array.from({ length: users }, (_, i) => ({
+    sourceId: `usr_${pad(i)}`,
+    email: `user.${i}@example.com`,
+    firstName: `First${i}`,
+    lastName: `Last${i}`,
+    org: orgs[i % organizations].sourceId,
+    role: i % 10 === 0 ? 'admin' : 'member',
+  }));
+
+  const journal = Journal.create(journalPath, {
+    version: 1,
+    source: { kind: 'test', options: {} },
+    workos: { apiKeyEnv: 'WORKOS_API_KEY', apiUrl: sandbox.url },
+    roleMap: { admin: 'admin', member: 'member' },
+    createdAt: new Date().toISOString(),
+  });
+  journal.beginBulk();
+  for (let i = 0; i < people.length; i += 5_000) {
+    const slice = people.slice(i, i + 5_000);
+    journal.stageBatch({
+      organizations: i === 0 ? orgs.map((o) => ({ sourceId: o.sourceId, name: o.name, domains: [{ domain: o.domain, state: 'verified' as const }] })) : [],
+      users: slice.map((p) => ({ sourceId: p.sourceId, email: p.email, firstName: p.firstName, lastName: p.lastName, emailVerified: true, passwordHash: hash, passwordHashType: 'pbkdf2', metadata: { plan: 'pro' } })),
+      memberships: slice.map((p) => ({ userSourceId: p.sourceId, orgSourceId: p.org, roles: [p.role] })),
+    });
+  }
+  journal.endBulk();
+  journal.finalizeStaging();
+  journal.close();
+
+  // WorkOS as the import would have left it, and the journal saying so.
+  const orgIds = new Map<string, string>();
+  for (const o of orgs) orgIds.set(o.sourceId, sandbox.seedOrganization({ name: o.name, external_id: o.sourceId, domains: [o.domain] }).id);
+  const userIds: [string, string][] = [];
+  for (const p of people) {
+    const u = sandbox.seedUser({ email: p.email, first_name: p.firstName, last_name: p.lastName, external_id: p.sourceId, email_verified: true, metadata: { plan: 'pro' }, password_hash: hash, password_hash_type: 'pbkdf2' });
+    userIds.push([p.sourceId, u.id]);
+    sandbox.seedMembership({ user_id: u.id, organization_id: orgIds.get(p.org)!, role_slug: p.role });
+  }
+  const db = new Database(journalPath);
+  db.transaction(() => {
+    const org = db.prepare(`UPDATE organizations SET state = 'done', outcome = 'created', workos_id = ? WHERE source_id = ?`);
+    for (const [sourceId, id] of orgIds) org.run(id, sourceId);
+    const user = db.prepare(`UPDATE users SET state = 'done', outcome = 'created', password_state = 'set', password_hash = NULL, workos_id = ? WHERE source_id = ?`);
+    for (const [sourceId, id] of userIds) user.run(id, sourceId);
+    db.exec(`UPDATE memberships SET state = 'done', outcome = 'created', imported_as = 'membership', role_slugs = roles`);
+    db.exec(`UPDATE meta SET value = '"imported"' WHERE key = 'phase'`);
+  })();
+  db.close();
+  return journalPath;
+}
+
 export async function benchVerify(users = Number(process.env.BENCH_VERIFY_USERS ?? 100_000), organizations = Number(process.env.BENCH_VERIFY_ORGS ?? 1_000)): Promise<VerifyBenchResult> {
   const sandbox = await startSandbox({ limits: false });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wm-bench-verify-'));
   try {
-    const pad = (i: number) => String(i).padStart(7, '0');
-    // One hash for everyone: computing 100k pbkdf2 hashes would time the seeding, not the check.
-    const hash = pbkdf2Hash(knownPassword('bench'));
-    const orgs = Array.from({ length: organizations }, (_, i) => ({ sourceId: `org_${pad(i)}`, name: `Org ${i}`, domain: `org${i}.example.com` }));
-    const people = Array.from({ length: users }, (_, i) => ({
-      sourceId: `usr_${pad(i)}`,
-      email: `user.${i}@example.com`,
-      firstName: `First${i}`,
-      lastName: `Last${i}`,
-      org: orgs[i % organizations].sourceId,
-      role: i % 10 === 0 ? 'admin' : 'member',
-    }));
-
-    const journalPath = path.join(dir, 'bench.db');
-    const journal = Journal.create(journalPath, {
-      version: 1,
-      source: { kind: 'test', options: {} },
-      workos: { apiKeyEnv: 'WORKOS_API_KEY', apiUrl: sandbox.url },
-      roleMap: { admin: 'admin', member: 'member' },
-      createdAt: new Date().toISOString(),
-    });
-    journal.beginBulk();
-    for (let i = 0; i < people.length; i += 5_000) {
-      const slice = people.slice(i, i + 5_000);
-      journal.stageBatch({
-        organizations: i === 0 ? orgs.map((o) => ({ sourceId: o.sourceId, name: o.name, domains: [{ domain: o.domain, state: 'verified' as const }] })) : [],
-        users: slice.map((p) => ({ sourceId: p.sourceId, email: p.email, firstName: p.firstName, lastName: p.lastName, emailVerified: true, passwordHash: hash, passwordHashType: 'pbkdf2', metadata: { plan: 'pro' } })),
-        memberships: slice.map((p) => ({ userSourceId: p.sourceId, orgSourceId: p.org, roles: [p.role] })),
-      });
-    }
-    journal.endBulk();
-    journal.finalizeStaging();
-    journal.close();
-
-    // WorkOS as the import would have left it, and the journal saying so.
     const seedStarted = performance.now();
-    const orgIds = new Map<string, string>();
-    for (const o of orgs) orgIds.set(o.sourceId, sandbox.seedOrganization({ name: o.name, external_id: o.sourceId, domains: [o.domain] }).id);
-    const userIds: [string, string][] = [];
-    for (const p of people) {
-      const u = sandbox.seedUser({ email: p.email, first_name: p.firstName, last_name: p.lastName, external_id: p.sourceId, email_verified: true, metadata: { plan: 'pro' }, password_hash: hash, password_hash_type: 'pbkdf2' });
-      userIds.push([p.sourceId, u.id]);
-      sandbox.seedMembership({ user_id: u.id, organization_id: orgIds.get(p.org)!, role_slug: p.role });
-    }
-    const db = new Database(journalPath);
-    db.transaction(() => {
-      const org = db.prepare(`UPDATE organizations SET state = 'done', outcome = 'created', workos_id = ? WHERE source_id = ?`);
-      for (const [sourceId, id] of orgIds) org.run(id, sourceId);
-      const user = db.prepare(`UPDATE users SET state = 'done', outcome = 'created', password_state = 'set', password_hash = NULL, workos_id = ? WHERE source_id = ?`);
-      for (const [sourceId, id] of userIds) user.run(id, sourceId);
-      db.exec(`UPDATE memberships SET state = 'done', outcome = 'created', imported_as = 'membership', role_slugs = roles`);
-      db.exec(`UPDATE meta SET value = '"imported"' WHERE key = 'phase'`);
-    })();
-    db.close();
+    const journalPath = seedImported(sandbox, path.join(dir, 'bench.db'), users, organizations);
     process.stderr.write(`verify bench: seeded ${users.toLocaleString('en-US')} users in ${organizations.toLocaleString('en-US')} organizations in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s\n`);
 
     // The real read ceiling from here on (the seeding above went in through the back door).
-    sandbox.setLimits({ writes: { limit: 500, windowMs: 10_000 }, reads: { limit: 1_000, windowMs: 10_000 }, general: { limit: 6_000, windowMs: 60_000 } });
+    sandbox.setLimits(REAL_LIMITS);
     sandbox.resetStats();
     const tsx = pathToFileURL(path.join(import.meta.dirname, '../node_modules/tsx/dist/loader.mjs')).href;
     const out = await new Promise<string>((resolve, reject) => {

@@ -27,8 +27,10 @@ export async function* listPages<T>(
   bucket: 'reads' | null,
   fetch: (page: { limit: number; after?: string; order: 'asc' }) => Promise<ListPage<T>>,
   signal?: AbortSignal,
+  /** Start after this record (one WorkOS has): a segment of the list. */
+  start?: string,
 ): AsyncGenerator<T[]> {
-  let after: string | undefined;
+  let after = start;
   do {
     const cursor = after;
     const page = await target.call(bucket, () => fetch({ limit: PAGE, after: cursor, order: 'asc' }), { idempotent: true, signal });
@@ -78,6 +80,16 @@ export class Scratch {
   close(): void {
     this.db.close();
   }
+}
+
+/** `fn` over `items`, `concurrency` at a time, until done or stopped. */
+export async function each<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length && !signal?.aborted) await fn(items[next++]);
+    }),
+  );
 }
 
 /** Ids as one bound parameter: `x IN (SELECT value FROM json_each(?))`. */

@@ -5,6 +5,7 @@
  */
 import type { RunSettings } from '../journal/types.js';
 import { WorkOSCallError, type CallOptions, type WorkOSTarget } from '../workos/target.js';
+import { each } from './listing.js';
 import { Tally, type CheckContext, type CheckStatus, type Finding, type VerifyCheck } from './types.js';
 
 /**
@@ -37,15 +38,6 @@ interface RecordCheck<Row> {
   orderBy: string;
   check(row: Row, opts: CallOptions): Promise<Finding>;
   describe(row: Row): string;
-}
-
-async function each<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length && !signal?.aborted) await fn(items[next++]);
-    }),
-  );
 }
 
 async function runRecordCheck<Row>(ctx: RecordContext, spec: RecordCheck<Row>): Promise<VerifyCheck> {

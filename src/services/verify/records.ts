@@ -11,16 +11,27 @@ import { mappedRoleSlugs, sameRoles, type RoleMapping } from '../mapping/roles.j
 import { resolveRoles } from '../migration.js';
 import { PASSWORD_STATE_SQL } from '../report/report.js';
 import { WorkOSCallError, type WorkOSTarget } from '../workos/target.js';
-import { jsonList, listPages, type Scratch } from './listing.js';
+import { each, jsonList, listPages, type Scratch } from './listing.js';
 import { Tally, type CheckContext, type Finding, type VerifyCheck } from './types.js';
 
-/** Runs one listing; a stop or a list WorkOS would not give ends it early, said in the tally. */
-async function listInto<T>(tally: Tally, ctx: CheckContext, pages: AsyncGenerator<T[]>, onPage: (page: T[]) => void): Promise<boolean> {
+/**
+ * Runs one listing until its end, or until `onPage` returns false; a stop or a list WorkOS would
+ * not give ends it early, said in the tally. `goneIsEmpty`: a 404 (the list's owner deleted) is
+ * an empty list.
+ */
+async function listInto<T>(
+  tally: Tally,
+  ctx: CheckContext,
+  pages: AsyncGenerator<T[]>,
+  onPage: (page: T[]) => boolean | void,
+  goneIsEmpty = false,
+): Promise<boolean> {
   try {
-    for await (const page of pages) onPage(page);
+    for await (const page of pages) if (onPage(page) === false) break;
     return true;
   } catch (error) {
     if (ctx.signal?.aborted) tally.incomplete = 'stopped';
+    else if (error instanceof WorkOSCallError && error.info.kind === 'not_found' && goneIsEmpty) return true;
     else if (error instanceof WorkOSCallError) tally.incomplete = `WorkOS would not list them: ${error.message}`;
     else throw error;
     return false;
@@ -72,8 +83,16 @@ export interface UserChecks {
   workosUsers?: number;
 }
 
+/** What a user check reads of a WorkOS user (a listed one, or one looked up). */
+type SeenUser = Pick<User, 'id' | 'email' | 'emailVerified'> & {
+  externalId?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  metadata?: Record<string, string> | null;
+};
+
 /** One user as WorkOS has it, against the source (and, adopted, against what the import set). */
-function compareUser(scratch: Scratch, r: UserRecord, u: User): Finding {
+function compareUser(scratch: Scratch, r: UserRecord, u: SeenUser): Finding {
   const adopted = r.outcome === 'adopted';
   const fails: string[] = [];
   const warns: string[] = [];
@@ -127,36 +146,59 @@ export async function checkUsers(ctx: CheckContext, scratch: Scratch, target: Wo
   const total = scratch.get<{ n: number }>(`SELECT COUNT(*) AS n FROM v_users`)!.n;
   const tally = new Tally('users', 'Imported users exist with the right email, names, verification, external id and metadata', 'user');
   let listed = 0;
-  const complete = await listInto(
-    tally,
-    ctx,
-    listPages<User>(target, 'reads', (page) => target.sdk.userManagement.listUsers(page), ctx.signal),
-    (page) => {
-      listed += page.length;
-      const byId = new Map(page.map((u) => [u.id, u]));
-      const rows = scratch.all<UserRecord>(
-        `SELECT v.id AS vid, u.source_id, u.email, u.email_norm, u.first_name, u.last_name, u.email_verified, u.metadata, u.outcome, u.workos_id
-           FROM v_users v JOIN main.users u ON u.id = v.id WHERE v.workos_id IN (SELECT value FROM json_each(?))`,
-        jsonList([...byId.keys()]),
-      );
-      for (const r of rows) tally.add(compareUser(scratch, r, byId.get(r.workos_id!)!));
-      scratch.run(`UPDATE v_users SET seen = 1 WHERE id IN (SELECT value FROM json_each(?))`, jsonList(rows.map((r) => r.vid)));
-      // Not an imported user: perhaps the one that took an imported user's place (same email or source id).
-      const known = new Set(rows.map((r) => r.workos_id));
-      for (const u of page) {
-        if (known.has(u.id)) continue;
-        scratch.run(`UPDATE v_users SET other_id = ?, other_holds = 'email' WHERE seen = 0 AND email_norm = ?`, u.id, u.email.toLowerCase());
-        if (u.externalId) {
-          scratch.run(
-            `UPDATE v_users SET other_id = ?, other_holds = COALESCE(other_holds, 'external id') WHERE seen = 0 AND id = (SELECT id FROM main.users WHERE source_id = ?)`,
-            u.id,
-            u.externalId,
-          );
-        }
+
+  /** Compares the page's imported users not compared yet; notes who took a missing one's place. */
+  const onPage = (page: SeenUser[]) => {
+    listed += page.length;
+    const byId = new Map(page.map((u) => [u.id, u]));
+    const rows = scratch.all<UserRecord>(
+      `SELECT v.id AS vid, u.source_id, u.email, u.email_norm, u.first_name, u.last_name, u.email_verified, u.metadata, u.outcome, u.workos_id
+         FROM v_users v JOIN main.users u ON u.id = v.id WHERE v.workos_id IN (SELECT value FROM json_each(?)) AND v.seen = 0`,
+      jsonList([...byId.keys()]),
+    );
+    for (const r of rows) tally.add(compareUser(scratch, r, byId.get(r.workos_id!)!));
+    scratch.run(`UPDATE v_users SET seen = 1 WHERE id IN (SELECT value FROM json_each(?))`, jsonList(rows.map((r) => r.vid)));
+    // Not an imported user: perhaps the one that took an imported user's place (same email or source id).
+    const known = new Set(rows.map((r) => r.workos_id));
+    for (const u of page) {
+      if (known.has(u.id)) continue;
+      scratch.run(`UPDATE v_users SET other_id = ?, other_holds = 'email' WHERE seen = 0 AND email_norm = ?`, u.id, u.email.toLowerCase());
+      if (u.externalId) {
+        scratch.run(
+          `UPDATE v_users SET other_id = ?, other_holds = COALESCE(other_holds, 'external id') WHERE seen = 0 AND id = (SELECT id FROM main.users WHERE source_id = ?)`,
+          u.id,
+          u.externalId,
+        );
       }
-      ctx.onProgress?.('users', tally.checked, total);
+    }
+    ctx.onProgress?.('users', tally.checked, total);
+  };
+
+  // The list is one cursor from its start; a large one is read as a few ranges at once, each
+  // starting after an imported user, so the reads go at the bucket's pace, not one round trip's.
+  const starts = await segmentStarts(ctx, scratch, target);
+  const bounds = [undefined, ...starts].map((after, i) => ({ after, until: starts[i] }));
+  let complete = true;
+  await each(
+    bounds,
+    bounds.length,
+    async ({ after, until }) => {
+      const ok = await listInto(tally, ctx, listPages<User>(target, 'reads', (page) => target.sdk.userManagement.listUsers(page), ctx.signal, after), (page) => {
+        const mine = until === undefined ? page : page.filter((u) => u.id <= until);
+        onPage(mine);
+        return mine.length === page.length;
+      });
+      complete &&= ok;
     },
+    ctx.signal,
   );
+  if (ctx.signal?.aborted) {
+    complete = false;
+    tally.incomplete = 'stopped';
+  }
+  // Ranges rest on the list's order being its ids' order: an imported user none showed is looked
+  // up before it is called missing (a few reads, for what is really gone).
+  if (complete && starts.length) complete = await confirmUnseen(ctx, scratch, target, tally, (u) => onPage([u]));
 
   const passwords = new Tally('passwords', 'Imported passwords are on their users in WorkOS', 'password');
   if (complete) {
@@ -201,6 +243,61 @@ export async function checkUsers(ctx: CheckContext, scratch: Scratch, target: Wo
     if (!withPassword) passwordCheck.status = 'info';
   }
   return { users, passwords: passwordCheck, workosUsers: complete ? listed : undefined };
+}
+
+/** A range of the users list per this many imported users, at most MAX_RANGES read at once. */
+const USERS_PER_RANGE = 5_000;
+const MAX_RANGES = 8;
+/** Imported users no range showed, each looked up before it is called missing, up to this many. */
+const CONFIRM_UP_TO = 1_000;
+
+/**
+ * Where the users list's ranges start: imported users' WorkOS ids, evenly spread, each one WorkOS
+ * still has (a cursor must be a record of the list; one deleted since gives way to the next).
+ */
+async function segmentStarts(ctx: CheckContext, scratch: Scratch, target: WorkOSTarget): Promise<string[]> {
+  const n = scratch.get<{ n: number }>(`SELECT COUNT(*) AS n FROM v_users WHERE workos_id IS NOT NULL`)!.n;
+  const ranges = Math.min(MAX_RANGES, Math.ceil(n / USERS_PER_RANGE));
+  const starts: string[] = [];
+  try {
+    for (let i = 1; i < ranges; i++) {
+      let id = scratch.get<{ id: string }>(`SELECT workos_id AS id FROM v_users WHERE workos_id IS NOT NULL ORDER BY workos_id LIMIT 1 OFFSET ?`, Math.floor((i * n) / ranges))?.id;
+      for (let tries = 0; id && tries < 3; tries++) {
+        if (await target.getUser(id, { signal: ctx.signal })) break;
+        id = scratch.get<{ id: string }>(`SELECT workos_id AS id FROM v_users WHERE workos_id > ? ORDER BY workos_id LIMIT 1`, id)?.id;
+        if (tries === 2) id = undefined;
+      }
+      if (id && (!starts.length || id > starts.at(-1)!)) starts.push(id);
+    }
+  } catch (error) {
+    // No range starts to be had: the list is read from its start alone.
+    if (!(error instanceof WorkOSCallError) && !ctx.signal?.aborted) throw error;
+  }
+  return starts;
+}
+
+/** Looks up imported users no listing showed (up to CONFIRM_UP_TO); false when stopped. */
+async function confirmUnseen(ctx: CheckContext, scratch: Scratch, target: WorkOSTarget, tally: Tally, onFound: (u: SeenUser) => void): Promise<boolean> {
+  const unseen = scratch.all<{ workos_id: string }>(`SELECT workos_id FROM v_users WHERE seen = 0 AND workos_id IS NOT NULL ORDER BY id LIMIT ${CONFIRM_UP_TO}`);
+  await each(
+    unseen,
+    8,
+    async ({ workos_id }) => {
+      try {
+        const found = await target.getUser(workos_id, { signal: ctx.signal });
+        if (found) onFound(found);
+      } catch (error) {
+        if (ctx.signal?.aborted) return;
+        if (!(error instanceof WorkOSCallError)) throw error;
+        // Neither found nor missing: said, and not called missing below.
+        scratch.run(`UPDATE v_users SET seen = 1 WHERE workos_id = ?`, workos_id);
+        tally.add({ level: 'warn', text: `${workos_id}: not in the listing, and could not be looked up (${error.message})` });
+      }
+    },
+    ctx.signal,
+  );
+  if (ctx.signal?.aborted) tally.incomplete = 'stopped';
+  return !ctx.signal?.aborted;
 }
 
 // ---- organizations ---------------------------------------------------------------------------
@@ -312,6 +409,9 @@ interface MembershipRecord {
   outcome: string | null;
 }
 
+/** Organizations whose memberships are listed at once. */
+const ORGANIZATIONS_AT_ONCE = 8;
+
 const parseSlugs = (json: string | null): string[] | null => (json ? (JSON.parse(json) as string[]) : null);
 const listed = (slugs: string[]) => slugs.join(', ') || '(none)';
 
@@ -363,39 +463,51 @@ export async function checkMemberships(ctx: CheckContext, scratch: Scratch, targ
 
   let complete = true;
   let after = '';
-  while (complete) {
+  while (complete && !ctx.signal?.aborted) {
     const orgs = scratch.all<{ org_id: string }>(
       `SELECT DISTINCT org_id FROM v_members m WHERE org_id > ? AND NOT ${goneOrg} ORDER BY org_id LIMIT 500`,
       after,
     );
     if (!orgs.length) break;
     after = orgs.at(-1)!.org_id;
-    for (const { org_id } of orgs) {
-      complete = await listInto(
-        tally,
-        ctx,
-        listPages<OrganizationMembership>(
-          target,
-          'reads',
-          (page) => target.sdk.userManagement.listOrganizationMemberships({ organizationId: org_id, statuses: ['active', 'inactive', 'pending'], ...page }),
-          ctx.signal,
-        ),
-        (page) => {
-          const byUser = new Map(page.map((m) => [m.userId, m]));
-          const rows = scratch.all<MembershipRecord>(
-            `SELECT v.id AS vid, v.user_id, m.user_source_id, m.org_source_id, m.roles, m.role_slugs, m.outcome
-               FROM v_members v JOIN main.memberships m ON m.id = v.id
-              WHERE v.org_id = ? AND v.user_id IN (SELECT value FROM json_each(?))`,
-            org_id,
-            jsonList([...byUser.keys()]),
-          );
-          for (const r of rows) tally.add(compareMembership(r, byUser.get(r.user_id)!, roles, settings));
-          scratch.run(`UPDATE v_members SET seen = 1 WHERE id IN (SELECT value FROM json_each(?))`, jsonList(rows.map((r) => r.vid)));
-          ctx.onProgress?.('memberships', tally.checked, total);
-        },
-      );
-      if (!complete) break;
-    }
+    // Organizations' lists are independent: a few at once keep the reads at the bucket's pace.
+    await each(
+      orgs,
+      ORGANIZATIONS_AT_ONCE,
+      async ({ org_id }) => {
+        if (!complete) return;
+        const ok = await listInto(
+          tally,
+          ctx,
+          listPages<OrganizationMembership>(
+            target,
+            'reads',
+            (page) => target.sdk.userManagement.listOrganizationMemberships({ organizationId: org_id, statuses: ['active', 'inactive', 'pending'], ...page }),
+            ctx.signal,
+          ),
+          (page) => {
+            const byUser = new Map(page.map((m) => [m.userId, m]));
+            const rows = scratch.all<MembershipRecord>(
+              `SELECT v.id AS vid, v.user_id, m.user_source_id, m.org_source_id, m.roles, m.role_slugs, m.outcome
+                 FROM v_members v JOIN main.memberships m ON m.id = v.id
+                WHERE v.org_id = ? AND v.user_id IN (SELECT value FROM json_each(?)) AND v.seen = 0`,
+              org_id,
+              jsonList([...byUser.keys()]),
+            );
+            for (const r of rows) tally.add(compareMembership(r, byUser.get(r.user_id)!, roles, settings));
+            scratch.run(`UPDATE v_members SET seen = 1 WHERE id IN (SELECT value FROM json_each(?))`, jsonList(rows.map((r) => r.vid)));
+            ctx.onProgress?.('memberships', tally.checked, total);
+          },
+          true,
+        );
+        complete &&= ok;
+      },
+      ctx.signal,
+    );
+  }
+  if (ctx.signal?.aborted) {
+    complete = false;
+    tally.incomplete = 'stopped';
   }
   if (complete) {
     const goneUser = scratch.get(`SELECT 1 FROM sqlite_temp_master WHERE name = 'v_users'`) ? `EXISTS (SELECT 1 FROM v_users u WHERE u.workos_id = m.user_id AND u.seen = 0)` : '0';
