@@ -5,15 +5,17 @@
  * changed behind the journal's back, once per test, through the API, and a failing check must
  * name the change. Every record is checked, by listing: no per-user or per-membership reads.
  */
+import path from 'node:path';
 import { WorkOS } from '@workos-inc/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pbkdf2Hash, knownPassword } from '../../src/sandbox/dataset.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import type { SourceMembership, SourceOrganization, SourceUser } from '../../src/providers/types.js';
-import type { Journal } from '../../src/services/journal/journal.js';
+import { Journal } from '../../src/services/journal/journal.js';
 import { runVerification, type VerifyCheck, type VerifyReport } from '../../src/services/verify.js';
 import { WorkOSTarget } from '../../src/services/workos/target.js';
-import { FAST_LIMITS } from '../helpers.js';
+import { seedImported } from '../../bench/verify.js';
+import { FAST_LIMITS, tempDir } from '../helpers.js';
 import { importInto, stagedJournal, targetOptions } from './util.js';
 
 const USERS = 230;
@@ -237,4 +239,37 @@ describe('full verification by listing', () => {
     expect(failing(report)).toEqual([]);
     expect(m.journal.phase).not.toBe('verified');
   }, 120_000);
+});
+
+describe('full verification of a large migration, read in ranges', () => {
+  it('12,000 users seeded as an import leaves them: passes with list reads only; a user deleted where a range would start is caught', async () => {
+    const sandbox = (open.sandbox = await startSandbox({ limits: false }));
+    const journalPath = seedImported(sandbox, path.join(tempDir('wm-verify-big-'), 'j.db'), 12_000, 40);
+    sandbox.setLimits(FAST_LIMITS);
+    const journal = (open.journal = Journal.open(journalPath));
+    const target = new WorkOSTarget(targetOptions(sandbox));
+
+    sandbox.resetStats();
+    let report = await runVerification(journal, target);
+    expect(failing(report)).toEqual([]);
+    expect(check(report, 'users')).toMatchObject({ status: 'pass', counts: { checked: 12_000, total: 12_000 } });
+    expect(check(report, 'memberships')).toMatchObject({ status: 'pass', counts: { checked: 12_000, total: 12_000 } });
+    // 120 pages in 3 ranges (a range may end a page short) + 2 look-ups of where ranges start + the key's read.
+    const listReads = callsTo(sandbox, 'GET /user_management/users');
+    expect(listReads).toBeGreaterThanOrEqual(121);
+    expect(listReads).toBeLessThanOrEqual(126);
+    expect(callsTo(sandbox, 'GET /user_management/users/:id')).toBe(2);
+    // 300 members in each of 40 organizations: 3 pages each.
+    expect(callsTo(sandbox, 'GET /user_management/organization_memberships')).toBe(120);
+
+    // The first range would start after the 4,000th user by WorkOS id: it is gone, the next takes its place.
+    const ids = journal.all<{ workos_id: string; email: string }>(`SELECT workos_id, email FROM users ORDER BY workos_id`);
+    const gone = ids[4_000];
+    const sdk = new WorkOS(sandbox.apiKey, { apiHostname: sandbox.host, https: false, port: sandbox.port } as ConstructorParameters<typeof WorkOS>[1]);
+    await sdk.userManagement.deleteUser(gone.workos_id);
+    report = await runVerification(journal, target);
+    expect(check(report, 'users')).toMatchObject({ status: 'fail', counts: { checked: 12_000, failed: 1 }, examples: [`${gone.email}: no user ${gone.workos_id} in WorkOS`] });
+    expect(check(report, 'passwords')).toMatchObject({ status: 'fail', counts: { failed: 1 } });
+    expect(check(report, 'memberships')).toMatchObject({ status: 'fail', counts: { failed: 1 } });
+  }, 240_000);
 });
