@@ -18,7 +18,7 @@ export const KITS: Record<KitName, { title: string; files: string[]; nextSteps: 
       'Next:',
       '  1. Call it after each of your own writes: userCreated on sign-up, emailChanged, passwordChanged,',
       '     userDeleted; give it saveWorkosUserId to fill your workos_user_id column.',
-      '     Where to call it for Better Auth, Auth0 and a plain handler: docs/dual-write.md.',
+      '     Where to call it for Better Auth, Auth0 and a plain handler: docs/dual-write.md of workos-migrate.',
       '  2. Run its test (vitest) against a WorkOS test environment or the sandbox:',
       '     WORKOS_API_KEY=sk_test_... WORKOS_CLIENT_ID=client_... npx vitest run workos-dual-write.test.ts',
       '  3. Deploy it, then run the migration: users it created are adopted by the import, not duplicated.',
@@ -30,7 +30,7 @@ export const KITS: Record<KitName, { title: string; files: string[]; nextSteps: 
     nextSteps: [
       'Next:',
       '  1. Route your password sign-in through signIn(email, password), with verifyWithOldSystem',
-      '     checking the password against your old system (see docs/lazy-migration.md).',
+      '     checking the password against your old system (see docs/lazy-migration.md of workos-migrate).',
       '  2. Run its test (vitest) against a WorkOS test environment or the sandbox:',
       '     WORKOS_API_KEY=sk_test_... WORKOS_CLIENT_ID=client_... npx vitest run workos-lazy-migration.test.ts',
       '  3. Each user moves into WorkOS on their next sign-in; the rest get password resets at cutover.',
