@@ -99,6 +99,8 @@ export interface WorkOSUser {
 
 /** What the import sets on a user found in WorkOS (an adopted one): only what it lacks. */
 export interface UserPatch {
+  /** A changed address (sync): WorkOS answers email_not_available when another user holds it. */
+  email?: string;
   passwordHash?: string;
   passwordHashType?: string;
   externalId?: string;
@@ -428,6 +430,16 @@ export class WorkOSTarget {
   async updateUser(userId: string, patch: UserPatch, opts: CallOptions = {}): Promise<void> {
     // The SDK's type omits pbkdf2 from the hash types; the API accepts it.
     await this.call('writes', () => this.sdk.userManagement.updateUser({ userId, ...patch } as never), { idempotent: true, ...opts });
+  }
+
+  /** Deletes a user; one already gone counts as deleted (a repeated call after a lost answer). */
+  async deleteUser(userId: string, opts: CallOptions = {}): Promise<void> {
+    try {
+      await this.call('writes', () => this.sdk.userManagement.deleteUser(userId), { idempotent: true, ...opts });
+    } catch (error) {
+      if (error instanceof WorkOSCallError && error.info.kind === 'not_found') return;
+      throw error;
+    }
   }
 
   async findUserByExternalId(externalId: string, opts: CallOptions = {}): Promise<WorkOSUser | null> {
