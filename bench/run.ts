@@ -4,7 +4,8 @@
  * - staging: rows/s of a 1,000,000-row CSV into the journal (target >= 100,000) and peak RSS (<= 150 MB)
  * - the same import with the wizard drawing it, side by side with the engine alone
  * - stytch export: pages/min against the fake at Stytch's real limit (target >= 0.95 of 100/min)
- * BENCH_ONLY=import|stage|stytch runs one; BENCH_USERS and BENCH_ROWS shrink them for a quick look.
+ * - verify: read calls to verify 100,000 users by listing against users / 100 (target <= 1.2), elapsed, peak RSS
+ * BENCH_ONLY=import|stage|stytch|verify runs one; BENCH_USERS, BENCH_ROWS and BENCH_VERIFY_USERS shrink them for a quick look.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchImport, type ImportBenchResult } from './import.js';
 import { benchStytchExport } from './stytch-export.js';
+import { benchVerify, verifyLine } from './verify.js';
 import { benchWizardImport } from './wizard.js';
 import { ensureBuilt } from '../test/e2e/tmux.js';
 import { writeBigCsv } from './stage.js';
@@ -64,6 +66,13 @@ if (!only || only === 'stytch') {
   const pass = r.ratio >= 0.95;
   ok &&= pass;
   const line = `stytch export   ${r.pages} pages in ${r.minutes.toFixed(2)} min = ${r.pagesPerMinute.toFixed(1)} pages/min = ${r.ratio.toFixed(3)} of the 100/min limit  ${pass ? 'PASS' : 'FAIL'}`;
+  lines.push(line);
+  process.stdout.write(`${line}\n`);
+}
+
+if (!only || only === 'verify') {
+  const { line, pass } = verifyLine(await benchVerify());
+  ok &&= pass;
   lines.push(line);
   process.stdout.write(`${line}\n`);
 }
