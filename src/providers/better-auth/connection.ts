@@ -50,9 +50,13 @@ function sqlitePath(url: string, cwd: string): string {
   return path.resolve(cwd, bare);
 }
 
-/** Opens the database read-only. The first query proves the connection (check() makes it). */
-export function openConnection(url: string, options: { cwd?: string } = {}): Connection {
+/**
+ * Opens the database read-only. The first query proves the connection (check() makes it).
+ * `writable`: only for `workos-migrate write-ids`, the one opt-in write (services/app-database.ts).
+ */
+export function openConnection(url: string, options: { cwd?: string; writable?: boolean } = {}): Connection {
   const dialect = dialectOf(url);
+  const writable = options.writable === true;
   if (dialect === 'sqlite') {
     const file = sqlitePath(url, options.cwd ?? process.cwd());
     if (!fs.existsSync(file)) {
@@ -60,12 +64,12 @@ export function openConnection(url: string, options: { cwd?: string } = {}): Con
     }
     let sqlite: Database.Database;
     try {
-      sqlite = new Database(file, { readonly: true, fileMustExist: true });
+      sqlite = new Database(file, { readonly: !writable, fileMustExist: true });
     } catch (error) {
       throw new ExpectedError(`The SQLite database ${file} cannot be opened: ${(error as Error).message}.`, 'Check the path and that this user may read it.');
     }
     const db = new Kysely<any>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { db, dialect, label: file, readOnly: 'opened read-only', close: () => db.destroy() };
+    return { db, dialect, label: file, readOnly: writable ? 'opened for writing' : 'opened read-only', close: () => db.destroy() };
   }
   const label = maskUrl(url);
   if (dialect === 'postgres') {
@@ -77,11 +81,11 @@ export function openConnection(url: string, options: { cwd?: string } = {}): Con
           return new pg.Pool({ connectionString: url, max: 2 });
         },
         onCreateConnection: async (conn) => {
-          await conn.executeQuery(CompiledQuery.raw('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY'));
+          if (!writable) await conn.executeQuery(CompiledQuery.raw('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY'));
         },
       }),
     });
-    return { db, dialect, label, readOnly: 'read-only transactions', close: () => db.destroy() };
+    return { db, dialect, label, readOnly: writable ? 'read-write' : 'read-only transactions', close: () => db.destroy() };
   }
   const db = new Kysely<any>({
     dialect: new MysqlDialect({
@@ -91,11 +95,11 @@ export function openConnection(url: string, options: { cwd?: string } = {}): Con
         return mysql.createPool({ uri, connectionLimit: 2, dateStrings: false, supportBigNumbers: true, bigNumberStrings: false }) as never;
       },
       onCreateConnection: async (conn) => {
-        await conn.executeQuery(CompiledQuery.raw('SET SESSION TRANSACTION READ ONLY'));
+        if (!writable) await conn.executeQuery(CompiledQuery.raw('SET SESSION TRANSACTION READ ONLY'));
       },
     }),
   });
-  return { db, dialect, label, readOnly: 'read-only transactions', close: () => db.destroy() };
+  return { db, dialect, label, readOnly: writable ? 'read-write' : 'read-only transactions', close: () => db.destroy() };
 }
 
 /**

@@ -47,7 +47,7 @@ export function undefuseCell(text: string): string {
 }
 
 /** `machine`: read back by SQL loads or programs, values exact. `people`: opened in spreadsheets, defused. */
-type Audience = 'machine' | 'people';
+export type Audience = 'machine' | 'people';
 
 const csvLine = (fields: unknown[], audience: Audience) =>
   `${fields.map((f) => csvField(audience === 'people' ? defuseCell(f) : f)).join(',')}\n`;
@@ -71,7 +71,7 @@ export function reportPaths(dir: string): ReportPaths {
 }
 
 /** Streams rows to a file in chunks, so a million-row report never sits in memory whole. */
-function writeRows(file: string, audience: Audience, header: string[], rows: Iterable<unknown[]>): number {
+export function writeRows(file: string, audience: Audience, header: string[], rows: Iterable<unknown[]>): number {
   const fd = fs.openSync(file, 'w', 0o600);
   let count = 0;
   try {
@@ -178,8 +178,23 @@ const OWN_DONE_USERS = `state = 'done' AND merged_into IS NULL`;
 export const PASSWORD_STATE_SQL = `COALESCE(password_state, CASE WHEN password_hash_type IS NULL THEN 'none'
   WHEN password_hash_type IN ${WORKOS_HASH_TYPES_SQL} THEN 'set' ELSE 'unsupported' END)`;
 
-const WITHOUT_PASSWORD_SQL = `SELECT email, source_id, workos_id, outcome, ${PASSWORD_STATE_SQL} AS pstate, password_hash_type, social
+export const WITHOUT_PASSWORD_SQL = `SELECT email, source_id, workos_id, outcome, ${PASSWORD_STATE_SQL} AS pstate, password_hash_type, social
   FROM users WHERE ${OWN_DONE_USERS} AND ${PASSWORD_STATE_SQL} IN ('none', 'unsupported', 'rejected') ORDER BY id`;
+
+/**
+ * The users a password reset email goes to (`workos-migrate resets`): those of password-resets.csv
+ * but the ones who sign in only with a social provider (linked by email once it is configured).
+ */
+export const RESET_EMAILS_SQL = `SELECT u.id, u.email, u.source_id, u.workos_id, u.reset_state, u.reset_id, u.reset_error FROM users u
+  JOIN (${WITHOUT_PASSWORD_SQL}) w ON w.source_id = u.source_id WHERE NOT (w.pstate = 'none' AND w.social IS NOT NULL)`;
+
+/** Organizations whose SSO or SCIM connection the source had: each gets an Admin Portal link (intent sso / dsync). */
+export const HANDOFFS_SQL = `SELECT DISTINCT o.id, o.name AS organization, o.source_id AS sourceId, o.workos_id AS workosId, i.field AS kind
+  FROM issues i JOIN organizations o ON o.source_id = i.source_id
+ WHERE i.severity = 'warning' AND i.record_kind = 'organization' AND i.field IN ('sso', 'scim')`;
+
+/** The journal's note of the Admin Portal links written (`workos-migrate handoffs`); the links themselves only in the file. */
+export const PORTAL_LINKS_META = 'portal_links';
 
 function resetReason(row: { pstate: string; password_hash_type: string | null; social: string | null; outcome: string | null }): string {
   const social = row.social ? (JSON.parse(row.social) as string[]) : [];
@@ -219,18 +234,7 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Writte
     'machine',
     ['source_id', 'email', 'workos_user_id'],
     (function* () {
-      for (const r of journal.iterate<{ source_id: string; email: string; workos_id: string }>(
-        `SELECT source_id, email, workos_id FROM users WHERE ${OWN_DONE_USERS} ORDER BY id`,
-      )) {
-        yield [r.source_id, r.email, r.workos_id];
-      }
-      // A duplicate's own source id resolves to the user that kept the email.
-      for (const r of journal.iterate<{ source_id: string; email: string; workos_id: string }>(
-        `SELECT d.source_id, d.email, k.workos_id FROM users d JOIN users k ON k.source_id = d.merged_into
-          WHERE k.state = 'done' AND k.workos_id IS NOT NULL ORDER BY d.id`,
-      )) {
-        yield [r.source_id, r.email, r.workos_id];
-      }
+      for (const r of idMapRows(journal)) yield [r.source_id, r.email, r.workos_id];
     })(),
   );
 
@@ -291,6 +295,18 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Writte
   const facts = summaryFacts(journal, paths);
   fs.writeFileSync(paths.summary, summaryMarkdown(facts), { mode: 0o600 });
   return { ...paths, failureCount: failures, mapped, resetCount };
+}
+
+/**
+ * The id map (id-map.csv, and write-ids into the application's database): each source user id
+ * with the WorkOS user it became. A duplicate's own source id resolves to the user that kept the email.
+ */
+export function* idMapRows(journal: Journal): Generator<{ source_id: string; email: string; workos_id: string }> {
+  yield* journal.iterate<{ source_id: string; email: string; workos_id: string }>(`SELECT source_id, email, workos_id FROM users WHERE ${OWN_DONE_USERS} ORDER BY id`);
+  yield* journal.iterate<{ source_id: string; email: string; workos_id: string }>(
+    `SELECT d.source_id, d.email, k.workos_id FROM users d JOIN users k ON k.source_id = d.merged_into
+      WHERE k.state = 'done' AND k.workos_id IS NOT NULL ORDER BY d.id`,
+  );
 }
 
 /** What became of one invited member, as its record says (not as the choice of the moment would have it). */
@@ -423,6 +439,16 @@ export interface SummaryFacts {
   refusedDomains: { count: number; list: { organization: string; sourceId: string; workosId: string | null; message: string }[] };
   /** Connections an organization's IT admin sets up again (SSO, SCIM) through an Admin Portal link. */
   handoffs: { organization: string; workosId: string | null; kind: 'sso' | 'scim' }[];
+  /** Admin Portal links written to admin-portal-links.csv (`workos-migrate handoffs`), when they were. */
+  portalLinks: { file: string; links: number; generatedAt: string; notImported: number } | null;
+  /**
+   * Password reset emails (`workos-migrate resets --send`) to the users of password-resets.csv who
+   * need one (social-only users do not): sent, failed, uncertain (a stop caught the call: not sent
+   * again by itself), not sent yet.
+   */
+  resetEmails: { users: number; sent: number; failed: number; uncertain: number; notSent: number };
+  /** Imported users who had an SMS second factor: it does not exist in WorkOS, they re-enrol. */
+  smsUsers: number;
   /** Every warning recorded (source reading and import). */
   warningCount: number;
   /** Other warnings, by record kind and field. */
@@ -519,10 +545,13 @@ export function summaryFacts(journal: Journal, paths: ReportPaths = reportPaths(
            FROM issues i LEFT JOIN organizations o ON o.source_id = i.source_id WHERE ${domainsWhere} ORDER BY i.id LIMIT 100`,
       ),
     },
-    handoffs: journal.all(
-      `SELECT o.name AS organization, o.workos_id AS workosId, i.field AS kind FROM issues i JOIN organizations o ON o.source_id = i.source_id
-        WHERE i.severity = 'warning' AND i.record_kind = 'organization' AND i.field IN ('sso', 'scim') ORDER BY o.name LIMIT 500`,
-    ),
+    handoffs: journal.all(`SELECT organization, workosId, kind FROM (${HANDOFFS_SQL}) ORDER BY organization LIMIT 500`),
+    portalLinks: journal.getMeta<SummaryFacts['portalLinks']>(PORTAL_LINKS_META) ?? null,
+    resetEmails: journal.get<SummaryFacts['resetEmails']>(
+      `SELECT COUNT(*) AS users, COALESCE(SUM(reset_state = 'done'), 0) AS sent, COALESCE(SUM(reset_state = 'failed'), 0) AS failed,
+              COALESCE(SUM(reset_state = 'in_flight'), 0) AS uncertain, COALESCE(SUM(reset_state IS NULL), 0) AS notSent FROM (${RESET_EMAILS_SQL})`,
+    )!,
+    smsUsers: count(`SELECT COUNT(*) AS n FROM users WHERE state = 'done' AND merged_into IS NULL AND json_extract(mfa, '$.sms') = 1`),
     warningCount: count(`SELECT COUNT(*) AS n FROM issues WHERE severity = 'warning'`),
     warnings: journal.all(
       `SELECT record_kind AS recordKind, field, COUNT(*) AS count, MIN(message) AS example FROM issues
@@ -651,6 +680,7 @@ export function summaryMarkdown(f: SummaryFacts): string {
         `- ${h.organization}: ${h.kind === 'sso' ? 'SSO' : 'Directory Sync (SCIM)'} must be set up again by its IT admin: send an Admin Portal link (portal.generateLink({ organization: '${h.workosId ?? '<not imported yet>'}', intent: '${intent}' }))`,
       );
     }
+    if (f.portalLinks) lines.push(`- Admin Portal links for those organizations (${f.portalLinks.links}, made ${f.portalLinks.generatedAt}; they expire soon, \`workos-migrate handoffs\` makes fresh ones): ${f.portalLinks.file}`);
     for (const w of f.warnings) lines.push(`- ${w.count} ${w.recordKind ?? 'record'} warning${w.count === 1 ? '' : 's'} on ${w.field ?? 'the record'}, e.g.: ${w.example}`);
     lines.push('');
   }
@@ -676,7 +706,14 @@ export function summaryMarkdown(f: SummaryFacts): string {
         'what already exists in WorkOS is adopted, not created twice.'
       : '- Nothing failed.',
     '- Store each user\'s WorkOS id in your database (id-map.sql).',
-    ...(p.resets ? ['- Send the users in password-resets.csv a password reset (or let them use Magic Auth / their social provider).'] : []),
+    ...(f.resetEmails.sent || f.resetEmails.failed || f.resetEmails.uncertain
+      ? [
+          `- Password reset emails: ${f.resetEmails.sent} sent, ${f.resetEmails.failed} failed, ${f.resetEmails.uncertain} uncertain (a stop caught the call), ${f.resetEmails.notSent} not sent yet (\`workos-migrate resets --journal ${f.journal} --send\`).`,
+        ]
+      : f.resetEmails.users
+        ? [`- Send the ${plural(f.resetEmails.users, 'user')} in password-resets.csv who need one a password reset email: \`workos-migrate resets --journal ${f.journal} --send\` (or let them use Magic Auth / their social provider).`]
+        : []),
+    ...(f.smsUsers ? [`- ${plural(f.smsUsers, 'user')} used SMS as a second factor, which WorkOS does not have: ask them to enrol an authenticator app (TOTP), Magic Auth or a passkey.`] : []),
     '- Configure the social sign-in providers your users used, re-enable signups, and test a sign-in.',
     '',
   );
