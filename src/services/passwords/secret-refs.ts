@@ -7,10 +7,16 @@
  */
 import { ExpectedError } from '../../errors.js';
 
-const REF = /\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const REF = /\{env:([A-Za-z_][A-Za-z0-9_]*)(:b64)?\}/g;
 
-/** What a provider stages in place of the value of the environment variable `name`. */
-export const envRef = (name: string): string => `{env:${name}}`;
+/**
+ * What a provider stages in place of the value of the environment variable `name`; `b64`: the value
+ * is base64 and goes in as hash formats want it (standard alphabet, no padding), whichever form the
+ * operator copied (URL-safe, padded).
+ */
+export const envRef = (name: string, form?: 'b64'): string => `{env:${name}${form ? `:${form}` : ''}}`;
+
+const standardB64 = (value: string) => value.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
 
 /** The variables a staged text refers to. */
 export function envRefsIn(text: string): string[] {
@@ -20,10 +26,10 @@ export function envRefsIn(text: string): string[] {
 /** `text` with each `{env:NAME}` replaced by that variable's value; an unset one is an ExpectedError. */
 export function fillEnvRefs(text: string, env: NodeJS.ProcessEnv): string {
   if (!text.includes('{env:')) return text;
-  return text.replace(REF, (_, name: string) => {
+  return text.replace(REF, (_, name: string, form: string | undefined) => {
     const value = env[name]?.trim();
     if (!value) throw missingSecret(name);
-    return value;
+    return form ? standardB64(value) : value;
   });
 }
 
