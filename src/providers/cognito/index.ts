@@ -119,7 +119,8 @@ export function createCognitoProvider(options: CognitoOptions): SourceProvider {
         ...b,
         cursor: JSON.stringify(state),
         progress:
-          state.phase === 'members' || state.phase === 'done'
+          // Group members are counted with the users once they are read (a unit of their own has no total).
+          state.phase === 'members' || (state.phase === 'done' && state.members > 0)
             ? { done: state.users + state.members, unit: 'records' }
             : { done: state.users, ...(state.total !== null ? { total: Math.max(state.total, state.users) } : {}), unit: 'users' },
       });
