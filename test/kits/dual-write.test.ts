@@ -92,6 +92,29 @@ describe('the dual-write kit', () => {
     expect(events.map((e) => e.type)).toEqual(['queued', 'delivered']);
   });
 
+  it('a change for a user WorkOS does not hold yet waits (in order) without holding back other users', async () => {
+    const events: DualWriteEvent[] = [];
+    const queue = memoryQueue();
+    const dual = createDualWrite({ workos, queue, retryDelayMs: 0, saveWorkosUserId: async () => undefined, onEvent: (e) => events.push(e) });
+    // A user from before the export, not imported yet: its email change must wait for the import.
+    const historical = { id: 'app-historical-1', email: 'historical@dual-write.example.com' };
+    expect((await dual.emailChanged(historical, 'historical-new@dual-write.example.com')).status).toBe('queued');
+    expect((await dual.userDeleted(historical)).status).toBe('queued');
+    // Another user's sign-up waiting behind them in the queue (from an outage) is not held back.
+    const waiting = await queue.load();
+    await queue.save([...waiting, { id: 'fresh', job: { kind: 'create', user: { id: 'app-fresh-1', email: 'fresh@dual-write.example.com' } }, attempts: 1, notBefore: 0 }]);
+    expect(await dual.flush()).toBe(2);
+    expect(usersWithEmail('fresh@dual-write.example.com')).toHaveLength(1);
+    expect((await dual.pending()).map((j) => j.job.kind)).toEqual(['email', 'delete']);
+
+    // The import brings the user: the email change, then the deletion, go through in that order.
+    const imported = sandbox.seedUser({ email: historical.email, external_id: historical.id });
+    expect(await dual.flush()).toBe(0);
+    expect(sandbox.state.users.has(imported.id)).toBe(false);
+    const delivered = events.filter((e) => e.type === 'delivered' && e.appUserId === historical.id).map((e) => e.kind);
+    expect(delivered).toEqual(['email', 'delete']);
+  });
+
   it('a user the module created before or while the import runs is adopted by the importer, not duplicated', async () => {
     const saved = new Map<string, string>();
     const dual = createDualWrite({ workos, queue: memoryQueue(), saveWorkosUserId: async (a, w) => void saved.set(a, w) });

@@ -73,7 +73,11 @@ export function memoryQueue(): DualWriteQueue {
   };
 }
 
-/** In memory, and written to `file` (atomically: a temporary file renamed over it) after each change. */
+/**
+ * In memory, and written to `file` (atomically: a temporary file renamed over it) after each
+ * change; read once, at the first use. One process per file: several instances of your app need
+ * a queue of their own each, or one in your database.
+ */
 export function fileQueue(file: string): DualWriteQueue {
   let cache: QueuedJob[] | undefined;
   return {
@@ -155,6 +159,9 @@ function isConflict(error: unknown): boolean {
   return e.status === 409 || codesOf(e).some((c) => c === 'email_not_available' || c === 'external_id_already_used' || c === 'user_already_exists');
 }
 
+/** A change for a user WorkOS does not hold yet: retried later, without holding back other users. */
+class NotInWorkOSYet extends Error {}
+
 const isNotFound = (error: unknown) => (error as SdkError | undefined)?.status === 404;
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const optional = (value: string | null | undefined) => (value === null || value === undefined || value === '' ? undefined : value);
@@ -229,7 +236,7 @@ export function createDualWrite(options: DualWriteOptions): DualWrite {
       case 'password': {
         const found = await findWorkOSUser(user);
         // Not in WorkOS yet (its create waits, or the import has not reached it): try again later.
-        if (!found) throw new Error(`no WorkOS user for ${user.id} (${user.email}) yet`);
+        if (!found) throw new NotInWorkOSYet(`no WorkOS user for ${user.id} (${user.email}) yet`);
         if (job.kind === 'email') {
           await workos.userManagement.updateUser({ userId: found.id, email: job.email, ...(job.emailVerified === undefined ? {} : { emailVerified: job.emailVerified }) });
         } else {
@@ -315,7 +322,7 @@ export function createDualWrite(options: DualWriteOptions): DualWrite {
           } else {
             kept.push({ ...queued, attempts, notBefore: Date.now() + delayFor(attempts), lastError: describe(error) });
             blocked.add(uid);
-            down = typeof (error as SdkError | undefined)?.status !== 'number';
+            down = !(error instanceof NotInWorkOSYet) && typeof (error as SdkError | undefined)?.status !== 'number';
           }
         }
         // Saved after each change: a crash sends again at most the change in flight (each is safe to repeat).
