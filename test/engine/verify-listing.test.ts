@@ -46,8 +46,9 @@ interface Migrated {
  * (initech.example, plus initech.io pending) u210..u229 and u000..u009 again. Every tenth
  * membership is an owner, the rest viewers.
  */
-async function migrate(): Promise<Migrated> {
+async function migrate(before?: (sandbox: Sandbox) => void): Promise<Migrated> {
   const sandbox = (open.sandbox = await startSandbox({ limits: FAST_LIMITS }));
+  before?.(sandbox);
   const pad = (i: number) => String(i).padStart(3, '0');
   const organizations: SourceOrganization[] = [
     { sourceId: 'org-a', name: 'Acme', domains: [{ domain: 'acme.example', state: 'verified' }] },
@@ -238,6 +239,25 @@ describe('full verification by listing', () => {
     expect(users.counts!.failed).toBe(0);
     expect(failing(report)).toEqual([]);
     expect(m.journal.phase).not.toBe('verified');
+  }, 120_000);
+});
+
+describe('adopted users', () => {
+  it("holds an adopted user to what the import set: what it left as WorkOS had it (and reported) is a warning; what it set and is gone, a failure", async () => {
+    // WorkOS had user005 before: another first name, another plan, no external id.
+    const m = await migrate((sandbox) => sandbox.seedUser({ email: 'user005@example.com', first_name: 'Fifth', metadata: { plan: 'legacy' } }));
+    expect(m.journal.get<{ outcome: string }>(`SELECT outcome FROM users WHERE source_id = 'u005'`)!.outcome).toBe('adopted');
+    let report = await runVerification(m.journal, m.target);
+    expect(failing(report)).toEqual([]);
+    expect(check(report, 'users')).toMatchObject({
+      status: 'warn',
+      counts: { checked: USERS, failed: 0, warned: 1 },
+      examples: ["user005@example.com (adopted): first name differs from the source's, metadata plan differs from the source's (left as WorkOS had it at import)"],
+    });
+    // The import set its external id (it had none): someone taking it away is a failure.
+    await m.workos.userManagement.updateUser({ userId: m.userId('u005'), externalId: 'crm-5' });
+    report = await runVerification(m.journal, m.target);
+    expect(check(report, 'users')).toMatchObject({ status: 'fail', examples: [expect.stringMatching(/^user005@example\.com \(adopted\): external id is crm-5, expected u005; first name/)] });
   }, 120_000);
 });
 
