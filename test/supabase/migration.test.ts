@@ -190,6 +190,12 @@ describe.skipIf(!up && !process.env.CI)('Supabase -> WorkOS sandbox', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/is not a PostgreSQL URL; a Supabase project's database is PostgreSQL/);
 
+    r = await run('--database-url', `postgresql://postgres.abcdefghijklmnop:${PASSWORD}@aws-0-eu-central-1.pooler.supabase.com:6543/postgres`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is Supabase's transaction pooler \(port 6543\), where a session cannot be kept read-only/);
+    expect(r.stderr).toMatch(/the same URL on port 5432/);
+    expect(r.stderr).not.toContain(PASSWORD);
+
     r = await run('--database-url', fixture.url, '--supabase-organizations', 'missing.csv');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`The organizations file ${path.join(cwd, 'missing.csv')} does not exist.`);

@@ -93,6 +93,14 @@ export function createSupabaseProvider(options: SupabaseOptions): SourceProvider
         "Pass the project's connection string (Project Settings -> Database: the direct connection or the session pooler, postgres://postgres...:PASSWORD@HOST:5432/postgres).",
       );
     }
+    // Supavisor's transaction mode hands each transaction any server connection: a session made
+    // read-only would not stay so (and would leak into other clients' sessions).
+    if (/@[^/?#]*pooler\.supabase\.com:6543(?:[/?#]|$)/i.test(options.databaseUrl)) {
+      throw new ExpectedError(
+        `${maskUrl(options.databaseUrl)} is Supabase's transaction pooler (port 6543), where a session cannot be kept read-only.`,
+        'Use the direct connection, or the session pooler: the same URL on port 5432.',
+      );
+    }
     return openConnection(options.databaseUrl);
   }
 

@@ -1,0 +1,110 @@
+/**
+ * The Supabase source's parts: a row's mapping (names, verification, hashes, metadata as text),
+ * the organizations file (header or not, delimiters, conflicting names, several roles), an older
+ * project's schema (before is_anonymous, deleted_at, banned_until, is_sso_user, mfa_factors), and
+ * a saved position it does not understand.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSupabaseProvider, mapUser, readOrganizationsFile } from '../../src/providers/supabase/index.js';
+import type { ExportBatch } from '../../src/providers/types.js';
+import { tempDir } from '../helpers.js';
+import { buildFixture, serverUp, type Fixture } from './fixture.js';
+
+const ctx = { deleted: 'skip' as const, banned: 'skip' as const, now: Date.parse('2026-06-01T00:00:00Z') };
+const id = '0b8e2c5e-4f0a-4c55-9d6e-8a1f2b3c4d5e';
+
+describe('mapUser', () => {
+  it('takes the name from the metadata sign-up forms and providers fill, and verification from email_confirmed_at', () => {
+    const base = { id, email: 'a@b.example', encrypted_password: '', raw_app_meta_data: {} };
+    expect(mapUser({ ...base, email_confirmed_at: null, raw_user_meta_data: { given_name: 'Ada', family_name: 'Lovelace' } }, [], [], ctx).user).toMatchObject({ firstName: 'Ada', lastName: 'Lovelace', emailVerified: false });
+    expect(mapUser({ ...base, email_confirmed_at: new Date(), raw_user_meta_data: { full_name: 'Mary Ann Smith' } }, [], [], ctx).user).toMatchObject({ firstName: 'Mary Ann', lastName: 'Smith', emailVerified: true });
+    // A provider that puts the email in `name`: not a name.
+    const u = mapUser({ ...base, email_confirmed_at: null, raw_user_meta_data: { name: 'a@b.example' } }, [], [], ctx).user!;
+    expect([u.firstName, u.lastName]).toEqual([undefined, undefined]);
+  });
+
+  it('passes bcrypt and argon2 through, names any other hash for a reset, and reads metadata kept as text', () => {
+    const bcrypt = '$2a$10$' + 'a'.repeat(53);
+    const row = { id, email: 'a@b.example', email_confirmed_at: null, raw_app_meta_data: '{"provider":"email"}', raw_user_meta_data: 'not json' };
+    const a = mapUser({ ...row, encrypted_password: bcrypt }, [], [], ctx);
+    expect(a.user).toMatchObject({ passwordHash: bcrypt, passwordHashType: 'bcrypt', metadata: { provider: 'email' } });
+    expect(a.issues.map((i) => [i.field, i.severity])).toEqual([['raw_user_meta_data', 'warning']]);
+    const argon = '$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo';
+    expect(mapUser({ ...row, encrypted_password: argon }, [], [], ctx).user).toMatchObject({ passwordHashType: 'argon2' });
+    expect(mapUser({ ...row, encrypted_password: '$fbscrypt$v=1,n=14,r=8,p=1$c2FsdA$aGFzaA' }, [], [], ctx).user).toMatchObject({ passwordHashType: 'fbscrypt' });
+  });
+
+  it('counts social identities apart from email, phone and SSO ones; a ban that ended is no ban', () => {
+    const row = { id, email: 'a@b.example', email_confirmed_at: null, raw_app_meta_data: {}, raw_user_meta_data: {}, banned_until: new Date('2026-01-01T00:00:00Z') };
+    const m = mapUser(row, [{ provider: 'email' }, { provider: 'Google' }, { provider: 'phone' }, { provider: 'azure' }, { provider: 'sso:abc' }], [], ctx);
+    expect(m.user!.socialProviders).toEqual(['azure', 'google']);
+    expect(m.leftOut).toBeUndefined();
+    expect(m.issues.map((i) => i.field)).toEqual(['sso']);
+  });
+});
+
+describe('the organizations file', () => {
+  const dir = tempDir('wm-supabase-orgs-');
+  const write = (name: string, text: string) => {
+    fs.writeFileSync(path.join(dir, name), text);
+    return path.join(dir, name);
+  };
+
+  it('reads a file without a header, with a BOM and semicolons, several roles, and a name given twice', () => {
+    const file = readOrganizationsFile(write('orgs.csv', `\uFEFF${id};acme;Acme;admin|billing\nbob@b.example;acme;ACME Corp;\n\ncarol@b.example;globex;;member\n`));
+    expect(file.organizations.map((o) => [o.sourceId, o.name])).toEqual([['acme', 'Acme'], ['globex', 'globex']]);
+    expect(file.byUser.get(`id:${id}`)).toEqual([{ line: 1, orgId: 'acme', roles: ['admin', 'billing'] }]);
+    expect(file.byUser.get('email:bob@b.example')).toEqual([{ line: 2, orgId: 'acme', roles: [] }]);
+    expect(file.issues.map((i) => [i.location, i.field, i.severity])).toEqual([
+      ['orgs.csv:2', 'organization_name', 'warning'],
+      ['orgs.csv:4', 'organization_name', 'warning'],
+    ]);
+    expect(file.issues[0].message).toBe('organization acme is named "ACME Corp" here and "Acme" on orgs.csv:1: the first name is kept.');
+  });
+
+  it('takes its columns from a header in any order', () => {
+    const file = readOrganizationsFile(write('named.csv', 'Role,Org ID,Email,Org Name\nadmin,acme,A@B.example,Acme\n'));
+    expect(file.byUser.get('email:a@b.example')).toEqual([{ line: 2, orgId: 'acme', roles: ['admin'] }]);
+    expect(file.organizations[0].name).toBe('Acme');
+  });
+});
+
+describe.skipIf(!(await serverUp()) && !process.env.CI)('an older Supabase project, and positions', () => {
+  let fixture: Fixture;
+  beforeAll(async () => {
+    fixture = await buildFixture({ dir: tempDir('wm-supabase-old-'), bulk: 20 });
+  }, 60_000);
+  afterAll(async () => {
+    await fixture?.close();
+  });
+
+  it('reads a schema from before anonymous users, soft deletes, bans, SSO and MFA (older GoTrue migrations)', async () => {
+    const c = new pg.Client({ connectionString: fixture.url });
+    await c.connect();
+    // The fixture's anonymous and phone-only users stay: without the columns they are ordinary rows.
+    await c.query('DROP TABLE auth.mfa_factors');
+    await c.query('ALTER TABLE auth.users DROP COLUMN is_anonymous, DROP COLUMN deleted_at, DROP COLUMN banned_until, DROP COLUMN is_sso_user');
+    await c.end();
+    const provider = createSupabaseProvider({ databaseUrl: fixture.url, pageSize: 7 });
+    expect((await provider.check()).summary).toMatch(/auth\.users \d+ users, \d+ bcrypt passwords, 2 users without an email \(phone sign-in\) not importable/);
+    const batches: ExportBatch[] = [];
+    for await (const b of provider.export({})) batches.push(b);
+    const users = batches.flatMap((b) => b.users ?? []);
+    // Everyone with an email, the deleted and banned ones too (nothing says so any more).
+    expect(users.length).toBe(fixture.expected.users.length + fixture.expected.leftOut.length);
+    expect(batches.flatMap((b) => b.leftOut ?? [])).toEqual([]);
+    expect(users.filter((u) => u.totpSecret || u.mfa)).toEqual([]);
+    expect(batches[0].ignoredColumns?.map((c) => c.column)).toEqual(['auth.users.phone', 'auth.users.created_at', 'auth.users.last_sign_in_at', 'auth.users.role', 'auth.users.is_super_admin']);
+  }, 60_000);
+
+  it('refuses a saved position it does not understand, and says what to do', async () => {
+    const provider = createSupabaseProvider({ databaseUrl: fixture.url });
+    const read = async () => {
+      for await (const _ of provider.export({ cursor: '{"v":1,"phase":"users","after":"1; DROP TABLE auth.users","done":3}' })) void _;
+    };
+    await expect(read()).rejects.toThrow(/The saved Supabase export position in the journal is not one this version understands/);
+  });
+});
