@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { expect } from 'vitest';
 import { createCognitoProvider, type CognitoOptions } from '../../src/providers/cognito/index.js';
 import type { FakeCognito, ExpectedCognitoState } from '../../src/sandbox/cognito/index.js';
@@ -43,17 +44,9 @@ export function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
-/** A CSV file's rows as objects (the report files are plain: no quoted commas in these fixtures' fields we read). */
+/** A report file's rows as objects. */
 export function csvRows(file: string): Record<string, string>[] {
-  const [header, ...lines] = fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '').trim().split(/\r?\n/);
-  const names = header.split(',');
-  return lines.filter(Boolean).map((line) => {
-    // The reason column is last and may hold commas: split only the first columns.
-    const cells = line.split(',');
-    const row: Record<string, string> = {};
-    names.forEach((n, i) => (row[n] = i === names.length - 1 ? cells.slice(i).join(',').replace(/^"|"$/g, '') : cells[i]));
-    return row;
-  });
+  return parse(fs.readFileSync(file, 'utf8'), { columns: true, bom: true, skip_empty_lines: true }) as Record<string, string>[];
 }
 
 /**

@@ -200,7 +200,7 @@ export function expectedCognitoState(pool: CognitoPool, options: { disabled?: 's
     out.users.push({
       sub: a.sub,
       username: u.Username,
-      email: a.email.toLowerCase(),
+      email: a.email,
       emailVerified: a.email_verified === 'true',
       firstName,
       lastName,
