@@ -1,16 +1,16 @@
 /**
- * The checks that stay one read per record because WorkOS lists them per user or per email: a
- * user's TOTP factors (only users whose factor was enrolled), and the invitations sent to invited
- * members.
+ * The checks of what hangs off one user or organization: a user's TOTP factors (one read per user
+ * whose factor was enrolled: WorkOS lists factors per user only), and the invitations sent to
+ * invited members (their organization's invitations listed).
  */
 import type { RunSettings } from '../journal/types.js';
 import { WorkOSCallError, type CallOptions, type WorkOSTarget } from '../workos/target.js';
-import { each } from './listing.js';
+import { each, listPages } from './listing.js';
 import { Tally, type CheckContext, type CheckStatus, type Finding, type VerifyCheck } from './types.js';
 
 /**
- * Invitations can be checked only where the target can list them (a pending or accepted
- * invitation of an email to an organization); elsewhere the check says so.
+ * Invitations can be checked only where the target can list them (it finds a pending or accepted
+ * invitation of an email to an organization, through the same list); elsewhere the check says so.
  */
 export interface InvitationLookup {
   findInvitation(email: string, organizationId: string, opts?: CallOptions): Promise<{ id: string; email: string; organizationId: string | null; state: string } | null>;
@@ -175,33 +175,47 @@ export async function invitedCheck(ctx: RecordContext, target: WorkOSTarget, cho
 }
 
 /**
- * The invitations sent (done as invitations), each looked for in WorkOS; undefined when the
- * target cannot list them (an endpoint without invitations answers its list with 404: that is
- * "cannot check", not "missing").
+ * The invitations sent (done as invitations), found in their organization's invitations, listed
+ * (100 a read) once per organization; undefined when the target cannot list them (an endpoint
+ * without invitations answers its list with 404: that is "cannot check", not "missing").
  */
 async function invitationCheck(ctx: RecordContext, target: WorkOSTarget): Promise<VerifyCheck | undefined> {
   if (!canFindInvitations(target)) return undefined;
+  const rows = ctx.journal.all<{ org_source_id: string; workos_id: string; email: string; org_id: string | null }>(
+    `SELECT m.org_source_id, m.workos_id, m.user_email AS email, m.org_workos_id AS org_id
+       FROM memberships_resolved m WHERE m.state = 'done' AND m.imported_as = 'invitation' ORDER BY m.org_workos_id, m.id`,
+  );
+  const tally = new Tally('invited', 'Invited members were sent a WorkOS invitation', 'invitation');
+  const byOrg = new Map<string, typeof rows>();
+  for (const r of rows) {
+    if (!r.org_id) tally.add({ level: 'fail', text: `${r.email} in ${r.org_source_id}: its organization has no WorkOS id in the journal` });
+    else byOrg.set(r.org_id, [...(byOrg.get(r.org_id) ?? []), r]);
+  }
   let unsupported = false;
-  const result = await runRecordCheck<{ org_source_id: string; workos_id: string; email: string; org_id: string | null }>(ctx, {
-    id: 'invited',
-    label: 'Invited members were sent a WorkOS invitation',
-    noun: 'invitation',
-    select: 'm.org_source_id, m.workos_id, m.user_email AS email, m.org_workos_id AS org_id',
-    from: `FROM memberships_resolved m WHERE m.state = 'done' AND m.imported_as = 'invitation'`,
-    orderBy: 'm.id',
-    describe: (r) => `${r.email} in ${r.org_source_id}`,
-    check: async (r, opts) => {
-      const who = `${r.email} in ${r.org_source_id}`;
-      if (!r.org_id) return { level: 'fail', text: `${who}: its organization has no WorkOS id in the journal` };
+  await each(
+    [...byOrg],
+    ctx.concurrency,
+    async ([orgId, sent]) => {
+      // Pending or accepted invitations of the organization, by email.
+      const live = new Set<string>();
       try {
-        const found = await target.findInvitation(r.email, r.org_id, opts);
-        return found ? undefined : { level: 'fail', text: `${who}: no pending or accepted invitation in WorkOS (${r.workos_id} was sent)` };
+        for await (const page of listPages(target, 'reads', (p) => target.sdk.userManagement.listInvitations({ organizationId: orgId, ...p }), ctx.signal)) {
+          for (const i of page) if (i.state === 'pending' || i.state === 'accepted') live.add(i.email.toLowerCase());
+        }
       } catch (error) {
-        if (!(error instanceof WorkOSCallError) || error.info.kind !== 'not_found') throw error;
-        unsupported = true;
-        return undefined;
+        if (ctx.signal?.aborted) return;
+        if (!(error instanceof WorkOSCallError)) throw error;
+        if (error.info.kind === 'not_found') unsupported = true;
+        else for (const r of sent) tally.add({ level: 'warn', text: `${r.email} in ${r.org_source_id}: could not be checked (${error.message})` });
+        return;
       }
+      for (const r of sent) {
+        tally.add(live.has(r.email.toLowerCase()) ? undefined : { level: 'fail', text: `${r.email} in ${r.org_source_id}: no pending or accepted invitation in WorkOS (${r.workos_id} was sent)` });
+      }
+      ctx.onProgress?.('invited', tally.checked, rows.length);
     },
-  });
-  return unsupported ? undefined : result;
+    ctx.signal,
+  );
+  if (ctx.signal?.aborted) tally.incomplete = 'stopped';
+  return unsupported ? undefined : tally.result(rows.length);
 }
