@@ -9,7 +9,8 @@ import { ExpectedError } from '../../src/errors.js';
 import { ClerkCallError, createClerkProvider, mapApiUser, mapCsvRow } from '../../src/providers/clerk/index.js';
 import { clerkSource } from '../../src/providers/clerk/source.js';
 import { clerkExportCsv, generateClerkInstance, startFakeClerk, type FakeClerk } from '../../src/sandbox/clerk/index.js';
-import { runCli, tempDir } from '../helpers.js';
+import { startSandbox } from '../../src/sandbox/index.js';
+import { FAST_LIMITS, runCli, sandboxEnv, tempDir } from '../helpers.js';
 import { collect, FAST_CLERK, providerFor } from './util.js';
 
 describe('Clerk provider', () => {
@@ -159,6 +160,15 @@ describe('Clerk provider', () => {
     const rate = await runCli(['run', '--source', 'clerk', '--clerk-rate', 'fast'], { cwd: tempDir(), env: {} });
     expect(rate.code).toBe(1);
     expect(rate.stderr).toMatch(/--clerk-rate fast is not a rate/);
+    // A wrong key through the CLI: Clerk's words and the next step, no stack trace, no key.
+    const wrong = 'sk_test_NotTheKey000111222';
+    const sandbox = await startSandbox({ limits: FAST_LIMITS });
+    const run = await runCli(['run', '--source', 'clerk', '--journal', path.join(tempDir(), 'j.db')], { cwd: tempDir(), env: { CLERK_SECRET_KEY: wrong, CLERK_API_URL: fake.url, ...sandboxEnv(sandbox) } }).finally(() => sandbox.close());
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/Clerk refused the secret key/);
+    expect(run.stderr).toMatch(/Check CLERK_SECRET_KEY/);
+    expect(run.stderr).not.toMatch(/\n\s+at .*\.ts:\d+/);
+    expect(run.stderr).not.toContain(wrong);
     expect(() => clerkSource.create({}, {})).toThrow(/CLERK_SECRET_KEY is not set and no Dashboard export was given/);
     expect(() => clerkSource.create({}, { CLERK_SECRET_KEY: 'pk_test_abc' })).toThrow(/publishable key/);
   });
