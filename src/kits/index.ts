@@ -16,6 +16,7 @@ export const KITS: Record<KitName, { title: string; files: string[]; nextSteps: 
     files: ['workos-dual-write.ts', 'workos-dual-write.test.ts'],
     nextSteps: [
       'Next:',
+      '  0. It needs @workos-inc/node in your application (and vitest for its test): npm install @workos-inc/node',
       '  1. Call it after each of your own writes: userCreated on sign-up, emailChanged, passwordChanged,',
       '     userDeleted; give it saveWorkosUserId to fill your workos_user_id column.',
       '     Where to call it for Better Auth, Auth0 and a plain handler: docs/dual-write.md of workos-migrate.',
@@ -29,6 +30,7 @@ export const KITS: Record<KitName, { title: string; files: string[]; nextSteps: 
     files: ['workos-lazy-migration.ts', 'workos-lazy-migration.test.ts'],
     nextSteps: [
       'Next:',
+      '  0. It needs @workos-inc/node in your application (and vitest for its test): npm install @workos-inc/node',
       '  1. Route your password sign-in through signIn(email, password), with verifyWithOldSystem',
       '     checking the password against your old system (see docs/lazy-migration.md of workos-migrate).',
       '  2. Run its test (vitest) against a WorkOS test environment or the sandbox:',

@@ -7,6 +7,7 @@
  * only checked against hashes made by the same library.
  */
 import { randomBytes, scryptSync } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { hashPassword as betterAuthHash } from 'better-auth/crypto';
 import { argon2id, bcrypt } from 'hash-wasm';
 import { WorkOS } from '@workos-inc/node';
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StagedBatch } from '../../src/services/journal/journal.js';
 import { convertBetterAuthPassword } from '../../src/services/passwords/better-auth.js';
 import { stytchScryptToPhc } from '../../src/services/passwords/stytch.js';
+import { signInCommand } from '../../src/headless/kits.js';
 import { checkSignIn } from '../../src/services/signin.js';
 import { pbkdf2Hash } from '../../src/sandbox/dataset.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
@@ -21,6 +23,14 @@ import { FAST_LIMITS, runCli, sandboxEnv, tempDir } from '../helpers.js';
 import { importInto, stagedJournal } from '../engine/util.js';
 
 const unpadded = (b64: string) => b64.replace(/=+$/, '');
+
+class Collect extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _encoding: string, done: () => void) {
+    this.text += chunk.toString();
+    done();
+  }
+}
 const CLIENT_ID = 'client_sandbox_test';
 
 interface Case {
@@ -146,6 +156,18 @@ describe('the sign-in check', () => {
     const noClient = await runCli(['verify', '--sign-in', u.email], { cwd: dir, env: { ...sandboxEnv(sandbox), WORKOS_MIGRATE_TEST_PASSWORD: u.password } });
     expect(noClient.code).toBe(1);
     expect(noClient.stderr).toMatch(/WORKOS_CLIENT_ID/);
+
+    // In a terminal, without the variable, it asks (the prompt's answer is not echoed back).
+    const asked: string[] = [];
+    const out = { stdout: new Collect(), stderr: new Collect() };
+    const prompted = await signInCommand(
+      { cwd: dir, env: { ...sandboxEnv(sandbox), WORKOS_CLIENT_ID: CLIENT_ID }, ...out, signal: new AbortController().signal },
+      { email: u.email, json: false, interactive: true, askSecret: async (question) => (asked.push(question), u.password) },
+    );
+    expect(prompted).toBe(0);
+    expect(asked).toEqual([`Password of ${u.email} (not shown, not stored): `]);
+    expect(out.stderr.text).toMatch(/Sign-in check passed/);
+    expect(out.stdout.text + out.stderr.text).not.toContain(u.password);
 
     for (const r of [passed, refused, byFlag, noPassword, noClient]) {
       expect(r.stdout + r.stderr).not.toContain(u.password);
