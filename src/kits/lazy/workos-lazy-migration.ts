@@ -67,7 +67,11 @@ interface SdkError {
   rawData?: { code?: string; error?: string };
 }
 
-/** WorkOS's refusal of an email and password (wrong, unknown user, or a user without one). */
+/**
+ * WorkOS's refusal of an email and password (wrong, unknown user, or a user without one): a 400
+ * with code `invalid_credentials` as far as known. The one place to change if your environment
+ * answers otherwise.
+ */
 function isInvalidCredentials(error: unknown): boolean {
   const e = (error ?? {}) as SdkError;
   return [e.code, e.error, e.rawData?.code, e.rawData?.error].includes('invalid_credentials');
