@@ -47,8 +47,14 @@ function whole(value: string | number | undefined, what: string, flag: string, r
 }
 
 /** The project's hash parameters, checked: each bad one named with where to find the right one. */
-export function hashConfig(input: { signerKey?: string; saltSeparator?: string; rounds?: string | number; memCost?: string | number }, signerEnv = 'FIREBASE_SIGNER_KEY'): FirebaseHashConfig {
+export function hashConfig(
+  input: { signerKey?: string; saltSeparator?: string; rounds?: string | number; memCost?: string | number },
+  signerEnv = 'FIREBASE_SIGNER_KEY',
+  /** The export stages the key by reference: it goes on without it (the import asks for it). */
+  needSignerKey = true,
+): FirebaseHashConfig {
   const where = 'Copy it from the Firebase console: Authentication > Users > ⋮ (above the list) > Password hash parameters.';
+  if (!needSignerKey && !input.signerKey?.trim()) return { ...hashConfig({ ...input, signerKey: 'AA' }, signerEnv), signerKey: '' };
   if (!input.signerKey?.trim()) throw new ExpectedError(`${signerEnv} is not set: the Firebase password hashes cannot be carried without the project's signer key.`, `Pass --firebase-signer-key or export ${signerEnv} (base64_signer_key; it is never written anywhere). ${where}`);
   const signerKey = standardBase64(input.signerKey);
   if (!signerKey) throw new ExpectedError(`The Firebase signer key is not base64.`, `${where} (base64_signer_key, a long base64 text).`);

@@ -73,11 +73,11 @@ export function createFirebaseProvider(options: FirebaseOptions): SourceProvider
   const signerEnv = options.signerEnv ?? 'FIREBASE_SIGNER_KEY';
   const pageSize = Math.max(1, Math.floor(options.pageSize ?? 1000));
   const disabled: DisabledChoice = options.disabled ?? 'skip';
-  let config: FirebaseHashConfig | undefined;
   let orgs: OrganizationsFile | undefined;
-  const settings = () => {
+  /** The check needs the signer key (a run must not start without it); the export only refers to it. */
+  const settings = (needSignerKey = true) => {
     const file = exportFileOf(options.exportFile);
-    config ??= hashConfig(options, signerEnv);
+    const config = hashConfig(options, signerEnv, needSignerKey);
     if (options.organizationsFile) orgs ??= readOrganizationsFile(options.organizationsFile);
     return { file, format: options.format ?? detectFormat(file), name: path.basename(file), config, orgs };
   };
@@ -136,7 +136,7 @@ export function createFirebaseProvider(options: FirebaseOptions): SourceProvider
     },
 
     async *export({ cursor, signal }: ExportOptions): AsyncIterable<ExportBatch> {
-      const { file, format, name, config: hash, orgs: orgFile } = settings();
+      const { file, format, name, config: hash, orgs: orgFile } = settings(false);
       let state: Cursor = cursor ? parseCursor(cursor) : { v: 1, phase: orgFile ? 'organizations' : 'users', n: 0, done: 0 };
       const aborted = () => signal?.aborted === true;
       const batch = (b: ExportBatch): ExportBatch => ({ ...b, cursor: JSON.stringify(state), progress: { done: state.done, unit: 'records' } });
