@@ -10,6 +10,7 @@ import { oneOf, pairs, positiveInt, type FlagValues } from './services/flags.js'
 import { EXIT, reportCommand, resumeCommand, runCommand, statusCommand, verifyCommand, type CommandContext, type MigrateFlags } from './headless/commands.js';
 import { demoCommand } from './headless/demo.js';
 import { kitCommand, signInCommand } from './headless/kits.js';
+import { handoffsCommand, resetsCommand, rollbackCommand, writeIdsCommand } from './headless/handoffs.js';
 import { COMMAND_HELP, MAIN_HELP } from './headless/help.js';
 import { loadEnv } from './services/env.js';
 import { newestJournal, parseRateOverride } from './services/migration.js';
@@ -82,6 +83,41 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
   },
   'dual-write': KIT_OPTIONS,
   lazy: KIT_OPTIONS,
+  rollback: {
+    journal: { type: 'string' },
+    yes: { type: 'boolean', short: 'y', default: false },
+    concurrency: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    debug: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  resets: {
+    journal: { type: 'string' },
+    send: { type: 'boolean', default: false },
+    yes: { type: 'boolean', short: 'y', default: false },
+    'retry-uncertain': { type: 'boolean', default: false },
+    concurrency: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    debug: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  handoffs: {
+    journal: { type: 'string' },
+    'return-url': { type: 'string' },
+    json: { type: 'boolean', default: false },
+    debug: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  'write-ids': {
+    journal: { type: 'string' },
+    'app-database-url': { type: 'string' },
+    table: { type: 'string' },
+    'id-column': { type: 'string' },
+    column: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    debug: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
   demo: {
     headless: { type: 'boolean', default: false },
     source: { type: 'string' },
@@ -202,6 +238,28 @@ export async function main(argv: string[], base: MainContext): Promise<number> {
       case 'dual-write':
       case 'lazy':
         return kitCommand(ctx, command, { out: values.out as string | undefined, force: !!values.force, json: !!values.json });
+      case 'rollback':
+        return await rollbackCommand(ctx, { journal: values.journal as string | undefined, yes: !!values.yes, json: !!values.json, concurrency: positiveInt(values.concurrency, '--concurrency') });
+      case 'resets':
+        return await resetsCommand(ctx, {
+          journal: values.journal as string | undefined,
+          send: !!values.send,
+          yes: !!values.yes,
+          retryUncertain: !!values['retry-uncertain'],
+          json: !!values.json,
+          concurrency: positiveInt(values.concurrency, '--concurrency'),
+        });
+      case 'handoffs':
+        return await handoffsCommand(ctx, { journal: values.journal as string | undefined, json: !!values.json, returnUrl: values['return-url'] as string | undefined });
+      case 'write-ids':
+        return await writeIdsCommand(ctx, {
+          journal: values.journal as string | undefined,
+          json: !!values.json,
+          appDatabaseUrl: values['app-database-url'] as string | undefined,
+          table: values.table as string | undefined,
+          idColumn: values['id-column'] as string | undefined,
+          column: values.column as string | undefined,
+        });
       case 'demo':
         if (base.interactive && !values.headless && !values.json) {
           const { demoWizard } = await import('./headless/demo.js');

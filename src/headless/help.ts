@@ -12,6 +12,10 @@ Usage
   workos-migrate verify --sign-in EMAIL                    sign a migrated test account in through WorkOS
   workos-migrate dual-write --out DIR                      write the dual-write module for your app
   workos-migrate lazy --out DIR                            write the lazy-migration sign-in module
+  workos-migrate handoffs --journal PATH                   Admin Portal links for SSO/SCIM organizations
+  workos-migrate resets --journal PATH [--send] [--yes]    password reset emails (lists them without --send)
+  workos-migrate write-ids --journal PATH [--table user]   store each WorkOS id in your app's database
+  workos-migrate rollback --journal PATH [--yes]           delete what a migration created (lists it without --yes)
   workos-migrate demo [--users N] [--fast] [--headless]    the whole flow against a local sandbox
 
 Examples
@@ -164,6 +168,68 @@ moves on their next sign-in. A wrong password creates nothing. See docs/lazy-mig
 
   --out DIR             where to write the files
   --force               replace files an earlier run wrote (your edits to them are lost)
+`,
+  rollback: `workos-migrate rollback: delete from WorkOS exactly what one migration created.
+
+Usage
+  workos-migrate rollback --journal PATH [--yes] [--json]
+
+Without --yes it lists what would be deleted, in which environment, and exits 1. With --yes it
+deletes the memberships it made for users that were already in WorkOS and revokes the invitations
+it sent, then the users it created (their memberships go with them), then the organizations it
+created (one still holding someone else's memberships is kept and named). Users, organizations
+and memberships it adopted are never deleted; what the import set on them (a password hash, an
+external id) stays. Paced to WorkOS's limits (organizations: 50 deletions a minute). Stopped or
+killed, run it again: it goes on where it was and deletes nothing twice. The journal records the
+rollback, so status shows it and resume refuses to import into it again.
+
+  --journal PATH        the migration to undo (required)
+  --yes                 delete (without it: list only)
+  --concurrency N       deletions in flight at once (default 16); the rate limits set the pace
+`,
+  resets: `workos-migrate resets: password reset emails for the users who need one.
+
+Usage
+  workos-migrate resets --journal PATH [--send --yes] [--retry-uncertain] [--json]
+
+The users of password-resets.csv (no password in the source, a hash WorkOS cannot take or
+refused), but those who sign in only with a social provider. Without --send it lists them; with
+--send --yes WorkOS sends each one a password reset email (its password reset endpoint), paced
+to the writes limit. Each user is emailed once: the journal records it before the call, and a run
+stopped mid-call reports that user as uncertain instead of emailing them again.
+
+  --send                send the emails (with --yes)
+  --yes                 confirm sending (without it: list only, exit 1)
+  --retry-uncertain     also send to the users a stop caught mid-call (they may get two emails)
+`,
+  handoffs: `workos-migrate handoffs: what the operator hands on after the import.
+
+Usage
+  workos-migrate handoffs --journal PATH [--return-url URL] [--json]
+
+Writes admin-portal-links.csv into the reports folder: one WorkOS Admin Portal link per
+organization that had SSO (intent sso) or Directory Sync / SCIM (intent dsync) in the source, for
+its IT admin to set the connection up again. Links expire soon after they are made: run it again
+for fresh ones. Then prints what is left to do (resets, SMS users to re-enrol, the id map).
+
+  --return-url URL      where the Admin Portal sends the IT admin when done
+`,
+  'write-ids': `workos-migrate write-ids: store each user's WorkOS id in your application's database.
+
+Usage
+  workos-migrate write-ids --journal PATH [--app-database-url URL] [--table user] [--id-column id]
+                           [--column workos_user_id] [--json]
+
+The one write outside WorkOS, and only when you run it: adds the column to the user table if it
+is missing and fills it from the id map, in one transaction (MySQL/MariaDB commit the added
+column by themselves; the fill is one transaction). For a Better Auth migration the database is
+the source's (DATABASE_URL, its renamed user table); otherwise pass --app-database-url
+(postgres://, mysql://, or a SQLite file). Verify then checks the column.
+
+  --app-database-url URL  your application's database (its password stays in memory)
+  --table NAME            the user table (default: user, or Better Auth's renamed one)
+  --id-column NAME        the column holding the source's user id (default: id)
+  --column NAME           the column to fill (default: workos_user_id)
 `,
   demo: `workos-migrate demo: the whole migration against a local WorkOS sandbox with generated data.
 
