@@ -178,7 +178,7 @@ const BACK_STEP: Partial<Record<Step, Step>> = {
 const MAX_LOG_LINES = 500;
 
 /** Source fields that name a file (support exports, an export file already downloaded). */
-const FILE_OPTIONS = ['passwordExportPath', 'mfaExportPath', 'exportFile'];
+const FILE_OPTIONS = ['passwordExportPath', 'mfaExportPath', 'exportFile', 'organizationsFile'];
 
 function sourceFieldsFor(kind: string, env: NodeJS.ProcessEnv, previous?: Record<string, unknown>): SourceField[] {
   if (kind === 'file') return [{ name: 'path', label: 'File (CSV, JSON or NDJSON)', value: String(previous?.path ?? ''), secret: false }];
