@@ -16,6 +16,7 @@ import {
   type RunOverrides,
 } from '../services/run/orchestrator.js';
 import { planLines } from '../services/run/plan-lines.js';
+import { rollbackStatusLine } from '../services/rollback.js';
 import { environmentOfKey } from '../services/workos/target.js';
 import { formatDuration, HeadlessOutput } from './output.js';
 
@@ -230,6 +231,7 @@ export function statusCommand(ctx: CommandContext, flags: { journal?: string; js
         `Journal: ${journal.path}`,
         `Source: ${journal.settings.source.kind}; phase: ${journal.phase}; last activity: ${journal.lastActivity ?? 'unknown'}`,
         ...(cursor ? [`Export: ${cursor.done.toLocaleString('en-US')} ${cursor.unit ?? 'records'} read`] : []),
+        ...[rollbackStatusLine(journal)].filter((line): line is string => !!line),
         row('organization'),
         row('user'),
         row('membership'),

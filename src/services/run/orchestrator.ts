@@ -18,6 +18,7 @@ import type { RecordKind, RunSettings, StateCounts } from '../journal/types.js';
 import { planOf, providerFor, resolveRoles, targetFor, type Plan, type RoleResolution } from '../migration.js';
 import { summaryFacts, writeReports, type SummaryFacts, type WrittenReports } from '../report/report.js';
 import { runVerification, type VerifyReport } from '../verify.js';
+import { refuseIfRolledBack } from '../rollback.js';
 import { connectivityNotice, type WorkOSTarget } from '../workos/target.js';
 
 export type Strategy = 'freeze' | 'dual-write';
@@ -184,6 +185,7 @@ export async function startMigration(ctx: RunContext, settings: RunSettings, jou
 
 /** Picks a journal up wherever it stopped and takes it as far as it goes. The caller holds its lock. */
 export async function continueMigration(ctx: RunContext, journal: Journal, options: ContinueOptions = {}): Promise<RunOutcome> {
+  refuseIfRolledBack(journal);
   try {
     return await runSteps(ctx, journal, options);
   } catch (error) {
