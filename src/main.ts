@@ -7,7 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeError, ExpectedError } from './errors.js';
 import { secretFlags, sourceDefinition, sourceFlags } from './providers/index.js';
 import { oneOf, pairs, positiveInt, type FlagValues } from './services/flags.js';
-import { EXIT, reportCommand, resumeCommand, runCommand, statusCommand, verifyCommand, type CommandContext, type MigrateFlags } from './headless/commands.js';
+import { EXIT, reportCommand, resumeCommand, runCommand, statusCommand, syncCommand, verifyCommand, type CommandContext, type MigrateFlags } from './headless/commands.js';
 import { demoCommand } from './headless/demo.js';
 import { kitCommand, signInCommand } from './headless/kits.js';
 import { handoffsCommand, resetsCommand, rollbackCommand, writeIdsCommand } from './headless/handoffs.js';
@@ -31,6 +31,7 @@ const COMMON_OPTIONS = {
 const CHOICE_OPTIONS = {
   'adopted-passwords': { type: 'string' },
   'invited-members': { type: 'string' },
+  strategy: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** The generated modules (dual-write, lazy): where to write them, and whether to replace earlier ones. */
@@ -62,6 +63,11 @@ const OPTIONS: Record<string, ParseArgsConfig['options']> = {
     'default-role': { type: 'string' },
     'keep-existing-roles': { type: 'boolean', default: false },
     'dry-run': { type: 'boolean', default: false },
+    ...Object.fromEntries(Object.keys(secretFlags()).map((flag) => [flag, { type: 'string' }])),
+  },
+  sync: {
+    ...COMMON_OPTIONS,
+    'apply-deletions': { type: 'boolean', default: false },
     ...Object.fromEntries(Object.keys(secretFlags()).map((flag) => [flag, { type: 'string' }])),
   },
   status: { journal: { type: 'string' }, json: { type: 'boolean', default: false }, debug: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
@@ -152,6 +158,7 @@ function migrateFlags(values: Values): MigrateFlags {
     limits,
     adoptedPasswords: oneOf(values['adopted-passwords'], '--adopted-passwords', ['source', 'keep'] as const),
     invitedMembers: oneOf(values['invited-members'], '--invited-members', ['skip', 'active', 'invite'] as const),
+    strategy: oneOf(values.strategy, '--strategy', ['freeze', 'dual-write'] as const),
   };
 }
 
@@ -222,6 +229,9 @@ export async function main(argv: string[], base: MainContext): Promise<number> {
       case 'resume':
         applySecretFlags(values, ctx.env);
         return await resumeCommand(ctx, { ...migrateFlags(values), journal: values.journal as string | undefined });
+      case 'sync':
+        applySecretFlags(values, ctx.env);
+        return await syncCommand(ctx, { ...migrateFlags(values), journal: values.journal as string | undefined, applyDeletions: !!values['apply-deletions'] });
       case 'status':
         return statusCommand(ctx, { journal: values.journal as string | undefined, json: !!values.json });
       case 'report':

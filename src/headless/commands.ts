@@ -9,12 +9,15 @@ import { readFailuresFile, writeReports } from '../services/report/report.js';
 import {
   continueMigration,
   startMigration,
+  syncMigration,
+  type Strategy,
   verifyMigration,
   type Decisions,
   type RunContext,
   type RunOutcome,
   type RunOverrides,
 } from '../services/run/orchestrator.js';
+import { handoffsOf } from '../services/run/handoffs.js';
 import { planLines } from '../services/run/plan-lines.js';
 import { rollbackStatusLine } from '../services/rollback.js';
 import { environmentOfKey } from '../services/workos/target.js';
@@ -43,6 +46,8 @@ export interface MigrateFlags {
   keepExistingRoles?: boolean;
   adoptedPasswords?: RunSettings['adoptedPasswords'];
   invitedMembers?: RunSettings['invitedMembers'];
+  /** Sign-ups frozen in the source (checked: counted now, again before the import and at verify) or mirrored by dual-write. */
+  strategy?: Strategy;
 }
 
 export const EXIT = { ok: 0, error: 1, incomplete: 2, stopped: 130 } as const;
@@ -54,7 +59,7 @@ function headlessDecisions(flags: MigrateFlags, out: HeadlessOutput): Decisions 
   return {
     confirmProduction: async () => flags.yes,
     reviewPlan: async (plan) => printPlan(plan, out),
-    chooseStrategy: async (saved) => saved,
+    chooseStrategy: async (saved) => flags.strategy ?? saved,
     // Checked by the orchestration: an unmapped role or an unknown slug stops the run, naming the flag.
     mapRoles: async (proposal) => ({ roleMap: { ...proposal.roleMap, ...flags.roleMap }, defaultRole: flags.defaultRole ?? proposal.defaultRole }),
   };
@@ -125,6 +130,15 @@ export async function resumeCommand(ctx: CommandContext, flags: MigrateFlags & {
   return withJournal(resolveJournalToResume(ctx.cwd, flags.journal), (journal) => {
     if (!flags.json) ctx.stderr.write(`Resuming ${journal.path} (${journal.phase}).\n`);
     return continueHeadless(ctx, journal, flags);
+  });
+}
+
+/** `workos-migrate sync`: the source read again; what is new or changed since goes to WorkOS. */
+export async function syncCommand(ctx: CommandContext, flags: MigrateFlags & { journal?: string; applyDeletions: boolean }): Promise<number> {
+  const file = flags.journal ? path.resolve(ctx.cwd, flags.journal) : newestJournal(ctx.cwd);
+  return withJournal(file, (journal) => {
+    if (!flags.json) ctx.stderr.write(`Syncing ${journal.path} with its source.\n`);
+    return headless(ctx, flags, (run) => syncMigration(run, journal, { deletions: flags.applyDeletions, verify: false }));
   });
 }
 
@@ -236,12 +250,33 @@ export function statusCommand(ctx: CommandContext, flags: { journal?: string; js
         row('user'),
         row('membership'),
         `  source problems: ${plan.issues.errors} errors, ${plan.issues.warnings} warnings`,
+        // Beyond the counts: the plan in words with its examples, the hand-offs, every problem noted.
+        '',
+        'The plan:',
+        ...planLines(plan, { keys: false }).flatMap((l) => [`- ${l.text}`, ...(plan.examples[l.id] ?? []).map((e) => `    e.g. ${e}`)]),
+        ...handoffsOf(journal, plan).flatMap((h, i) => [...(i ? [] : ['', 'By hand after the import:']), `- ${h.text}`, ...h.examples.slice(0, 10).map((e) => `    ${e}`)]),
+        ...problemLines(journal),
       ],
     );
     return EXIT.ok;
   } finally {
     journal.close();
   }
+}
+
+/** Every problem the source reading noted (errors first), so that none is known only as a count. */
+function problemLines(journal: Journal): string[] {
+  const MAX = 1000;
+  const rows = journal.all<{ severity: string; location: string; field: string | null; message: string }>(
+    `SELECT severity, location, field, message FROM issues ORDER BY severity = 'warning', id LIMIT ${MAX + 1}`,
+  );
+  if (!rows.length) return [];
+  return [
+    '',
+    'Problems noted in the source:',
+    ...rows.slice(0, MAX).map((r) => `- ${r.severity} ${r.location}${r.field ? ` [${r.field}]` : ''}: ${r.message}`),
+    ...(rows.length > MAX ? [`- ... more in the journal's issues table (${journal.path})`] : []),
+  ];
 }
 
 /** `workos-migrate report`: writes the report files now. */

@@ -5,6 +5,7 @@ export const MAIN_HELP = `workos-migrate: move users, organizations, memberships
 Usage
   workos-migrate run --source KIND [options]               a new migration, headless
   workos-migrate resume [--journal PATH]                   continue a stopped migration
+  workos-migrate sync [--journal PATH]                     carry what changed in the source since
   workos-migrate status [--journal PATH]                   where a migration stands
   workos-migrate report [--journal PATH] [--out DIR]       write the id map, failures and summary
   workos-migrate                                           the wizard (in a terminal)
@@ -80,6 +81,13 @@ Journal
   --journal PATH        the journal to create (default: a new one in ./.workos-migrate/); with
                         --retry-failed, the finished migration to retry
 
+Strategy
+  --strategy freeze|dual-write
+                        freeze: sign-ups are off in the source until cutover; the source is
+                        counted now and again before the import and at verify, and sign-ups
+                        that leaked are named (take them with sync). dual-write: your app
+                        mirrors new sign-ups into WorkOS (workos-migrate dual-write --out DIR)
+
 Modes
   --dry-run             read only: check the key, stage the source, find what already exists in
                         WorkOS, and write nothing to WorkOS
@@ -103,6 +111,26 @@ Options of run that apply: --role-map, --default-role, --keep-existing-roles, --
 --adopted-passwords, --invited-members, and the secret-carrying ones (${Object.keys(secretFlags()).map((f) => `--${f}`).join(', ')}).
 The key and the source's secrets are read again from the environment (or .env): the journal
 never holds them.
+
+${COMMON}`,
+  sync: `workos-migrate sync: read the source again and carry what changed since the import.
+
+Usage
+  workos-migrate sync [--journal PATH] [--apply-deletions] [options]
+
+Examples
+  workos-migrate sync                                     the newest migration here
+  workos-migrate sync --journal .workos-migrate/20261130-101500-better-auth.db --apply-deletions
+
+Users, organizations and memberships new in the source are imported; users whose email, names or
+(where the source gives them) password hash changed are updated in WorkOS; users gone from the
+source are reported, and deleted from WorkOS only with --apply-deletions (never a user that was
+already in WorkOS before the migration). Repeat it until cutover; a stopped pass resumes. A
+sign-up freeze's snapshot moves to this pass.
+
+  --journal PATH        the migration to sync (default: the newest in ./.workos-migrate/)
+  --apply-deletions     delete from WorkOS the users this migration created that are gone from
+                        the source
 
 ${COMMON}`,
   status: `workos-migrate status: counts and phase of a migration, read from its journal (no API call).

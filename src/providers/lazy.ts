@@ -5,6 +5,7 @@
  */
 import type { ExportOptions, SourceProvider, SourceStats } from './types.js';
 
+/** `census` is offered by sources that can count; a lazy one learns whether it can once loaded. */
 export function lazyProvider(id: string, displayName: string, load: () => Promise<SourceProvider>): SourceProvider {
   let loading: Promise<SourceProvider> | undefined;
   let provider: SourceProvider | undefined;
@@ -18,5 +19,17 @@ export function lazyProvider(id: string, displayName: string, load: () => Promis
     },
     // Nothing read yet, or a source that counts nothing: no figures (the exporter saves none).
     stats: () => provider?.stats?.() as SourceStats,
+    census: async (options) => {
+      const loadedProvider = await loaded();
+      if (!loadedProvider.census) throw new CensusUnsupported(displayName);
+      return loadedProvider.census(options);
+    },
   };
+}
+
+/** Thrown by a lazily loaded source that cannot count its users. */
+export class CensusUnsupported extends Error {
+  constructor(readonly source: string) {
+    super(`${source} cannot count its users cheaply`);
+  }
 }

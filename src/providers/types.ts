@@ -128,6 +128,17 @@ export interface SourceProvider {
   export(options: ExportOptions): AsyncIterable<ExportBatch>;
   /** Requests made and 429s met so far by this provider (API sources). */
   stats?(): SourceStats;
+  /**
+   * The source's users now, counted as the export stages them, and the newest few by creation
+   * time where the source keeps one: the signup-freeze check compares them with the journal.
+   * Sources that cannot count cheaply leave it out (the check then says so).
+   */
+  census?(options?: { newest?: number }): Promise<SourceCensus>;
+}
+
+export interface SourceCensus {
+  users: number;
+  newest?: { sourceId: string; email: string; createdAt?: string }[];
 }
 
 /** A credential or setting the wizard asks for; `env` pre-fills it, a secret is masked and never written. */

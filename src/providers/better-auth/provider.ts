@@ -124,6 +124,22 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
     id: 'better-auth',
     displayName: 'Better Auth',
 
+    async census({ newest = 5 } = {}) {
+      return withConnection(async (conn, schema) => {
+        const u = schema.tables.user!;
+        const users = await count(conn.db, u);
+        if (!u.columns.createdAt || !newest) return { users };
+        const rows = await conn.db
+          .selectFrom(u.name)
+          .select(cols(u, ['id', 'email', 'createdAt']))
+          .orderBy(sql.ref(u.columns.createdAt), 'desc')
+          .limit(newest)
+          .execute();
+        const when = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? undefined : String(v));
+        return { users, newest: rows.map((r: Record<string, unknown>) => ({ sourceId: String(r.id), email: String(r.email ?? ''), createdAt: when(r.createdAt) })) };
+      });
+    },
+
     async check() {
       return withConnection(async (conn, schema) => {
         const counts: Partial<Record<TableKey, number>> = {};

@@ -29,6 +29,17 @@ const TABLE: Record<RecordKind, string> = {
 
 export const JOURNAL_DIR = '.workos-migrate';
 
+/** What a sync pass found in the source that the journal did not have. */
+export interface SyncFound {
+  organizations: number;
+  users: number;
+  memberships: number;
+  /** Imported users whose email, names or password hash changed. */
+  updated: number;
+  /** Imported users gone from the source. */
+  deleted: number;
+}
+
 /**
  * The error code of a record the operator chose to leave out (a blocked user under the default
  * choice, say), and of the memberships that follow it: reported in left-out.csv, never a failure.
@@ -224,6 +235,10 @@ export class Journal {
   getMeta<T>(key: string): T | undefined {
     const row = this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  deleteMeta(key: string): void {
+    this.stmt('DELETE FROM meta WHERE key = ?').run(key);
   }
 
   setMeta(key: string, value: unknown): void {
@@ -881,5 +896,114 @@ export class Journal {
 
   markResetFailed(id: number, message: string): void {
     this.stmt(`UPDATE users SET reset_state = 'failed', reset_error = ?, updated_at = ? WHERE id = ?`).run(message, Date.now(), id);
+  }
+
+  // ---- sync: a later snapshot of the source, carried into this journal ------------------------
+
+  /**
+   * Folds a fresh export of the source (another journal, staged by `workos-migrate sync`) into
+   * this one, in one transaction: organizations, users and memberships the journal has never seen
+   * are staged as pending (the importer takes them as it takes any); an imported user whose email,
+   * names or password hash changed gets a pending update; a user gone from the source is marked
+   * (and gets a pending deletion only when the operator asked). Records already pending here keep
+   * what they had. Returns what was found.
+   */
+  applySyncSnapshot(snapshotPath: string, pass: number, options: { deletions: boolean }): SyncFound {
+    const now = Date.now();
+    this.db.prepare('ATTACH DATABASE ? AS snap').run(snapshotPath);
+    try {
+      const found: SyncFound = { organizations: 0, users: 0, memberships: 0, updated: 0, deleted: 0 };
+      this.db.transaction(() => {
+        found.organizations = this.db
+          .prepare(
+            `INSERT INTO organizations (source_id, name, domains, metadata, origin, updated_at)
+             SELECT s.source_id, s.name, s.domains, s.metadata, s.origin, ? FROM snap.organizations s
+              WHERE s.state = 'pending' AND NOT EXISTS (SELECT 1 FROM organizations o WHERE o.source_id = s.source_id)`,
+          )
+          .run(now).changes;
+        // Changes first (their rows are the journal's own): which fields differ, by name only.
+        const changed = this.db
+          .prepare(
+            `SELECT u.id, s.email, s.email_norm, s.first_name, s.last_name, s.password_hash, s.password_hash_type,
+                    u.email_norm IS NOT s.email_norm AS email_changed,
+                    (u.first_name IS NOT s.first_name OR u.last_name IS NOT s.last_name) AS names_changed,
+                    (s.password_hash IS NOT NULL AND u.password_hash IS NOT s.password_hash AND u.password_state IS NOT 'kept') AS hash_changed
+               FROM users u JOIN snap.users s ON s.source_id = u.source_id
+              WHERE u.state = 'done' AND u.merged_into IS NULL AND s.state = 'pending'
+                AND (u.email_norm IS NOT s.email_norm OR u.first_name IS NOT s.first_name OR u.last_name IS NOT s.last_name
+                     OR (s.password_hash IS NOT NULL AND u.password_hash IS NOT s.password_hash AND u.password_state IS NOT 'kept'))`,
+          )
+          .all() as { id: number; email: string; email_norm: string; first_name: string | null; last_name: string | null; password_hash: string | null; password_hash_type: string | null; email_changed: number; names_changed: number; hash_changed: number }[];
+        const update = this.db.prepare(
+          `UPDATE users SET email = ?, email_norm = ?, first_name = ?, last_name = ?,
+             password_hash = CASE WHEN ? THEN ? ELSE password_hash END,
+             password_hash_type = CASE WHEN ? THEN ? ELSE password_hash_type END,
+             sync_action = 'update', sync_state = 'pending', sync_changes = ?, sync_error = NULL, sync_pass = ?, updated_at = ?
+           WHERE id = ?`,
+        );
+        for (const c of changed) {
+          const fields = [c.email_changed ? 'email' : '', c.names_changed ? 'name' : '', c.hash_changed ? 'password' : ''].filter(Boolean);
+          update.run(c.email, c.email_norm, c.first_name, c.last_name, c.hash_changed, c.password_hash, c.hash_changed, c.password_hash_type, JSON.stringify(fields), pass, now, c.id);
+        }
+        found.updated = changed.length;
+        found.users = this.db
+          .prepare(
+            `INSERT INTO users (source_id, email, email_norm, first_name, last_name, email_verified, password_hash,
+               password_hash_type, metadata, social, mfa, origin, totp_secret, totp_state, updated_at)
+             SELECT s.source_id, s.email, s.email_norm, s.first_name, s.last_name, s.email_verified, s.password_hash,
+                    s.password_hash_type, s.metadata, s.social, s.mfa, s.origin, s.totp_secret, s.totp_state, ?
+               FROM snap.users s WHERE s.state = 'pending' AND NOT EXISTS (SELECT 1 FROM users u WHERE u.source_id = s.source_id)`,
+          )
+          .run(now).changes;
+        found.memberships = this.db
+          .prepare(
+            `INSERT INTO memberships (user_source_id, org_source_id, roles, origin, status, source_ref, updated_at)
+             SELECT s.user_source_id, s.org_source_id, s.roles, s.origin, s.status, s.source_ref, ? FROM snap.memberships s
+              WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_source_id = s.user_source_id AND m.org_source_id = s.org_source_id)`,
+          )
+          .run(now).changes;
+        // Gone from the source: imported users the new export no longer has.
+        found.deleted = this.db
+          .prepare(
+            `UPDATE users SET source_deleted = COALESCE(source_deleted, ?),
+               sync_action = CASE WHEN ? AND outcome IS NOT 'adopted' THEN 'delete' ELSE sync_action END,
+               sync_state = CASE WHEN ? AND outcome IS NOT 'adopted' THEN 'pending' ELSE sync_state END,
+               sync_pass = CASE WHEN ? AND outcome IS NOT 'adopted' THEN ? ELSE sync_pass END
+             WHERE state = 'done' AND merged_into IS NULL AND NOT EXISTS (SELECT 1 FROM snap.users s WHERE s.source_id = users.source_id)`,
+          )
+          .run(pass, options.deletions ? 1 : 0, options.deletions ? 1 : 0, options.deletions ? 1 : 0, pass).changes;
+        this.setMeta('orphan_check', true);
+        if (found.organizations || found.users || found.memberships || found.updated || (options.deletions && found.deleted)) this.setPhase('importing');
+      })();
+      return found;
+    } finally {
+      this.db.prepare('DETACH DATABASE snap').run();
+    }
+  }
+
+  /** The users with a sync change still to carry (pending, or in flight when a run stopped). */
+  pendingSyncChanges(): { id: number; source_id: string; workos_id: string; email: string; first_name: string | null; last_name: string | null; password_hash: string | null; password_hash_type: string | null; sync_action: 'update' | 'delete'; sync_state: string; sync_changes: string }[] {
+    return this.db
+      .prepare(
+        `SELECT id, source_id, workos_id, email, first_name, last_name, password_hash, password_hash_type, sync_action, sync_state, sync_changes
+           FROM users WHERE sync_state IN ('pending', 'in_flight') ORDER BY id`,
+      )
+      .all() as ReturnType<Journal['pendingSyncChanges']>;
+  }
+
+  /** A user deleted from WorkOS by sync, and its memberships: left out (they are gone from the source). */
+  markSyncDeleted(id: number, sourceId: string): void {
+    this.db.transaction(() => {
+      this.markSync(id, 'done');
+      this.stmt(`UPDATE users SET state = 'skipped', error_code = '${LEFT_OUT}', last_error = 'deleted in the source; deleted from WorkOS by sync (--apply-deletions)' WHERE id = ?`).run(id);
+      this.stmt(
+        `UPDATE memberships SET state = 'skipped', error_code = '${LEFT_OUT}', last_error = 'its user was deleted in the source and from WorkOS by sync' WHERE user_source_id = ? AND state = 'done'`,
+      ).run(sourceId);
+    })();
+  }
+
+  /** Committed before the API call: a stop between the two sends the same change again (updates and deletions repeat harmlessly). */
+  markSync(id: number, state: 'pending' | 'in_flight' | 'done' | 'failed', error?: string): void {
+    this.stmt(`UPDATE users SET sync_state = ?, sync_error = ?, updated_at = ? WHERE id = ?`).run(state, error ?? null, Date.now(), id);
   }
 }

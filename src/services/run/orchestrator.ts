@@ -20,6 +20,8 @@ import { summaryFacts, writeReports, type SummaryFacts, type WrittenReports } fr
 import { runVerification, type VerifyReport } from '../verify.js';
 import { refuseIfRolledBack } from '../rollback.js';
 import { connectivityNotice, type WorkOSTarget } from '../workos/target.js';
+import { findFreezeLeak, freezeCheck, takeFreezeSnapshot } from './freeze.js';
+import { carrySyncChanges, syncSource } from './sync.js';
 
 export type Strategy = 'freeze' | 'dual-write';
 
@@ -240,9 +242,14 @@ async function stepsAfterConnect(ctx: RunContext, journal: Journal, target: Work
 
   let imported: ImportResult | undefined;
   if (journal.phase === 'exported' || journal.phase === 'importing' || options.retryFailed) {
+    if (journal.phase === 'exported') await warnOfFreezeLeak(ctx, journal);
     ctx.onStep?.('import');
     imported = await importInto(ctx, journal, target);
     if (imported.stopped) return { status: 'stopped', journal: journal.path };
+  }
+  if (journal.pendingSyncChanges().length) {
+    const carried = await carrySyncChanges(journal, target, bus, signal);
+    if (carried.stopped) return { status: 'stopped', journal: journal.path };
   }
 
   ctx.onStep?.('reports');
@@ -260,9 +267,48 @@ async function stepsAfterConnect(ctx: RunContext, journal: Journal, target: Work
   };
   if (options.verify) {
     ctx.onStep?.('verify');
-    outcome.verify = await runVerification(journal, target, { signal, onProgress: ctx.onVerifyProgress });
+    outcome.verify = await verifyAll(ctx, journal, target);
   }
   return outcome;
+}
+
+/** The checklist: WorkOS against the journal, then the source against the freeze's snapshot. */
+async function verifyAll(ctx: Pick<RunContext, 'env' | 'signal' | 'onVerifyProgress'>, journal: Journal, target: WorkOSTarget): Promise<VerifyReport> {
+  const report = await runVerification(journal, target, { signal: ctx.signal, onProgress: ctx.onVerifyProgress });
+  if (!ctx.signal.aborted) {
+    const freeze = await freezeCheck(journal, providerFor(journal.settings, ctx.env), journal.path);
+    if (freeze) report.checks.push(freeze);
+  }
+  return report;
+}
+
+/** Before the first write: sign-ups since the freeze are said now, not discovered at Verify. */
+async function warnOfFreezeLeak(ctx: RunContext, journal: Journal): Promise<void> {
+  const leak = await findFreezeLeak(journal, providerFor(journal.settings, ctx.env));
+  if (!leak?.leaked) return;
+  ctx.bus.emit({
+    type: 'notice',
+    level: 'warning',
+    message:
+      `The sign-up freeze leaked: ${leak.leaked.toLocaleString('en-US')} user${leak.leaked === 1 ? '' : 's'} signed up after the snapshot${leak.examples.length ? ` (e.g. ${leak.examples.slice(0, 3).join(', ')})` : ''}. ` +
+      `They are not in this import; after it, run workos-migrate sync --journal ${journal.path}, and turn sign-ups off.`,
+  });
+}
+
+/**
+ * `workos-migrate sync`: the source exported again into this journal (new records, changed users,
+ * users gone), then the import and the changes carried, reports and (when asked) verification.
+ */
+export async function syncMigration(ctx: RunContext, journal: Journal, options: { deletions?: boolean; verify?: boolean } = {}): Promise<RunOutcome> {
+  ctx.onStep?.('export');
+  try {
+    const found = await syncSource(ctx, journal, { deletions: options.deletions });
+    if (!found) return { status: 'stopped', journal: journal.path };
+  } catch (error) {
+    if (ctx.signal.aborted && !(error instanceof ExpectedError)) return { status: 'stopped', journal: journal.path };
+    throw error;
+  }
+  return continueMigration(ctx, journal, { verify: options.verify });
 }
 
 /** `workos-migrate verify`: the checklist for a journal, against the environment it wrote to. */
@@ -274,7 +320,7 @@ export async function verifyMigration(
   const target = targetFor(journal.settings, ctx.env);
   const unsubscribe = target.onConnectivity((event) => ctx.bus?.emit({ type: 'notice', ...connectivityNotice(event) }));
   try {
-    return await runVerification(journal, target, { signal: ctx.signal, onProgress: ctx.onVerifyProgress });
+    return await verifyAll(ctx, journal, target);
   } finally {
     unsubscribe();
   }
@@ -363,7 +409,19 @@ async function askBeforeImport(ctx: RunContext, journal: Journal, target: WorkOS
       if (strategy === BACK) back = true;
       else if (strategy) {
         journal.setMeta('strategy', strategy);
-        if (strategy === 'freeze') journal.setMeta('freeze_confirmed_at', new Date().toISOString());
+        if (strategy === 'freeze') {
+          journal.setMeta('freeze_confirmed_at', new Date().toISOString());
+          const snapshot = await takeFreezeSnapshot(journal, providerFor(journal.settings, ctx.env));
+          ctx.bus.emit({
+            type: 'notice',
+            level: 'info',
+            message: snapshot.users === undefined
+              ? `Sign-up freeze noted; ${snapshot.unsupported}: check by hand that no one signs up until cutover.`
+              : `Sign-up freeze noted: ${snapshot.users.toLocaleString('en-US')} users in the source now; Verify counts again and names anyone who signs up after this.`,
+          });
+        } else {
+          journal.deleteMeta('freeze_snapshot');
+        }
       }
     } else {
       back = !(await settleRoles(ctx, journal, target, overrides, true));
