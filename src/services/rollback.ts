@@ -449,3 +449,28 @@ function rolledBackCounts(journal: Journal): RollbackCounts {
 export function rollbackOf(journal: Journal): RollbackRecord | undefined {
   return journal.getMeta<RollbackRecord>(ROLLBACK_META);
 }
+
+/** One line for `status` (and the wizard's Welcome) when the journal was rolled back, or is being. */
+export function rollbackStatusLine(journal: Journal): string | undefined {
+  const record = rollbackOf(journal);
+  if (!record) return undefined;
+  if (record.state === 'in_progress') {
+    return `Rolled back in part (started ${record.startedAt}, stopped before the end): \`workos-migrate rollback --journal ${journal.path} --yes\` goes on.`;
+  }
+  const d = record.deleted;
+  return `Rolled back ${record.finishedAt}: deleted ${d ? `${plural(d.users, 'user')}, ${plural(d.organizations, 'organization')}, ${plural(d.memberships + d.membershipsWithUsers, 'membership')}` : 'what it created'}${record.kept ? `; ${record.kept} kept` : ''}${record.failed ? `; ${record.failed} failed (run the rollback again)` : ''}. Nothing of it is in WorkOS any more: a new migration needs a new journal.`;
+}
+
+/** Resume (and sync) refuse a journal that was rolled back: importing again would undo the rollback half way. */
+export function refuseIfRolledBack(journal: Journal): void {
+  const record = rollbackOf(journal);
+  if (!record) return;
+  throw new ExpectedError(
+    record.state === 'done'
+      ? `This migration was rolled back (${record.finishedAt}): its records were deleted from WorkOS.`
+      : `This migration is being rolled back (started ${record.startedAt}, not finished).`,
+    record.state === 'done'
+      ? 'Start a new migration with `workos-migrate run` (a new journal); records still in WorkOS are adopted, not duplicated.'
+      : `Finish it with \`workos-migrate rollback --journal ${journal.path} --yes\`, then start a new migration with \`workos-migrate run\`.`,
+  );
+}
