@@ -62,10 +62,11 @@ export function noHashNotice(poolId: string): SourceIssue {
     location: `cognito user pool ${poolId}`,
     field: 'password',
     severity: 'warning',
+    // The first 160 characters are what a plan line shows: the two ways out come first.
     message:
-      'Cognito never lets password hashes out (no API or export gives them): every user who signs in with a password is imported without one and is listed in password-resets.csv. ' +
-      'To keep their passwords, put the lazy-migration module in front of Cognito (workos-migrate lazy --out DIR): each password moves into WorkOS on that user\'s next sign-in. ' +
-      'Whoever has not signed in by the cut-over gets a password reset (the fallback).',
+      'Cognito never lets password hashes out: keep passwords with the lazy migration (workos-migrate lazy --out DIR), else reset them (password-resets.csv). ' +
+      'Every user who signs in with a password is imported without one. The lazy-migration module, put in front of Cognito, moves each password into WorkOS on that user\'s next sign-in; ' +
+      'whoever has not signed in by the cut-over gets a password reset (the fallback).',
   };
 }
 
