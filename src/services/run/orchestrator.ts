@@ -300,6 +300,7 @@ async function warnOfFreezeLeak(ctx: RunContext, journal: Journal): Promise<void
  * users gone), then the import and the changes carried, reports and (when asked) verification.
  */
 export async function syncMigration(ctx: RunContext, journal: Journal, options: { deletions?: boolean; verify?: boolean } = {}): Promise<RunOutcome> {
+  refuseIfRolledBack(journal);
   ctx.onStep?.('export');
   try {
     const found = await syncSource(ctx, journal, { deletions: options.deletions });
