@@ -10,7 +10,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSupabaseProvider, mapUser, readOrganizationsFile } from '../../src/providers/supabase/index.js';
 import type { ExportBatch } from '../../src/providers/types.js';
-import { tempDir } from '../helpers.js';
+import { supabaseSource } from '../../src/providers/supabase/source.js';
+import { runCli, tempDir } from '../helpers.js';
 import { buildFixture, serverUp, type Fixture } from './fixture.js';
 
 const ctx = { deleted: 'skip' as const, banned: 'skip' as const, now: Date.parse('2026-06-01T00:00:00Z') };
@@ -69,6 +70,21 @@ describe('the organizations file', () => {
     const file = readOrganizationsFile(write('named.csv', 'Role,Org ID,Email,Org Name\nadmin,acme,A@B.example,Acme\n'));
     expect(file.byUser.get('email:a@b.example')).toEqual([{ line: 2, orgId: 'acme', roles: ['admin'] }]);
     expect(file.organizations[0].name).toBe('Acme');
+  });
+});
+
+describe('the definition', () => {
+  it('adds its flags to run --help and reads SUPABASE_* when a flag is not given', async () => {
+    const help = await runCli(['run', '--help'], { cwd: tempDir(), env: {} });
+    expect(help.stdout).toMatch(/--source KIND .*supabase/);
+    for (const flag of ['--supabase-organizations FILE', '--supabase-deleted skip|import', '--supabase-banned skip|import']) expect(help.stdout).toContain(flag);
+    expect(help.stdout).toMatch(/supabase: the project's postgres:\/\/ connection string/);
+    const cwd = tempDir();
+    const options = supabaseSource.optionsFrom!({ 'supabase-deleted': 'import' }, cwd, { SUPABASE_ORGANIZATIONS: 'orgs.csv', SUPABASE_DELETED: 'skip', SUPABASE_BANNED: 'import' });
+    expect(options).toEqual({ secretEnv: 'DATABASE_URL', organizationsFile: path.join(cwd, 'orgs.csv'), deleted: 'import', banned: 'import' });
+    expect(() => supabaseSource.optionsFrom!({}, cwd, { SUPABASE_BANNED: 'maybe' })).toThrow(/--supabase-banned maybe is not understood/);
+    expect(() => supabaseSource.create({ secretEnv: 'DATABASE_URL' }, {})).toThrow(/DATABASE_URL is not set/);
+    expect(() => supabaseSource.create({ secretEnv: 'DATABASE_URL', deleted: 'perhaps' }, { DATABASE_URL: 'postgres://x@y/z' })).toThrow(/Deleted users "perhaps" is not understood/);
   });
 });
 

@@ -49,13 +49,17 @@ export const supabaseSource: SourceDefinition = {
   --supabase-banned skip|import
                         supabase: users banned until a later date are listed and not imported
                         (skip, the default) or imported as ordinary users (import)`,
-  envHelp: `  DATABASE_URL     Supabase: the project's postgres:// connection string, read-only`,
-  optionsFrom(values, cwd) {
+  envHelp: `  DATABASE_URL     Supabase: the project's postgres:// connection string, read-only
+  SUPABASE_ORGANIZATIONS, SUPABASE_DELETED, SUPABASE_BANNED
+                   Supabase: what --supabase-organizations, --supabase-deleted and
+                   --supabase-banned say, when the flag is not given`,
+  optionsFrom(values, cwd, env) {
+    const organizations = values['supabase-organizations'] ?? (env.SUPABASE_ORGANIZATIONS?.trim() || undefined);
     return {
       secretEnv: 'DATABASE_URL',
-      organizationsFile: filePath(values, 'supabase-organizations', cwd),
-      deleted: oneOf(values['supabase-deleted'], '--supabase-deleted', CHOICES),
-      banned: oneOf(values['supabase-banned'], '--supabase-banned', CHOICES),
+      organizationsFile: filePath({ organizations }, 'organizations', cwd),
+      deleted: oneOf(values['supabase-deleted'] ?? (env.SUPABASE_DELETED?.trim() || undefined), '--supabase-deleted', CHOICES),
+      banned: oneOf(values['supabase-banned'] ?? (env.SUPABASE_BANNED?.trim() || undefined), '--supabase-banned', CHOICES),
     };
   },
   create(options, env) {
