@@ -39,6 +39,13 @@ describe('Clerk provider', () => {
     const leftOut = batches.flatMap((b) => b.leftOut ?? []);
     expect(leftOut.map((l) => l.sourceId).sort()).toEqual(withEmail.filter((u) => u.banned || u.locked).map((u) => u.id).sort());
     expect(leftOut.every((l) => /--clerk-banned import/.test(l.reason))).toBe(true);
+    // Domains ride with their organization; pending invitations are named, revoked ones not.
+    const orgs = batches.flatMap((b) => b.organizations ?? []);
+    expect(orgs.flatMap((o) => o.domains).length).toBe([...inst.domains.values()].flat().length);
+    const invites = batches.flatMap((b) => b.issues ?? []).filter((i) => i.field === 'invitation');
+    const pending = [...inst.invitations.values()].flat().filter((i) => i.status === 'pending');
+    expect(pending.length).toBeGreaterThan(0);
+    expect(invites.map((i) => /^(\S+) has a pending invitation/.exec(i.message)?.[1]).sort()).toEqual(pending.map((i) => i.email_address).sort());
     // Every batch carries a cursor that resumes after it.
     expect(batches.every((b) => typeof b.cursor === 'string')).toBe(true);
     expect(fake.stats().repeatedPages).toEqual([]);

@@ -117,6 +117,8 @@ export async function expectWorkOSHolds(sandbox: Sandbox, fake: FakeClerk, expec
     expect(got.name).toBe(o.name);
     expect(got.metadata.clerk_slug).toBe(o.slug);
     for (const [k, v] of Object.entries(o.public_metadata)) expect(got.metadata[k]).toBe(String(v));
+    const domains = got.domains.map((d) => `${d.domain}:${d.state}`).sort();
+    expect(domains, `${o.id} domains`).toEqual((fake.instance.domains.get(o.id) ?? []).map((d) => `${d.name}:${d.status === 'verified' ? 'verified' : 'pending'}`).sort());
   }
 
   const memberships = [...sandbox.state.memberships.values()];

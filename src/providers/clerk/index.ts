@@ -8,22 +8,23 @@
  *            during the export lands on the last page instead of shifting the pages already read)
  *   csv      or the export file, `batchSize` rows a batch; `row` counts the rows staged, so a
  *            resumed export skips them
- *   orgs     GET /v1/organizations?limit=&offset=, one page at a time, then for each of its
- *            organizations
- *   members  GET /v1/organizations/{id}/memberships?limit=&offset=
+ *   orgs     GET /v1/organizations?limit=&offset=, one page at a time, each organization with its
+ *            domains (GET /v1/organizations/{id}/domains), then for each of its organizations
+ *   members  GET /v1/organizations/{id}/memberships?limit=&offset=, then its pending invitations
+ *            (GET /v1/organizations/{id}/invitations?status=pending), named: they do not move
  *
  * The Backend API never returns password digests or TOTP secrets (Clerk: "Only the Clerk
  * Dashboard export includes password digests and TOTP secrets"): with the API alone, password
  * users reset and TOTP users re-enrol, each told in the plan; the export carries both.
  *
- * Cursor: { v: 1, phase, offset, row, orgOffset, pending, memberOffset, orgsRead, done }.
+ * Cursor: { v: 1, phase, offset, row, orgOffset, pending, memberOffset, invites, orgsRead, done }.
  */
 import fs from 'node:fs';
 import { parse, type CsvError } from 'csv-parse';
 import { ExpectedError } from '../../errors.js';
 import type { ExportBatch, ExportOptions, SourceIssue, SourceMembership, SourceOrganization, SourceProvider, SourceRole, SourceUser } from '../types.js';
 import { ClerkApi, type ClerkConnection } from './client.js';
-import { mapApiUser, mapCsvRow, mapMembership, mapOrganization, type BannedChoice } from './mapping.js';
+import { invitationIssue, mapApiUser, mapCsvRow, mapMembership, mapOrganization, type BannedChoice } from './mapping.js';
 
 export { ClerkApi, ClerkCallError, parseRate, defaultRate, DEFAULT_API_URL } from './client.js';
 export { mapApiUser, mapCsvRow, mapOrganization, mapMembership, listCell } from './mapping.js';
@@ -59,6 +60,8 @@ interface ClerkCursor {
   /** Organizations of the last page whose memberships are not all staged. */
   pending: string[];
   memberOffset: number;
+  /** The memberships of pending[0] are staged: its invitations are next. */
+  invites: boolean;
   /** The last page of organizations was read: after its members, the export is done. */
   orgsRead: boolean;
   done: number;
@@ -175,7 +178,7 @@ export function createClerkProvider(options: ClerkOptions): SourceProvider {
     stats: () => api?.stats() ?? { requests: 0, rateLimited: 0, waitedMs: 0 },
 
     async *export({ cursor, signal, onRateLimited }: ExportOptions): AsyncIterable<ExportBatch> {
-      let state: ClerkCursor = cursor ? parseCursor(cursor) : { v: 1, phase: file ? 'csv' : 'users', offset: 0, row: 0, orgOffset: 0, pending: [], memberOffset: 0, orgsRead: false, done: 0 };
+      let state: ClerkCursor = cursor ? parseCursor(cursor) : { v: 1, phase: file ? 'csv' : 'users', offset: 0, row: 0, orgOffset: 0, pending: [], memberOffset: 0, invites: false, orgsRead: false, done: 0 };
       const aborted = () => signal?.aborted === true;
       const save = (next: Partial<ClerkCursor>) => (state = { ...state, ...next });
       const batchOf = (b: ExportBatch): ExportBatch => ({ ...b, cursor: JSON.stringify(state), progress: { done: state.done, unit: 'records' } });
@@ -183,6 +186,18 @@ export function createClerkProvider(options: ClerkOptions): SourceProvider {
         api.signal = signal;
         api.onRateLimited = onRateLimited;
       }
+      /** Organization names of the current page, for the invitations' messages. */
+      const names = new Map<string, string>();
+      /** Every page of a short list (domains, invitations: one page of 500 as a rule). */
+      const all = async (path: string, query: Record<string, string>, what: string): Promise<Record<string, unknown>[]> => {
+        const out: Record<string, unknown>[] = [];
+        for (;;) {
+          const page = await api!.get<{ data?: Record<string, unknown>[]; total_count?: number }>(path, { ...query, limit: 500, offset: out.length }, what);
+          const data = page.data ?? [];
+          out.push(...data);
+          if (data.length < 500 || (typeof page.total_count === 'number' && out.length >= page.total_count)) return out;
+        }
+      };
       try {
         while (state.phase !== 'done') {
           if (aborted()) return;
@@ -214,19 +229,30 @@ export function createClerkProvider(options: ClerkOptions): SourceProvider {
               const organizations: SourceOrganization[] = [];
               const issues: SourceIssue[] = [];
               for (const raw of data) {
-                const mapped = mapOrganization(raw);
+                const id = typeof raw.id === 'string' ? raw.id : '';
+                const domains = id ? await all(`/organizations/${encodeURIComponent(id)}/domains`, {}, `list the domains of ${id}`) : [];
+                const mapped = mapOrganization(raw, domains);
                 issues.push(...mapped.issues);
                 if (mapped.organization) organizations.push(mapped.organization);
               }
               const offset = state.orgOffset + data.length;
               const last = data.length < orgPageSize || (typeof page.total_count === 'number' && offset >= page.total_count);
               const pending = organizations.map((o) => o.sourceId);
-              save({ orgOffset: offset, pending, memberOffset: 0, orgsRead: last, done: state.done + organizations.length, phase: pending.length ? 'members' : last ? 'done' : 'orgs' });
+              names.clear();
+              for (const o of organizations) names.set(o.sourceId, o.name);
+              save({ orgOffset: offset, pending, memberOffset: 0, invites: false, orgsRead: last, done: state.done + organizations.length, phase: pending.length ? 'members' : last ? 'done' : 'orgs' });
               yield batchOf({ organizations, issues });
               break;
             }
             case 'members': {
               const orgId = state.pending[0];
+              if (state.invites) {
+                const invitations = await all(`/organizations/${encodeURIComponent(orgId)}/invitations`, { status: 'pending' }, `list the invitations of ${orgId}`);
+                const pending = state.pending.slice(1);
+                save({ pending, memberOffset: 0, invites: false, phase: pending.length ? 'members' : state.orgsRead ? 'done' : 'orgs' });
+                yield batchOf({ issues: invitations.map((i) => invitationIssue(i, orgId, names.get(orgId))) });
+                break;
+              }
               const page = await api!.get<{ data?: Record<string, unknown>[]; total_count?: number }>(
                 `/organizations/${encodeURIComponent(orgId)}/memberships`,
                 { limit: memberPageSize, offset: state.memberOffset },
@@ -244,11 +270,7 @@ export function createClerkProvider(options: ClerkOptions): SourceProvider {
               }
               const offset = state.memberOffset + data.length;
               const last = data.length < memberPageSize || (typeof page.total_count === 'number' && offset >= page.total_count);
-              if (!last) save({ memberOffset: offset });
-              else {
-                const pending = state.pending.slice(1);
-                save({ pending, memberOffset: 0, phase: pending.length ? 'members' : state.orgsRead ? 'done' : 'orgs' });
-              }
+              save(last ? { memberOffset: 0, invites: true } : { memberOffset: offset });
               save({ done: state.done + memberships.length });
               yield batchOf({ memberships, roles: [...roles.values()], issues });
               break;

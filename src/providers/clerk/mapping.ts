@@ -196,8 +196,8 @@ export function mapCsvRow(row: Record<string, string | undefined>, location: str
   return { user, issues };
 }
 
-/** One organization of GET /v1/organizations. */
-export function mapOrganization(raw: Record<string, unknown>): { organization?: SourceOrganization; issues: SourceIssue[] } {
+/** One organization of GET /v1/organizations, with its domains (GET .../domains): verified ones stay verified. */
+export function mapOrganization(raw: Record<string, unknown>, domains: Record<string, unknown>[] = []): { organization?: SourceOrganization; issues: SourceIssue[] } {
   const id = str(raw.id);
   if (!id) return { issues: [{ location: 'clerk organizations', field: 'id', severity: 'error', recordKind: 'organization', message: 'an organization without an id; not imported.' }] };
   const where = `clerk organization ${id}`;
@@ -215,7 +215,28 @@ export function mapOrganization(raw: Record<string, unknown>): { organization?: 
     sourceId: id,
     message: `organization ${d.label} key "${d.key}" is not carried into WorkOS metadata: ${d.why}.`,
   }));
-  return { organization: { sourceId: id, name: str(raw.name) ?? str(raw.slug) ?? id, domains: [], metadata, origin: where }, issues };
+  const seen = new Set<string>();
+  const list: SourceOrganization['domains'] = [];
+  for (const d of domains) {
+    const name = str(d.name)?.toLowerCase();
+    if (!name || seen.has(name)) continue;
+    seen.add(name);
+    list.push({ domain: name, state: (d.verification as { status?: string } | null)?.status === 'verified' ? 'verified' : 'pending' });
+  }
+  return { organization: { sourceId: id, name: str(raw.name) ?? str(raw.slug) ?? id, domains: list, metadata, origin: where }, issues };
+}
+
+/** A pending invitation (GET .../invitations?status=pending): not carried, said with what to do. */
+export function invitationIssue(raw: Record<string, unknown>, orgId: string, orgName?: string): SourceIssue {
+  const email = str(raw.email_address) ?? '?';
+  return {
+    location: `clerk organization ${orgId} invitation ${str(raw.id) ?? '?'}`,
+    field: 'invitation',
+    severity: 'warning',
+    recordKind: 'organization',
+    sourceId: orgId,
+    message: `${email} has a pending invitation to ${orgName ?? orgId}${str(raw.role) ? ` as ${str(raw.role)}` : ''} in Clerk; invitations do not move: send a WorkOS invitation after the import (userManagement.sendInvitation) if it still stands.`,
+  };
 }
 
 /** One membership of GET /v1/organizations/{id}/memberships, with the role it names. */

@@ -87,11 +87,27 @@ export interface ClerkSecrets {
   totpSecret?: string;
 }
 
+export interface ClerkDomainSeed {
+  id: string;
+  name: string;
+  status: 'verified' | 'unverified';
+}
+
+export interface ClerkInvitationSeed {
+  id: string;
+  email_address: string;
+  role: string;
+  status: 'pending' | 'accepted' | 'revoked';
+}
+
 export interface ClerkInstance {
   users: ClerkUser[];
   organizations: ClerkOrganization[];
   /** org id -> its memberships, in creation order. */
   memberships: Map<string, ClerkMembershipSeed[]>;
+  /** org id -> its domains and its invitations (pending, accepted, revoked). */
+  domains: Map<string, ClerkDomainSeed[]>;
+  invitations: Map<string, ClerkInvitationSeed[]>;
   /** user id -> digest, hasher, TOTP secret (the Dashboard export's columns). */
   secrets: Map<string, ClerkSecrets>;
 }
@@ -218,6 +234,8 @@ export async function generateClerkInstance(options: ClerkInstanceOptions): Prom
 
   const organizations: ClerkOrganization[] = [];
   const memberships = new Map<string, ClerkMembershipSeed[]>();
+  const domains = new Map<string, ClerkDomainSeed[]>();
+  const invitations = new Map<string, ClerkInvitationSeed[]>();
   const withEmail = users.filter((u) => u.email_addresses.length);
   for (let o = 0; o < options.organizations; o++) {
     const id = `org_2${chars(ID, 10)}${String(o).padStart(4, '0')}`;
@@ -244,8 +262,17 @@ export async function generateClerkInstance(options: ClerkInstanceOptions): Prom
       updated_at: base + o * 1000,
     });
     memberships.set(id, members);
+    const own: ClerkDomainSeed[] = [];
+    if (rand() < 0.6) own.push({ id: `orgdmn_${chars(ID, 12)}`, name: `org${o}.example.com`, status: rand() < 0.7 ? 'verified' : 'unverified' });
+    if (rand() < 0.2) own.push({ id: `orgdmn_${chars(ID, 12)}`, name: `org${o}-eu.example.com`, status: 'unverified' });
+    domains.set(id, own);
+    const invites: ClerkInvitationSeed[] = [];
+    for (let k = 0, n = Math.floor(rand() * 4); k < n; k++) {
+      invites.push({ id: `orginv_${chars(ID, 12)}`, email_address: `invitee.${o}.${k}@example.net`, role: k === 0 ? 'org:admin' : 'org:member', status: k === 3 ? 'revoked' : 'pending' });
+    }
+    invitations.set(id, invites);
   }
-  return { users, organizations, memberships, secrets };
+  return { users, organizations, memberships, domains, invitations, secrets };
 }
 
 const primaryEmail = (u: ClerkUser) => u.email_addresses.find((e) => e.id === u.primary_email_address_id);

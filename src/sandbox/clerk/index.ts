@@ -8,4 +8,4 @@
 export { startFakeClerk } from './server.js';
 export type { FakeClerk, FakeClerkOptions, FakeClerkStats } from './server.js';
 export { generateClerkInstance, expectedClerkState, writeClerkExport, clerkExportCsv, CLERK_EXPORT_COLUMNS, CUSTOM_ROLE } from './data.js';
-export type { ClerkInstance, ClerkInstanceOptions, ClerkUser, ClerkOrganization, ClerkMembershipSeed, ExpectedClerkState, ExpectedClerkUser } from './data.js';
+export type { ClerkInstance, ClerkInstanceOptions, ClerkUser, ClerkOrganization, ClerkMembershipSeed, ClerkDomainSeed, ClerkInvitationSeed, ExpectedClerkState, ExpectedClerkUser } from './data.js';

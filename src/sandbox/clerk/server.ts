@@ -6,8 +6,9 @@
  *   body `{ errors: [{ message, long_message, code }], clerk_trace_id }`.
  * - GET /v1/users?limit=&offset=&order_by= : a plain JSON array (limit 1..500, default 10;
  *   order_by created_at with + or -, default -created_at); GET /v1/users/count.
- * - GET /v1/organizations?limit=&offset= and GET /v1/organizations/{id}/memberships?limit=&offset=
- *   : `{ data, total_count }`; a limit outside 1..500 or a negative offset answers 422.
+ * - GET /v1/organizations?limit=&offset=, GET /v1/organizations/{id}/memberships?limit=&offset=,
+ *   /organizations/{id}/domains and /organizations/{id}/invitations?status= : `{ data, total_count }`;
+ *   a limit outside 1..500 or a negative offset answers 422.
  * - Rate limit: `limit` requests per `windowMs` per instance (Clerk: 100 per 10 s on a development
  *   instance, 1000 per 10 s in production); past it 429 with `Retry-After` (whole seconds).
  * - Counters: requests per route, pages served more than once, 429s, the most requests seen in
@@ -189,6 +190,51 @@ export async function startFakeClerk(options: FakeClerkOptions): Promise<FakeCle
           updated_at: m.created_at,
         };
       });
+      json(200, { data, total_count: list.length });
+      return;
+    }
+    if (parts.length === 4 && parts[1] === 'organizations' && (parts[3] === 'domains' || parts[3] === 'invitations')) {
+      const org = orgById.get(decodeURIComponent(parts[2]));
+      if (!org) {
+        json(404, error('resource_not_found', 'not found', `No organization was found with id ${parts[2]}`));
+        return;
+      }
+      const p = paging();
+      if (!p) return;
+      const status = url.searchParams.get('status');
+      page(`GET /v1/organizations/${org.id}/${parts[3]}?offset=${p.offset}&limit=${p.limit}${status ? `&status=${status}` : ''}`);
+      if (parts[3] === 'domains') {
+        const list = instance.domains.get(org.id) ?? [];
+        const data = list.slice(p.offset, p.offset + p.limit).map((d) => ({
+          object: 'organization_domain',
+          id: d.id,
+          organization_id: org.id,
+          name: d.name,
+          enrollment_mode: 'manual_invitation',
+          affiliation_email_address: null,
+          verification: d.status === 'verified' ? { status: 'verified', strategy: 'email_code', attempts: 1, expire_at: null } : null,
+          total_pending_invitations: 0,
+          total_pending_suggestions: 0,
+          created_at: org.created_at,
+          updated_at: org.updated_at,
+        }));
+        json(200, { data, total_count: list.length });
+        return;
+      }
+      const list = (instance.invitations.get(org.id) ?? []).filter((i) => !status || i.status === status);
+      const data = list.slice(p.offset, p.offset + p.limit).map((i) => ({
+        object: 'organization_invitation',
+        id: i.id,
+        email_address: i.email_address,
+        role: i.role,
+        role_name: i.role === 'org:admin' ? 'Admin' : 'Member',
+        organization_id: org.id,
+        status: i.status,
+        public_metadata: {},
+        private_metadata: {},
+        created_at: org.created_at,
+        updated_at: org.updated_at,
+      }));
       json(200, { data, total_count: list.length });
       return;
     }
