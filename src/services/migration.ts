@@ -208,7 +208,9 @@ export function planOf(journal: Journal): Plan {
     hashTypes: journal.all(
       `SELECT password_hash_type AS type, COUNT(*) AS users FROM users WHERE password_hash_type IS NOT NULL GROUP BY password_hash_type ORDER BY users DESC`,
     ),
-    withoutPassword: journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE password_hash IS NULL`)?.n ?? 0,
+    // A user whose source names a hash type WorkOS cannot take counts once, under unsupportedHashes.
+    withoutPassword:
+      journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE password_hash IS NULL AND (password_hash_type IS NULL OR password_hash_type IN ${WORKOS_HASH_TYPES_SQL})`)?.n ?? 0,
     socialProviders: journal.all(
       `SELECT value AS provider, COUNT(*) AS users FROM users, json_each(users.social) WHERE users.social IS NOT NULL GROUP BY value ORDER BY users DESC`,
     ),

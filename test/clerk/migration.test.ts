@@ -99,6 +99,8 @@ describe('Clerk export + API -> journal -> WorkOS sandbox, stopped three times',
     const plan = planOf(journal);
     for (const [, s] of others) expect(plan.hashTypes.map((h) => h.type)).toContain(s.hasher);
     expect(plan.unsupportedHashes).toBe(others.length);
+    // Each user without a hash WorkOS takes counts once among the resets.
+    expect(plan.withoutPassword + plan.unsupportedHashes).toBe(expected.users.filter((u) => !u.password).length);
     expect(plan.hashTypes.find((h) => h.type === 'bcrypt')!.users).toBe(expected.users.filter((u) => u.password).length);
     expect(plan.totpToEnroll).toBe(expected.users.filter((u) => u.totpSecret).length);
     const second = fake.instance.users.filter((u) => u.email_addresses.length > 1).map((u) => u.id).sort();
