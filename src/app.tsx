@@ -3,7 +3,7 @@
  * which the CLI turns into the process's exit code).
  */
 import { extendTheme, defaultTheme, ThemeProvider } from '@inkjs/ui';
-import { Box, Static, Text, useApp, useInput } from 'ink';
+import { Box, Static, Text, useApp, useInput, useStdin } from 'ink';
 import React, { useEffect } from 'react';
 import type { StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
@@ -70,7 +70,7 @@ function Shell({ store }: { store: StoreApi<WizardState> }) {
 
 /**
  * Notices and failed records, oldest first, drawn once each above the live area and never redrawn;
- * wrapped (not cut) at 80 columns, since why a record failed is read in full.
+ * wrapped (not cut) at the terminal's width, since why a record failed is read in full.
  *
  * Mounted for the app's whole life, outside the error boundary: Ink 6.8 keeps a reference to a
  * <Static>'s layout node after it unmounts and reads the freed node on every later render
@@ -82,7 +82,7 @@ function Log({ store }: { store: StoreApi<WizardState> }) {
   return (
     <Static items={lines}>
       {(line) => (
-        <Box key={line.id} width={80}>
+        <Box key={line.id}>
           <Text color={line.level === 'error' ? 'red' : line.level === 'warning' ? 'yellow' : undefined} wrap="wrap">
             {line.text}
           </Text>
@@ -92,9 +92,58 @@ function Log({ store }: { store: StoreApi<WizardState> }) {
   );
 }
 
+/**
+ * Keys that arrive in one chunk (Down Down Down Enter in one write: a fast typist, a paste, tmux)
+ * are handed to the screens one at a time, a few milliseconds apart. Ink parses a chunk into its
+ * keys and emits them in one synchronous loop, before React draws again or runs the effects that
+ * attach a new screen's handlers: every handler then saw the state of the last drawing (a list
+ * moved once) and the keys meant for the next screen reached the old one. The first key of a
+ * chunk goes at once; the rest follow once React has drawn and attached what the first changed.
+ */
+const KEY_GAP_MS = 8;
+function useOneKeyAtATime(): void {
+  const { internal_eventEmitter: emitter } = useStdin() as unknown as { internal_eventEmitter?: NodeJS.EventEmitter & { queued?: true } };
+  useEffect(() => {
+    if (!emitter || emitter.queued) return;
+    emitter.queued = true;
+    const emit = emitter.emit.bind(emitter);
+    const queue: unknown[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const drain = () => {
+      timer = undefined;
+      if (!queue.length) return;
+      emit('input', queue.shift());
+      if (queue.length) timer = setTimeout(drain, KEY_GAP_MS);
+    };
+    emitter.emit = (event: string | symbol, ...args: unknown[]) => {
+      if (event !== 'input') return emit(event, ...args);
+      queue.push(args[0]);
+      // The first key at once; the next ones after React's drawing and effects.
+      if (!timer) {
+        if (queue.length === 1) {
+          emit('input', queue.shift());
+          timer = setTimeout(drain, KEY_GAP_MS);
+        } else timer = setTimeout(drain, KEY_GAP_MS);
+      }
+      return true;
+    };
+    return () => {
+      if (timer) clearTimeout(timer);
+      emitter.emit = emit;
+      delete emitter.queued;
+    };
+  }, [emitter]);
+}
+
+function KeysOneAtATime() {
+  useOneKeyAtATime();
+  return null;
+}
+
 export function App({ store }: { store: StoreApi<WizardState> }) {
   return (
     <ThemeProvider theme={theme}>
+      <KeysOneAtATime />
       <StoreContext.Provider value={store}>
         <Log store={store} />
         <Boundary onError={(error) => store.getState().actions.quit(1, `Unexpected error: ${error.message}`)}>

@@ -1,13 +1,14 @@
 import { Spinner } from '@inkjs/ui';
 import { Box, Text, useInput } from 'ink';
 import React from 'react';
-import { eta, Frame, StatusLine, useWizard } from './ui.js';
+import { eta, Frame, number, PathLine, plural, StatusLine, useShownPath, useWizard } from './ui.js';
 
 export function Export() {
   const status = useWizard((s) => s.exportStatus);
   const progress = useWizard((s) => s.exportProgress);
   const journalPath = useWizard((s) => s.journalPath);
   const actions = useWizard((s) => s.actions);
+  const shown = useShownPath();
   useInput((input, key) => {
     if (key.ctrl) return;
     if ((status.state === 'error' || status.stopped) && input === 'r') void actions.startExport();
@@ -16,12 +17,12 @@ export function Export() {
   return (
     <Frame step="export" keys={status.state === 'error' || status.stopped ? ['r retry', 'Ctrl-C quit'] : ['Ctrl-C stop (resumes from the last page)']}>
       <Text>Reading the source into the journal, page by page.</Text>
-      <Text dimColor>{journalPath}</Text>
+      {journalPath ? <PathLine>{shown(journalPath)}</PathLine> : null}
       <Box marginTop={1} flexDirection="column">
-        {status.state === 'running' ? <Spinner label={progress ? `${c!.done.toLocaleString('en-US')} ${progress.unit} read` : 'Starting...'} /> : null}
+        {status.state === 'running' ? <Spinner label={progress ? `${number(c!.done)} ${progress.unit} read` : 'Starting...'} /> : null}
         {progress ? (
           <Text dimColor>
-            {`${c!.created.toLocaleString('en-US')} users staged · ${c!.skipped} problems noted · ${Math.round(progress.ratePerSecond).toLocaleString('en-US')} ${progress.unit}/s`}
+            {`${plural(c!.created, 'user')} staged · ${plural(c!.skipped, 'problem')} noted · ${number(Math.round(progress.ratePerSecond))} ${progress.unit}/s`}
             {progress.etaSeconds !== undefined ? ` · ETA ${eta(progress.etaSeconds)}` : ''}
           </Text>
         ) : null}

@@ -1,7 +1,7 @@
-import { Select, Spinner } from '@inkjs/ui';
+import { Spinner } from '@inkjs/ui';
 import { Box, Text, useInput } from 'ink';
 import React, { useState } from 'react';
-import { Frame, LineInput, StatusLine, useWizard } from './ui.js';
+import { Frame, LineInput, Menu, StatusLine, useListRows, useWizard } from './ui.js';
 
 type Mode = { name: 'field'; index: number } | { name: 'review' } | { name: 'pick-column' } | { name: 'pick-field'; column: string };
 
@@ -29,6 +29,7 @@ export function SourceAuth() {
   const mappable = useWizard((s) => s.mappableFields);
   const actions = useWizard((s) => s.actions);
   const { mode, setMode, nextField, reviewed } = useSourceAuthMode(fields.length, check.state === 'ok');
+  const pickerRows = useListRows(fields.length + 4);
 
   useInput((input, key) => {
     if (check.state === 'running' || key.ctrl) return;
@@ -71,10 +72,18 @@ export function SourceAuth() {
         const editing = mode.name === 'field' && mode.index === index;
         // Where a value came from goes after it, or under it when the two do not fit on one line.
         const origin = field.fromEnv ? <Text dimColor>{` (from ${field.fromEnv})`}</Text> : null;
+        // Wizard words for an empty required field, said on the field (not a flag of the headless CLI).
+        const required = field.optional ? undefined : `${field.label} is needed: type it, or Esc to go back.`;
         return (
           <Box key={field.name}>
+            {/* The field being typed into is marked by a character, not only by a cursor's color (NO_COLOR). */}
+            <Box flexShrink={0} width={2}>
+              <Text color="cyan" bold>
+                {editing ? '›' : ' '}
+              </Text>
+            </Box>
             <Box flexShrink={0}>
-              <Text>{`${field.label}: `}</Text>
+              <Text bold={editing}>{`${field.label}: `}</Text>
             </Box>
             <Box flexWrap="wrap" flexShrink={1}>
               {editing ? (
@@ -82,11 +91,12 @@ export function SourceAuth() {
                   <LineInput
                     mask
                     placeholder={field.fromEnv ? `(from ${field.fromEnv}; Enter keeps it)` : field.value ? '(Enter keeps the one given)' : ''}
+                    required={field.value ? undefined : required}
                     onSubmit={(v) => submit(field.name, index)(v || field.value)}
                   />
                 ) : (
                   <>
-                    <LineInput defaultValue={field.value} suggestions={kind === 'file' ? suggestions : undefined} onSubmit={submit(field.name, index)} />
+                    <LineInput defaultValue={field.value} required={required} suggestions={kind === 'file' ? suggestions : undefined} onSubmit={submit(field.name, index)} />
                     {origin}
                   </>
                 )
@@ -106,7 +116,7 @@ export function SourceAuth() {
         {check.state === 'error' ? <StatusLine status="error">{check.message}</StatusLine> : null}
         {check.state === 'ok' ? <StatusLine status="ok">{check.summary}</StatusLine> : null}
       </Box>
-      {inspection && check.state !== 'running' ? (
+      {inspection && check.state !== 'running' && mode.name !== 'pick-column' && mode.name !== 'pick-field' ? (
         <Box marginTop={1} flexDirection="column">
           <Text bold>{`Columns (${inspection.format}${inspection.delimiter ? `, "${inspection.delimiter === '\t' ? 'tab' : inspection.delimiter}" separated` : ''}):`}</Text>
           {inspection.columns.slice(0, 14).map((column) => (
@@ -123,15 +133,17 @@ export function SourceAuth() {
       {mode.name === 'pick-column' && inspection ? (
         <Box flexDirection="column" marginTop={1}>
           <Text bold>Which column?</Text>
-          <Select options={inspection.columns.map((c) => ({ value: c, label: c }))} onChange={(column) => setMode({ name: 'pick-field', column })} />
+          <Menu rows={pickerRows} items={inspection.columns.map((c) => ({ value: c, label: c }))} onSelect={(column) => setMode({ name: 'pick-field', column })} />
         </Box>
       ) : null}
       {mode.name === 'pick-field' ? (
         <Box flexDirection="column" marginTop={1}>
           <Text bold>{`"${mode.column}" holds:`}</Text>
-          <Select
-            options={[...mappable, `metadata.${mode.column}`].map((f) => ({ value: f, label: f }))}
-            onChange={(field) => {
+          <Menu
+            rows={pickerRows}
+            initial={inspection?.mapping[mode.column]}
+            items={[...mappable, `metadata.${mode.column}`].map((f) => ({ value: f, label: f }))}
+            onSelect={(field) => {
               actions.setColumnField(mode.column, field);
               setMode({ name: 'review' });
               void actions.checkSource();

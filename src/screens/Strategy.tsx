@@ -1,7 +1,6 @@
-import { ConfirmInput, Select } from '@inkjs/ui';
 import { Box, Text, useInput } from 'ink';
 import React, { useState } from 'react';
-import { Frame, useWizard } from './ui.js';
+import { Frame, Menu, useWizard, YesNo } from './ui.js';
 
 const CHECKLISTS = {
   freeze: {
@@ -38,16 +37,17 @@ export function Strategy() {
   });
   const list = choice ? CHECKLISTS[choice] : undefined;
   return (
-    <Frame step="strategy" keys={choice ? ['y confirm', 'n not yet', 'Esc other strategy'] : ['↑↓ choose', 'Enter select', 'Esc back']}>
+    <Frame step="strategy" keys={choice ? ['y confirm', 'n or Enter not yet', 'Esc other strategy'] : ['↑↓ choose', 'Enter select', 'Esc back']}>
       {!choice ? (
         <>
           <Text bold>How will new signups be handled during the import?</Text>
-          <Select
-            defaultValue={current}
-            options={(['freeze', 'dual-write'] as const).map((k) => ({ value: k, label: `${CHECKLISTS[k].title}: ${CHECKLISTS[k].summary}` }))}
-            onChange={(value) => {
+          {/* Opens on the strategy already chosen; Enter on it goes on (coming back here is no dead end). */}
+          <Menu
+            initial={current}
+            items={(['freeze', 'dual-write'] as const).map((k) => ({ value: k, label: `${CHECKLISTS[k].title}: ${CHECKLISTS[k].summary}` }))}
+            onSelect={(value) => {
               setRefused(false);
-              setChoice(value as 'freeze' | 'dual-write');
+              setChoice(value);
             }}
           />
         </>
@@ -64,7 +64,8 @@ export function Strategy() {
           ))}
           <Box marginTop={1}>
             <Text>{`${list!.question} `}</Text>
-            <ConfirmInput onConfirm={() => actions.chooseStrategy(choice)} onCancel={() => setRefused(true)} />
+            {/* A risky fact is confirmed by a y, never by an Enter pressed on the way. */}
+            <YesNo defaultChoice="no" onYes={() => actions.chooseStrategy(choice)} onNo={() => setRefused(true)} />
           </Box>
           {refused ? <Text color="yellow">Put it in place first; the choice and its time are recorded in the journal when you confirm.</Text> : null}
         </Box>

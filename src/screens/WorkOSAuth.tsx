@@ -1,7 +1,7 @@
-import { ConfirmInput, Spinner } from '@inkjs/ui';
+import { Spinner } from '@inkjs/ui';
 import { Box, Text, useInput } from 'ink';
 import React, { useEffect, useState } from 'react';
-import { Frame, LineInput, StatusLine, useWizard } from './ui.js';
+import { Frame, LineInput, StatusLine, useWizard, YesNo } from './ui.js';
 
 export function WorkOSAuth() {
   const apiKey = useWizard((s) => s.apiKey);
@@ -73,7 +73,7 @@ export function WorkOSAuth() {
         {production && !confirmed ? (
           <Box>
             <Text color="yellow">This writes to your production users. Continue? </Text>
-            <ConfirmInput defaultChoice="cancel" onConfirm={() => actions.confirmProduction()} onCancel={() => setTyping(true)} />
+            <YesNo defaultChoice="no" onYes={() => actions.confirmProduction()} onNo={() => setTyping(true)} />
           </Box>
         ) : null}
       </Box>

@@ -30,6 +30,7 @@ import {
   type Strategy,
 } from '../services/run/orchestrator.js';
 import type { VerifyReport } from '../services/verify.js';
+import { handoffsOf, type Handoff } from '../services/run/handoffs.js';
 import { environmentOfKey, WorkOSTarget } from '../services/workos/target.js';
 
 export const STEPS = ['welcome', 'source', 'source-auth', 'workos-auth', 'export', 'plan', 'strategy', 'roles', 'import', 'verify'] as const;
@@ -48,7 +49,7 @@ export const STEP_TITLES: Record<Step, string> = {
   verify: 'Verify',
 };
 
-export type { Plan };
+export type { Plan, Handoff };
 export type { VerifyReport };
 export type ImportPhase = 'organizations' | 'users' | 'memberships' | 'factors';
 export type ProgressEvent = Extract<MigrationEvent, { type: 'progress' }>;
@@ -63,6 +64,8 @@ export interface SourceField {
   label: string;
   value: string;
   secret: boolean;
+  /** May be left empty (the wizard refuses an empty required field on the screen). */
+  optional?: boolean;
   /** The environment variable it was pre-filled from, if any. */
   fromEnv?: string;
 }
@@ -86,6 +89,11 @@ export interface WizardDeps {
 
 export interface WizardState {
   step: Step;
+  /**
+   * Where paths are shown from: the wizard's directory when the shell is in it (paths under it are
+   * shown relative, so a command fits a line and can be copied), else none (absolute paths).
+   */
+  pathsFrom?: string;
   banner?: string;
   sources: SourceDescriptor[];
   journals: JournalListing[];
@@ -118,6 +126,10 @@ export interface WizardState {
   };
   importStatus: AsyncStatus & { paused: boolean; stopping: boolean; stopped: boolean };
   importProgress: Partial<Record<ImportPhase, ProgressEvent>>;
+  /** When this run's import started and finished (ms since the epoch): the elapsed time shown. */
+  importTiming: { startedAt?: number; finishedAt?: number };
+  /** What the operator does by hand after the import (Admin Portal links, resets, MFA), in words. */
+  handoffs: Handoff[];
   /** Failed records and notices, oldest first; drawn once each above the live area. */
   logLines: { id: number; text: string; level: 'error' | 'warning' | 'info' }[];
   verifyStatus: AsyncStatus;
@@ -189,11 +201,15 @@ function sourceFieldsFor(kind: string, env: NodeJS.ProcessEnv, previous?: Record
       name: field.name,
       label: field.label,
       secret: field.secret,
+      optional: field.optional,
       value: typeof saved === 'string' ? saved : (fromEnv ?? ''),
       fromEnv: typeof saved !== 'string' && fromEnv ? field.env : undefined,
     };
   });
 }
+
+/** How long the Import screen shows its finished frame (every row at 100%) before Verify. */
+export const DONE_FRAME_MS = 1200;
 
 export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
   // Engine objects live here, not in state: screens never touch them.
@@ -223,6 +239,10 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
     return stopController.signal;
   };
   let logId = 0;
+  // The run the orchestration is in, and runs the operator left by going back from the plan.
+  let currentRun: Promise<void> | undefined;
+  let runGeneration = 0;
+  const abandoned = new Set<number>();
 
   const envKey = deps.env.WORKOS_API_KEY?.trim();
 
@@ -275,7 +295,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
       // Asked on the WorkOS screen before any run starts: the answer is already in the state.
       confirmProduction: async () => get().productionConfirmed,
       reviewPlan: (plan) => {
-        set({ plan });
+        set({ plan, handoffs: journal ? handoffsOf(journal, plan) : [] });
         if (early.plan) {
           delete early.plan;
           return Promise.resolve();
@@ -327,9 +347,16 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
       if (step === 'export') set({ exportStatus: { state: 'running' } });
       if (step === 'plan' && get().exportStatus.state === 'running') set({ exportStatus: { state: 'ok' } });
       if (step === 'roles') set((s) => ({ roles: { ...s.roles, status: { state: 'running' } } }));
-      if (step === 'import') set({ importStatus: { state: 'running', paused: false, stopping: false, stopped: false } });
+      if (step === 'import') set({ importStatus: { state: 'running', paused: false, stopping: false, stopped: false }, importTiming: { startedAt: Date.now() } });
       if (step === 'verify') set({ verifyStatus: { state: 'running' } });
-      if (step === 'reports') set((s) => ({ importStatus: { ...s.importStatus, state: 'ok' } }));
+      if (step === 'reports') {
+        set((s) => ({ importStatus: { ...s.importStatus, state: 'ok', paused: false }, importTiming: s.importTiming.startedAt ? { ...s.importTiming, finishedAt: Date.now() } : s.importTiming }));
+      }
+      // The import's finished frame (every row at 100%) stays a moment before Verify replaces it.
+      if (step === 'verify' && get().step === 'import') {
+        setTimeout(() => get().step === 'import' && set({ step: 'verify' }), DONE_FRAME_MS).unref?.();
+        return;
+      }
       if (screen) set({ step: screen });
     };
 
@@ -363,12 +390,17 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
     function drive(go: (ctx: RunContext) => Promise<RunOutcome>): Promise<void> {
       waitingForOperator();
       const settled = new Promise<void>((resolve) => (settle = resolve));
-      void run(go).finally(waitingForOperator);
+      const running = run(go).finally(waitingForOperator);
+      currentRun = running;
+      void running;
       return settled;
     }
 
     async function run(go: (ctx: RunContext) => Promise<RunOutcome>): Promise<void> {
       const bus = createEventBus();
+      const generation = ++runGeneration;
+      // A run the operator left (Esc on the plan) says nothing more on screen.
+      const left = () => generation !== runGeneration || abandoned.has(generation);
       bus.subscribe((event) => {
         switch (event.type) {
           case 'progress':
@@ -398,6 +430,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
       try {
         const outcome = await go(ctx);
         bus.flush();
+        if (left()) return;
         if (outcome.status === 'stopped') {
           if (get().step === 'export') set({ exportStatus: { state: 'ok', stopped: true, message: 'Stopped. The export resumes from its last page.' } });
           else {
@@ -406,10 +439,12 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
             });
           }
         } else if (outcome.status === 'imported') {
-          set({ plan: journal ? planOf(journal) : get().plan, verify: outcome.verify, verifyStatus: { state: outcome.verify ? 'ok' : 'idle' } });
+          const plan = journal ? planOf(journal) : get().plan;
+          set({ plan, handoffs: journal && plan ? handoffsOf(journal, plan) : get().handoffs, verify: outcome.verify, verifyStatus: { state: outcome.verify ? 'ok' : 'idle' } });
         }
       } catch (error) {
         bus.flush();
+        if (left()) return;
         // A file source whose first export failed has had its journal removed: start afresh.
         if (journal && !fs.existsSync(journal.path)) {
           journal = undefined;
@@ -642,7 +677,8 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
             { env: deps.env, bus, signal: stopSignal(), onVerifyProgress: (check, done, total) => set({ verifyProgress: { check, done, total } }) },
             opened,
           );
-          set({ verify: report, verifyStatus: { state: 'ok' } });
+          const plan = planOf(opened);
+          set({ verify: report, verifyStatus: { state: 'ok' }, plan, handoffs: handoffsOf(opened, plan) });
         } catch (error) {
           set({ verifyStatus: { state: 'error', message: describeError(error) } });
         }
@@ -681,6 +717,24 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
           pending.roles = undefined;
           return answer(BACK);
         }
+        // The plan of a file: back to its columns. Nothing is in WorkOS yet and the file is read
+        // again in seconds, so the staged journal is dropped and a new one made from the new mapping.
+        if (step === 'plan' && pending.plan && journal && get().sourceKind === 'file') {
+          const opened = journal;
+          const ending = currentRun;
+          journal = undefined;
+          abandoned.add(runGeneration);
+          stopController.abort(new Error('back to the source'));
+          const answer = pending.plan;
+          pending.plan = undefined;
+          answer();
+          set({ step: 'source-auth', journalPath: undefined, plan: undefined, handoffs: [], exportStatus: { state: 'idle' }, exportProgress: undefined });
+          void (ending ?? Promise.resolve()).finally(() => {
+            opened.close();
+            for (const suffix of ['', '-wal', '-shm']) fs.rmSync(`${opened.path}${suffix}`, { force: true });
+          });
+          return;
+        }
         const previous = BACK_STEP[step];
         if (previous) set({ step: previous });
       },
@@ -708,6 +762,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
 
     return {
       step: 'welcome',
+      pathsFrom: path.resolve(deps.cwd) === process.cwd() ? path.resolve(deps.cwd) : undefined,
       banner: deps.banner,
       sources: SOURCES,
       journals: [],
@@ -723,6 +778,8 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
       roles: { status: { state: 'idle' }, usage: [], environmentRoles: [], mapping: {} },
       importStatus: { state: 'idle', paused: false, stopping: false, stopped: false },
       importProgress: {},
+      importTiming: {},
+      handoffs: [],
       logLines: [],
       verifyStatus: { state: 'idle' },
       manualTicks: {},

@@ -78,7 +78,7 @@ describe.runIf(hasTmux)('the built binary in a terminal', () => {
     t.start(['demo', '--fast', '--users', '60']);
     await walkToImport(t);
     const verify = (await t.waitFor(/For you to tick/, 60_000)).replace(/\s+/g, ' ');
-    expect(verify).toMatch(/✔ Imported users exist with the right email and external id: 60 of 60 checked match/);
+    expect(verify).toMatch(/✔ Imported users exist with the right email, names, verification, external id and metadata: 60 of 60 checked match/);
     expect(verify).toMatch(/✔ Memberships exist with the mapped role/);
     expect(verify).not.toMatch(/✖/);
     t.keys('q');

@@ -4,7 +4,8 @@
  * (Ink renders and @inkjs/ui fires its callbacks asynchronously).
  */
 import { stripVTControlCharacters } from 'node:util';
-import { render } from 'ink-testing-library';
+import { EventEmitter } from 'node:events';
+import { render as inkRender } from 'ink';
 import React from 'react';
 import { expect } from 'vitest';
 import type { StoreApi } from 'zustand/vanilla';
@@ -41,11 +42,87 @@ export interface Wizard {
   /** Waits until the store is in a state. */
   until(predicate: (state: WizardState) => boolean, timeoutMs?: number): Promise<void>;
   unmount(): void;
+  /** The terminal changes size (Ink and the wizard hear 'resize'). */
+  resize(columns: number, rows: number): void;
+  size(): Size;
 }
 
-export function renderWizard(storeOrDeps: StoreApi<WizardState> | WizardDeps): Wizard {
+/**
+ * A terminal of a given size (ink-testing-library's is fixed at 100 columns): the wizard lays out
+ * at its width and pages its lists at its height, and `resize` changes both as a terminal does.
+ */
+class FakeStdout extends EventEmitter {
+  frames: string[] = [];
+  isTTY = true;
+  constructor(
+    public columns: number,
+    public rows: number,
+  ) {
+    super();
+  }
+  write = (frame: string) => {
+    this.frames.push(frame);
+    return true;
+  };
+  lastFrame = () => this.frames.at(-1);
+}
+
+class FakeStdin extends EventEmitter {
+  isTTY = true;
+  private data: string | null = null;
+  write = (data: string) => {
+    this.data = data;
+    this.emit('readable');
+    this.emit('data', data);
+  };
+  read = () => {
+    const { data } = this;
+    this.data = null;
+    return data;
+  };
+  setEncoding() {}
+  setRawMode() {}
+  resume() {}
+  pause() {}
+  ref() {}
+  unref() {}
+}
+
+function render(tree: React.ReactElement, size: { columns: number; rows: number }) {
+  const stdout = new FakeStdout(size.columns, size.rows);
+  const stdin = new FakeStdin();
+  const stderr = new FakeStdout(size.columns, size.rows);
+  const instance = inkRender(tree, {
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    stderr: stderr as unknown as NodeJS.WriteStream,
+    stdin: stdin as unknown as NodeJS.ReadStream,
+    debug: true,
+    exitOnCtrlC: false,
+    patchConsole: false,
+  });
+  return {
+    stdin,
+    stdout,
+    frames: stdout.frames,
+    lastFrame: stdout.lastFrame,
+    unmount: instance.unmount,
+    cleanup: instance.cleanup,
+    resize(columns: number, rows: number) {
+      stdout.columns = columns;
+      stdout.rows = rows;
+      stdout.emit('resize');
+    },
+  };
+}
+
+export interface Size {
+  columns: number;
+  rows: number;
+}
+
+export function renderWizard(storeOrDeps: StoreApi<WizardState> | WizardDeps, size: Size = { columns: 80, rows: 40 }): Wizard {
   const store = 'getState' in storeOrDeps ? storeOrDeps : createWizardStore(storeOrDeps);
-  const instance = render(<App store={store} />);
+  const instance = render(<App store={store} />, size);
   const frame = () => plain(instance.lastFrame());
   const wizard: Wizard = {
     store,
@@ -88,6 +165,10 @@ export function renderWizard(storeOrDeps: StoreApi<WizardState> | WizardDeps): W
         await sleep(10);
       }
     },
+    resize(columns, rows) {
+      instance.resize(columns, rows);
+    },
+    size: () => ({ columns: instance.stdout.columns, rows: instance.stdout.rows }),
     unmount() {
       instance.unmount();
       instance.cleanup();
@@ -109,21 +190,19 @@ export function widestLine(frames: string[]): { width: number; line: string } {
   return widest;
 }
 
-/** The layout holds at 80 columns: no line of any frame drawn so far is wider. */
+/** The layout holds at the terminal's width (80 columns unless the test chose another): no line of any frame drawn so far is wider. */
 export function expectFitsIn80Columns(wizard: Wizard) {
   const { width, line } = widestLine(wizard.frames());
-  expect(width, `a line ${width} columns wide: ${JSON.stringify(line)}`).toBeLessThanOrEqual(80);
+  const columns = wizard.size().columns;
+  expect(width, `a line ${width} columns wide: ${JSON.stringify(line)}`).toBeLessThanOrEqual(columns);
 }
 
-/** The key hints line: the last non-empty line of the frame. */
+/** The key hints: the frame's last block of lines (they wrap on a narrow terminal), joined. */
 export function keyHints(frame: string): string {
-  return (
-    frame
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .at(-1) ?? ''
-  );
+  const lines = frame.split('\n').map((l) => l.trim());
+  while (lines.length && !lines.at(-1)) lines.pop();
+  const blank = lines.lastIndexOf('');
+  return lines.slice(blank + 1).join(' ');
 }
 
 /** The screen shows these keys in its hints line (the last line of the frame). */

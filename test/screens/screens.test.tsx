@@ -137,7 +137,8 @@ describe('Welcome', () => {
 
       // A production key for the same journal: refused before anything is asked or written.
       let w = open(cwd, { env: { WORKOS_API_KEY: LIVE_KEY, WORKOS_API_URL: other.url } }, other);
-      await w.waitFor('Resume file');
+      // Finished: offered to open (its checklist), not to resume.
+      await w.waitFor('Open (finished) file');
       await w.press(KEY.enter);
       await w.waitFor('PRODUCTION environment');
       await w.press('y');
@@ -150,7 +151,7 @@ describe('Welcome', () => {
       const before = other.state.users.size;
       other.state.users.clear();
       w = open(cwd, {}, other);
-      await w.waitFor('Resume file');
+      await w.waitFor('Open (finished) file');
       await w.press(KEY.enter);
       frame = await w.waitFor(/not in this WorkOS environment/, 20_000);
       expect(frame).toContain('4/10  WorkOS authentication');
@@ -254,7 +255,7 @@ describe('Source authentication (file)', () => {
     await w.press('e');
     await w.waitFor('type the value');
     await w.press(...Array.from({ length: 9 }, () => KEY.backspace));
-    await w.waitFor(/^File \(CSV, JSON or NDJSON\): *$/m);
+    await w.waitFor(/^› File \(CSV, JSON or NDJSON\): *$/m);
     await w.type('users.csv\r');
     frame = await w.waitFor(/✔ users\.csv: CSV|✖ /);
     expect(frame).toMatch(/✔ users\.csv: CSV/);
@@ -270,7 +271,7 @@ describe('Source authentication (file)', () => {
     expectKeys(frame, 'Tab complete', 'Enter next');
     await w.type('exp');
     await w.press(KEY.tab);
-    await w.waitFor(/^File \(CSV, JSON or NDJSON\): exports\/all-users\.csv *$/m);
+    await w.waitFor(/^› File \(CSV, JSON or NDJSON\): exports\/all-users\.csv *$/m);
     await w.press(KEY.enter);
     await w.waitFor(/✔ all-users\.csv: CSV/);
     expect(w.store.getState().sourceFields[0].value).toBe(path.join('exports', 'all-users.csv'));
@@ -459,7 +460,7 @@ describe('Export', () => {
 });
 
 describe('Plan', () => {
-  it('Enter opens the examples of a line; Esc does not go back into the export; Ctrl-C quits without confirming', async () => {
+  it('Enter opens the examples of a line; Ctrl-C quits without confirming', async () => {
     const { cwd } = project();
     const w = open(cwd);
     let frame = await walkToPlan(w);
@@ -480,10 +481,6 @@ describe('Plan', () => {
     await w.waitFor((f) => !f.includes('╭'));
     await w.press(KEY.enter);
     await w.waitFor('[org_000001]');
-
-    await w.press(KEY.esc);
-    await sleep(50);
-    expect(w.store.getState().step).toBe('plan');
 
     const journalPath = w.store.getState().journalPath!;
     await w.press(KEY.ctrlC);
@@ -579,10 +576,13 @@ describe('Role mapping', () => {
     expect(w.store.getState().roles.mapping.member).toBe('member');
     expect(frame).toMatch(/member\s+\d+ members → member/);
 
-    // Picked from the environment's roles: accepted.
+    // Picked from the environment's roles: the picker opens on the current one (admin is a
+    // Down away), and granting more than the source did is confirmed first.
     await w.press(KEY.enter);
     await w.waitFor('member becomes:');
-    await w.press(KEY.enter);
+    await w.press(KEY.down, KEY.enter);
+    await w.waitFor('Grant admin?');
+    await w.press('y');
     frame = await w.waitFor(/member\s+\d+ members → admin/);
     expect(frame).not.toContain('is not a role');
     expect(w.store.getState().roles.mapping.member).toBe('admin');
@@ -681,7 +681,7 @@ describe('Verify', () => {
       await w.press('c');
       let frame = await w.waitFor(/For you to tick/, 20_000);
       expect(frame).not.toContain('✖');
-      expectKeys(frame, 'Enter tick / untick', 'r check again', 'q quit');
+      expectKeys(frame, 'Enter details / tick', 'r check again', 'q quit');
 
       // Someone deletes a migrated user in WorkOS; checking again finds it.
       const gone = [...own.state.users.values()].find((u) => u.email === dataset.users[0].email)!;

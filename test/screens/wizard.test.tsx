@@ -95,7 +95,7 @@ describe('the wizard from Welcome to Verify (file source, WorkOS sandbox)', () =
     frame = w.frame();
     expect(frame).toContain('10/10  Verify');
     expect(frame).toMatch(/✔ The API key still works/);
-    expectShows(frame, '✔ Imported users exist with the right email and external id: 40 of 40 checked match');
+    expectShows(frame, '✔ Imported users exist with the right email, names, verification, external id and metadata: 40 of 40 checked match');
     expectShows(frame, '✔ Memberships exist with the mapped role: 60 of 60 checked match');
     expect(frame).toMatch(/✔ Records that did not make it: none/);
     expect(frame).not.toContain('✖');
