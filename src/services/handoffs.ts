@@ -15,6 +15,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { setMaxListeners } from 'node:events';
 import { ExpectedError } from '../errors.js';
 import type { EventBus } from './events.js';
 import type { Journal } from './journal/journal.js';
@@ -99,6 +100,8 @@ export async function sendPasswordResets(ctx: HandoffContext, journal: Journal, 
   const plan = resetPlan(journal);
   if (!options.send) return { status: 'planned', plan, sent: 0, failed: [] };
   const signal = options.signal;
+  // Every call in flight listens for a stop: many listeners are expected, not a leak.
+  if (signal) setMaxListeners(0, signal);
   const target = options.target ?? targetFor(journal.settings, ctx.env);
   await target.checkKey({ signal });
   const states = options.retryUncertain ? `reset_state IS NULL OR reset_state IN ('failed', 'in_flight')` : `reset_state IS NULL OR reset_state = 'failed'`;

@@ -15,6 +15,7 @@
  * for organizations). The journal records the rollback (meta `rollback`), so status and resume
  * know.
  */
+import { setMaxListeners } from 'node:events';
 import { ExpectedError } from '../errors.js';
 import type { EventBus } from './events.js';
 import type { Journal } from './journal/journal.js';
@@ -251,6 +252,8 @@ export async function rollbackMigration(ctx: RollbackContext, journal: Journal, 
   const plan = rollbackPlan(journal);
   if (!options.confirm) return { status: 'planned', plan };
   const signal = options.signal;
+  // Every call in flight listens for a stop: many listeners are expected, not a leak.
+  if (signal) setMaxListeners(0, signal);
   const target = options.target ?? targetFor(journal.settings, ctx.env);
   await target.checkKey({ signal });
   await confirmEnvironment(journal, target, signal);
