@@ -287,7 +287,7 @@ async function fill(db: pg.Client, url: string, database: string, options: { dir
   expected.rows = rows.length;
 
   // The organizations file: the bulk spread over five organizations (by id and by email, every
-  // 13th an admin), Alice in two with two roles in one; a deleted user's line (left out with the
+  // 13th an admin), Alice in two with two roles in one, the SSO user in Hooli; a deleted user's line (left out with the
   // user), anonymous and phone-only users' lines, an unknown email, two lines that cannot be read.
   const lines: string[] = ['user,organization_id,organization_name,role'];
   const line = (cells: string[]) => lines.push(cells.map((c) => (/[",]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(','));
@@ -300,6 +300,7 @@ async function fill(db: pg.Client, url: string, database: string, options: { dir
   member(bob, ORGS[0], ['member'], 'bob@builder.example');
   member(carol, ORGS[2], ['admin']);
   member(ken, ORGS[3], ['member']);
+  member(heidi, ORGS[4], ['member']);
   line([erin, ORGS[0].id, ORGS[0].name, 'member']);
   line([ivan, ORGS[0].id, ORGS[0].name, 'member']);
   line([judy, ORGS[1].id, ORGS[1].name, 'member']);

@@ -79,6 +79,8 @@ describe.skipIf(!up && !process.env.CI)('Supabase -> WorkOS sandbox', () => {
     expect(about(expected.anonymous[0], 'is_anonymous')).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringMatching(/anonymous \(guest\) user.*left out/) })]);
     expect(about(expected.phoneOnly[0], 'email')).toEqual([expect.objectContaining({ severity: 'error', message: expect.stringMatching(/phone number only.*Not imported/) })]);
     expect(about(expected.sso[0], 'sso')).toHaveLength(1);
+    // Hooli has an SSO member: the organization is flagged for the Admin Portal handoff, once.
+    expect(issues.filter((i) => i.field === 'sso' && i.recordKind === 'organization').map((i) => i.sourceId)).toEqual(['hooli']);
     expect(about(expected.sms[0], 'mfa')[0].message).toMatch(/SMS codes/);
     expect(about(expected.totpReenrol[0], 'mfa')[0].message).toMatch(/keeps encrypted/);
     const byId = new Map(users.map((u) => [u.sourceId, u]));
@@ -152,6 +154,7 @@ describe.skipIf(!up && !process.env.CI)('Supabase -> WorkOS sandbox', () => {
     expect(leftOut).toMatch(new RegExp(`^membership,${fixture.expected.leftOut[0].id} in acme`, 'm'));
     const summary = fs.readFileSync(filesUnder(dir).find((f) => f.endsWith('summary.md'))!, 'utf8');
     expect(summary).toMatch(/anonymous/);
+    expect(summary).toMatch(/Hooli.*SSO/);
     for (const file of filesUnder(dir)) {
       const content = fs.readFileSync(file);
       expect(content.includes(Buffer.from(PASSWORD)), `${file} holds the database password`).toBe(false);

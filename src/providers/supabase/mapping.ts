@@ -59,6 +59,8 @@ export interface MappedUser {
   issues: SourceIssue[];
   /** Set when the operator's choice leaves the user out: staged, then skipped with this reason. */
   leftOut?: string;
+  /** The SSO identity (`sso:<provider id>`, or `is_sso_user`) the user signs in through. */
+  sso?: string;
 }
 
 export const text = (v: unknown): string => (v === null || v === undefined ? '' : v instanceof Date ? v.toISOString() : String(v));
@@ -166,10 +168,11 @@ export function mapUser(row: UserRow, identities: IdentityRow[], factors: Factor
     else if (kind === 'sso') ssoIdentity ??= provider;
   }
   if (social.size) user.socialProviders = [...social].sort();
-  if (bool(row.is_sso_user) || ssoIdentity) {
+  const sso = ssoIdentity ?? (bool(row.is_sso_user) ? 'is_sso_user' : undefined);
+  if (sso) {
     warn(
       'sso',
-      `${email} signs in through SAML SSO (${ssoIdentity ?? 'is_sso_user'}); it cannot move as a password. Set that identity provider up again in WorkOS (SSO, through an Admin Portal link for its organization's IT admin): the user is imported and is linked by email at their first SSO sign-in.`,
+      `${email} signs in through SAML SSO (${sso}); it cannot move as a password. Set that identity provider up again in WorkOS (SSO, through an Admin Portal link for its organization's IT admin): the user is imported and is linked by email at their first SSO sign-in.`,
     );
   }
 
@@ -210,16 +213,16 @@ export function mapUser(row: UserRow, identities: IdentityRow[], factors: Factor
   const deletedAt = timeOf(row.deleted_at);
   if (deletedAt !== undefined) {
     if (ctx.deleted === 'skip') {
-      return { user, issues, leftOut: `deleted in Supabase (deleted_at ${new Date(deletedAt).toISOString().slice(0, 10)}): not imported (--supabase-deleted skip, the default). Pass --supabase-deleted import to import deleted users too.` };
+      return { user, issues, sso, leftOut: `deleted in Supabase (deleted_at ${new Date(deletedAt).toISOString().slice(0, 10)}): not imported (--supabase-deleted skip, the default). Pass --supabase-deleted import to import deleted users too.` };
     }
     warn('deleted_at', `${email} was deleted in Supabase (soft delete) and is imported (--supabase-deleted import) as an ordinary WorkOS user.`);
   }
   const bannedUntil = timeOf(row.banned_until);
   if (bannedUntil !== undefined && bannedUntil > ctx.now) {
     if (ctx.banned === 'skip') {
-      return { user, issues, leftOut: `banned in Supabase ${day(bannedUntil)}: not imported (--supabase-banned skip, the default). Pass --supabase-banned import to import banned users too.` };
+      return { user, issues, sso, leftOut: `banned in Supabase ${day(bannedUntil)}: not imported (--supabase-banned skip, the default). Pass --supabase-banned import to import banned users too.` };
     }
     warn('banned_until', `${email} is banned in Supabase ${day(bannedUntil)} and is imported (--supabase-banned import) as an ordinary WorkOS user: keep them locked out in your application until then.`);
   }
-  return { user, issues };
+  return { user, issues, sso };
 }

@@ -138,6 +138,8 @@ export function createSupabaseProvider(options: SupabaseOptions): SourceProvider
   }
 
   let file: OrganizationsFile | undefined;
+  /** Organizations already flagged for the SSO handoff in this pass (the report reads them distinct). */
+  const ssoOrgs = new Set<string>();
   const organizationsFile = () => (options.organizationsFile ? (file ??= readOrganizationsFile(options.organizationsFile)) : undefined);
 
   return {
@@ -313,6 +315,18 @@ export function createSupabaseProvider(options: SupabaseOptions): SourceProvider
       }
       for (const [orgId, m] of byOrg) {
         memberships.push({ userSourceId: id, orgSourceId: orgId, roles: [...m.roles], origin: `${orgs!.name}:${m.line}` });
+        // An organization with SSO members: its IT admin sets SSO up again (the Admin Portal handoff).
+        if (mapped.sso && !ssoOrgs.has(orgId)) {
+          ssoOrgs.add(orgId);
+          issues.push({
+            location: `${orgs!.name}:${m.line}`,
+            field: 'sso',
+            severity: 'warning',
+            recordKind: 'organization',
+            sourceId: orgId,
+            message: `members of organization ${orgId} sign in through SAML SSO in Supabase (${mapped.sso}, e.g. ${mapped.user.email}). SSO connections cannot be exported: after the import, send its IT admin a WorkOS Admin Portal link to set SSO up again (portal.generateLink({ organization: <its WorkOS id>, intent: 'sso' })).`,
+          });
+        }
       }
     }
     return { users, memberships, issues, leftOut };
