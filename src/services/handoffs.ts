@@ -113,15 +113,19 @@ export async function sendPasswordResets(ctx: HandoffContext, journal: Journal, 
     rows,
     options.concurrency ?? journal.settings.concurrency ?? 16,
     async (row) => {
-      // Committed before the call: from here a stop means "may have been sent", never "send again".
-      journal.markResetSending(row.id);
       try {
-        const reset = await target.call('writes', () => target.sdk.userManagement.createPasswordReset({ email: row.email }), { idempotent: false, signal });
+        const reset = await target.call('writes', () => target.sdk.userManagement.createPasswordReset({ email: row.email }), {
+          idempotent: false,
+          signal,
+          // Committed once paced, right before the request leaves: from here a stop means "may have
+          // been sent", never "send again"; a stop while waiting for its turn leaves it unsent.
+          onSend: () => journal.markResetSending(row.id),
+        });
         journal.markResetSent(row.id, reset.id);
         sent++;
       } catch (error) {
         if (!(error instanceof WorkOSCallError)) {
-          if (signal?.aborted) return; // stopped while waiting for its turn or its answer: stays in_flight
+          if (signal?.aborted) return; // stopped: unsent if it was waiting for its turn, in_flight if it had left
           throw error;
         }
         const info = error.info;
