@@ -45,13 +45,20 @@ const HEADER: Record<string, 'user' | 'orgId' | 'orgName' | 'role'> = {
 
 const norm = (s: string) => s.trim().toLowerCase().replace(/[\s-]+/g, '_');
 
-export function readOrganizationsFile(file: string): OrganizationsFile {
+/** How a source names its flag and its user ids in the messages (the Supabase source reads the same file). */
+export interface OrganizationsFileNames {
+  flag: string;
+  /** What a user id is: `a Firebase uid`. */
+  user: string;
+}
+
+export function readOrganizationsFile(file: string, names: OrganizationsFileNames = { flag: '--firebase-organizations', user: 'a Firebase uid' }): OrganizationsFile {
   const name = path.basename(file);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    throw new ExpectedError(`The organizations file ${file} cannot be read (no such file).`, 'Check the path given to --firebase-organizations (a CSV: user, organization_id, organization_name, role).');
+    throw new ExpectedError(`The organizations file ${file} cannot be read (no such file).`, `Check the path given to ${names.flag} (a CSV: user, organization_id, organization_name, role).`);
   }
   let records: { record: string[]; info: { lines: number } }[];
   try {
@@ -68,7 +75,7 @@ export function readOrganizationsFile(file: string): OrganizationsFile {
       first = 1;
       const at = (field: keyof typeof columns) => head.findIndex((h) => HEADER[h] === field);
       for (const field of Object.keys(columns) as (keyof typeof columns)[]) columns[field] = at(field);
-      if (columns.user < 0) throw new ExpectedError(`${name} has no user column (uid or email).`, 'Name the columns user, organization_id, organization_name, role (the user is a Firebase uid or an email).');
+      if (columns.user < 0) throw new ExpectedError(`${name} has no user column (uid or email).`, `Name the columns user, organization_id, organization_name, role (the user is ${names.user} or an email).`);
     }
   }
   const result: OrganizationsFile = { file: name, organizations: [], roles: [], byUid: new Map(), byEmail: new Map(), issues: [] };
@@ -84,7 +91,7 @@ export function readOrganizationsFile(file: string): OrganizationsFile {
     const orgId = cell(columns.orgId);
     const orgName = cell(columns.orgName);
     if (!user) {
-      result.issues.push({ location: where, field: 'user', severity: 'error', recordKind: 'membership', message: 'no user (a Firebase uid or an email) on this row; the row is not read. Fill it in and run again.' });
+      result.issues.push({ location: where, field: 'user', severity: 'error', recordKind: 'membership', message: `no user (${names.user} or an email) on this row; the row is not read. Fill it in and run again.` });
       continue;
     }
     if (!orgId) {
