@@ -123,6 +123,7 @@ export interface Size {
 export function renderWizard(storeOrDeps: StoreApi<WizardState> | WizardDeps, size: Size = { columns: 80, rows: 40 }): Wizard {
   const store = 'getState' in storeOrDeps ? storeOrDeps : createWizardStore(storeOrDeps);
   const instance = render(<App store={store} />, size);
+  let widest = size.columns;
   const frame = () => plain(instance.lastFrame());
   const wizard: Wizard = {
     store,
@@ -166,9 +167,11 @@ export function renderWizard(storeOrDeps: StoreApi<WizardState> | WizardDeps, si
       }
     },
     resize(columns, rows) {
+      widest = Math.max(widest, columns);
       instance.resize(columns, rows);
     },
-    size: () => ({ columns: instance.stdout.columns, rows: instance.stdout.rows }),
+    // The widest the terminal has been: frames drawn before a resize to narrower were drawn at it.
+    size: () => ({ columns: widest, rows: instance.stdout.rows }),
     unmount() {
       instance.unmount();
       instance.cleanup();

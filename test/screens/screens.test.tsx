@@ -576,11 +576,11 @@ describe('Role mapping', () => {
     expect(w.store.getState().roles.mapping.member).toBe('member');
     expect(frame).toMatch(/member\s+\d+ members → member/);
 
-    // Picked from the environment's roles: the picker opens on the current one (admin is a
-    // Down away), and granting more than the source did is confirmed first.
+    // Picked from the environment's roles: the picker opens on the current one (admin is one
+    // up), and granting more than the source did is confirmed first.
     await w.press(KEY.enter);
     await w.waitFor('member becomes:');
-    await w.press(KEY.down, KEY.enter);
+    await w.press(KEY.up, KEY.enter);
     await w.waitFor('Grant admin?');
     await w.press('y');
     frame = await w.waitFor(/member\s+\d+ members → admin/);
