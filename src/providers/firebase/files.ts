@@ -75,11 +75,13 @@ export function csvRowToUser(cells: string[]): Record<string, unknown> {
   return user;
 }
 
-/** JSON or CSV: by the extension, else by the first character (`{` or `[` is JSON). */
+/** JSON or CSV: by the extension, else by the first character (`{` or `[` is JSON); a pipe is JSON. */
 export function detectFormat(file: string): FirebaseFormat {
   const ext = path.extname(file).toLowerCase();
   if (ext === '.json') return 'json';
   if (ext === '.csv') return 'csv';
+  // A pipe cannot be peeked at without losing what is read: JSON, the format to export.
+  if (!fs.statSync(file).isFile()) return 'json';
   const fd = fs.openSync(file, 'r');
   try {
     const head = Buffer.alloc(512);
@@ -100,7 +102,8 @@ export function exportFileOf(file: string | undefined): string {
   } catch {
     throw new ExpectedError(`The Firebase export ${file} cannot be read (no such file).`, 'Check the path given to --firebase-export (the file `firebase auth:export` wrote).');
   }
-  if (!stat.isFile()) throw new ExpectedError(`The Firebase export ${file} is not a file.`, 'Pass the file `firebase auth:export` wrote to --firebase-export.');
+  // A pipe too (`--firebase-export <(gunzip -c users.json.gz)`): it is only ever streamed.
+  if (!stat.isFile() && !stat.isFIFO()) throw new ExpectedError(`The Firebase export ${file} is not a file.`, 'Pass the file `firebase auth:export` wrote to --firebase-export.');
   return file;
 }
 

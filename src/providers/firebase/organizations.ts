@@ -60,9 +60,9 @@ export function readOrganizationsFile(file: string, names: OrganizationsFileName
   } catch {
     throw new ExpectedError(`The organizations file ${file} cannot be read (no such file).`, `Check the path given to ${names.flag} (a CSV: user, organization_id, organization_name, role).`);
   }
-  let records: { record: string[]; info: { lines: number } }[];
+  let records: { record: string[]; info: { lines: number }; raw: string }[];
   try {
-    records = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, info: true, trim: true }) as unknown as { record: string[]; info: { lines: number } }[];
+    records = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, info: true, raw: true, trim: true }) as unknown as { record: string[]; info: { lines: number }; raw: string }[];
   } catch (error) {
     const at = (error as { lines?: number }).lines;
     throw new ExpectedError(`${name} cannot be read as CSV${at ? ` at line ${at}` : ''}: ${(error as Error).message}.`, 'Fix that line of the organizations file and run again.');
@@ -81,10 +81,10 @@ export function readOrganizationsFile(file: string, names: OrganizationsFileName
   const result: OrganizationsFile = { file: name, organizations: [], roles: [], byUid: new Map(), byEmail: new Map(), issues: [] };
   const orgs = new Map<string, SourceOrganization>();
   const roles = new Set<string>();
-  let lastEnd = first ? records[0].info.lines : 0;
-  for (const { record, info } of records.slice(first)) {
-    const line = lastEnd + 1;
-    lastEnd = info.lines;
+  for (const { record, info, raw } of records.slice(first)) {
+    // info.lines is the line the record ends on; its raw text (after any skipped empty lines)
+    // says how many lines it spans, so the line named is the one it starts on.
+    const line = info.lines - (raw.replace(/^[\r\n]+/, '').replace(/[\r\n]+$/, '').match(/\n/g)?.length ?? 0);
     const cell = (i: number) => (i >= 0 ? (record[i] ?? '').trim() : '');
     const where = `${name}:${line}`;
     const user = cell(columns.user);
