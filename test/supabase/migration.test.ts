@@ -202,20 +202,21 @@ describe.skipIf(!up && !process.env.CI)('Supabase -> WorkOS sandbox', () => {
 
     r = await run('--database-url', fixture.url, '--supabase-organizations', 'missing.csv');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`The organizations file ${path.join(cwd, 'missing.csv')} does not exist.`);
+    expect(r.stderr).toContain(`The organizations file ${path.join(cwd, 'missing.csv')} cannot be read (no such file).`);
     expect(r.stderr).toMatch(/Check the path given to --supabase-organizations/);
 
     fs.writeFileSync(path.join(cwd, 'broken.csv'), 'user,organization_id,organization_name,role\nbob@builder.example,acme,"Acme\n"x,member\nalice@wonderland.example,acme,Acme,admin\n');
     r = await run('--database-url', fixture.url, '--supabase-organizations', 'broken.csv');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/The organizations file broken\.csv, line \d+, is not a CSV that can be read/);
-    expect(r.stderr).toMatch(/Fix the quoting on that line/);
+    expect(r.stderr).toMatch(/broken\.csv cannot be read as CSV at line \d+/);
+    expect(r.stderr).toMatch(/Fix that line of the organizations file and run again/);
     noTrace(r.stderr);
 
-    fs.writeFileSync(path.join(cwd, 'header.csv'), 'email,team\nbob@builder.example,acme\n');
+    fs.writeFileSync(path.join(cwd, 'header.csv'), 'organization_id,team\nacme,x\n');
     r = await run('--database-url', fixture.url, '--supabase-organizations', 'header.csv');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/header\.csv, line 1, is a header without an organization_id column \(it has: email, team\)/);
+    expect(r.stderr).toMatch(/header\.csv has no user column \(uid or email\)/);
+    expect(r.stderr).toMatch(/the user is a Supabase user id \(uuid\) or an email/);
 
     r = await run('--database-url', fixture.url, '--supabase-banned', 'maybe');
     expect(r.code).toBe(1);

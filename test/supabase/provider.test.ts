@@ -54,16 +54,21 @@ describe('the organizations file', () => {
     return path.join(dir, name);
   };
 
-  it('reads a file without a header, with a BOM and semicolons, several roles, and a name given twice', () => {
-    const file = readOrganizationsFile(write('orgs.csv', `\uFEFF${id};acme;Acme;admin|billing\nbob@b.example;acme;ACME Corp;\n\ncarol@b.example;globex;;member\n`));
+  it('reads a file without a header (the Firebase reader), keys users by uuid or email, and refuses any other user cell', () => {
+    const upper = id.toUpperCase();
+    const file = readOrganizationsFile(write('orgs.csv', `\uFEFF${id},acme,Acme,admin|billing\nBob@B.example,acme,ACME Corp,\n\n${upper},globex,,member\nuid-123,globex,Globex,member\n`));
+    expect(file.name).toBe('orgs.csv');
     expect(file.organizations.map((o) => [o.sourceId, o.name])).toEqual([['acme', 'Acme'], ['globex', 'globex']]);
-    expect(file.byUser.get(`id:${id}`)).toEqual([{ line: 1, orgId: 'acme', roles: ['admin', 'billing'] }]);
+    expect(file.byUser.get(`id:${id}`)).toEqual([{ line: 1, orgId: 'acme', roles: ['admin', 'billing'] }, { line: 4, orgId: 'globex', roles: ['member'] }]);
     expect(file.byUser.get('email:bob@b.example')).toEqual([{ line: 2, orgId: 'acme', roles: [] }]);
+    expect(file.lines).toBe(3);
+    expect(file.roles.map((r) => r.slug).sort()).toEqual(['admin', 'billing', 'member']);
     expect(file.issues.map((i) => [i.location, i.field, i.severity])).toEqual([
       ['orgs.csv:2', 'organization_name', 'warning'],
-      ['orgs.csv:4', 'organization_name', 'warning'],
+      ['orgs.csv:5', 'organization_name', 'warning'],
+      ['orgs.csv:5', 'user', 'error'],
     ]);
-    expect(file.issues[0].message).toBe('organization acme is named "ACME Corp" here and "Acme" on orgs.csv:1: the first name is kept.');
+    expect(file.issues[2].message).toMatch(/"uid-123" is neither a Supabase user id \(a uuid\) nor an email address/);
   });
 
   it('takes its columns from a header in any order', () => {

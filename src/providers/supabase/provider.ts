@@ -226,7 +226,7 @@ export function createSupabaseProvider(options: SupabaseOptions): SourceProvider
           if (signal?.aborted) return;
           if (state.phase === 'organizations') {
             state = { ...state, phase: 'users', done: state.done + orgs!.organizations.length };
-            yield batchOf({ organizations: orgs!.organizations, issues: orgs!.issues });
+            yield batchOf({ organizations: orgs!.organizations, roles: orgs!.roles, issues: orgs!.issues });
             continue;
           }
           if (state.phase === 'users') {
