@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -168,6 +169,8 @@ export class Journal {
     // A modest page cache: staging's inserts are mostly appends, and memory is budgeted (150 MB for
     // a million-row export, worker included).
     db.pragma('cache_size = -4096');
+    // A fingerprint of a purged password hash (sync compares it with the source's hash again).
+    db.function('wm_digest', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? createHash('sha256').update(value).digest('base64') : null));
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > MIGRATIONS.length) {
       db.close();
@@ -857,9 +860,12 @@ export class Journal {
     return purged;
   }
 
-  /** Password hashes are only needed until their user is imported. */
+  /** Password hashes are only needed until their user is imported (or a sync's change to it is carried). */
   purgeImportedHashes(): number {
-    return this.stmt(`UPDATE users SET password_hash = NULL WHERE state = 'done' AND password_hash IS NOT NULL`).run().changes;
+    return this.stmt(
+      `UPDATE users SET password_digest = wm_digest(password_hash), password_hash = NULL
+        WHERE state = 'done' AND password_hash IS NOT NULL AND sync_state IS NOT 'pending' AND sync_state IS NOT 'in_flight'`,
+    ).run().changes;
   }
 
   // ---- rollback and password resets (rollback_*, reset_* columns) ------------------------------
@@ -909,6 +915,9 @@ export class Journal {
    * what they had. Returns what was found.
    */
   applySyncSnapshot(snapshotPath: string, pass: number, options: { deletions: boolean }): SyncFound {
+    // The journal's hash is purged once imported: its digest stands for it. A password the operator
+    // chose to keep (adopted, `keep`) is not the source's to change.
+    const HASH_DIFFERS = `wm_digest(s.password_hash) IS NOT COALESCE(u.password_digest, wm_digest(u.password_hash)) AND u.password_state IS NOT 'kept'`;
     const now = Date.now();
     this.db.prepare('ATTACH DATABASE ? AS snap').run(snapshotPath);
     try {
@@ -927,11 +936,11 @@ export class Journal {
             `SELECT u.id, s.email, s.email_norm, s.first_name, s.last_name, s.password_hash, s.password_hash_type,
                     u.email_norm IS NOT s.email_norm AS email_changed,
                     (u.first_name IS NOT s.first_name OR u.last_name IS NOT s.last_name) AS names_changed,
-                    (s.password_hash IS NOT NULL AND u.password_hash IS NOT s.password_hash AND u.password_state IS NOT 'kept') AS hash_changed
+                    (s.password_hash IS NOT NULL AND ${HASH_DIFFERS}) AS hash_changed
                FROM users u JOIN snap.users s ON s.source_id = u.source_id
               WHERE u.state = 'done' AND u.merged_into IS NULL AND s.state = 'pending'
                 AND (u.email_norm IS NOT s.email_norm OR u.first_name IS NOT s.first_name OR u.last_name IS NOT s.last_name
-                     OR (s.password_hash IS NOT NULL AND u.password_hash IS NOT s.password_hash AND u.password_state IS NOT 'kept'))`,
+                     OR (s.password_hash IS NOT NULL AND ${HASH_DIFFERS}))`,
           )
           .all() as { id: number; email: string; email_norm: string; first_name: string | null; last_name: string | null; password_hash: string | null; password_hash_type: string | null; email_changed: number; names_changed: number; hash_changed: number }[];
         const update = this.db.prepare(
@@ -1004,6 +1013,12 @@ export class Journal {
 
   /** Committed before the API call: a stop between the two sends the same change again (updates and deletions repeat harmlessly). */
   markSync(id: number, state: 'pending' | 'in_flight' | 'done' | 'failed', error?: string): void {
-    this.stmt(`UPDATE users SET sync_state = ?, sync_error = ?, updated_at = ? WHERE id = ?`).run(state, error ?? null, Date.now(), id);
+    // Once carried, the hash is not needed: its digest stays for the next pass.
+    this.stmt(
+      `UPDATE users SET sync_state = ?, sync_error = ?, updated_at = ?,
+         password_digest = CASE WHEN ? = 'done' THEN COALESCE(wm_digest(password_hash), password_digest) ELSE password_digest END,
+         password_hash = CASE WHEN ? = 'done' THEN NULL ELSE password_hash END
+       WHERE id = ?`,
+    ).run(state, error ?? null, Date.now(), state, state, id);
   }
 }

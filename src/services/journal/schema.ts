@@ -159,13 +159,16 @@ export const MIGRATIONS: string[] = [
   -- sync_action update (email, names, password hash) | delete (only when the operator asks);
   -- sync_state pending | in_flight | done | failed; sync_changes the fields' names (JSON, never a
   -- value); sync_error why it failed; sync_pass the pass that found it; source_deleted the pass
-  -- that found the user gone from the source (reported; deleted in WorkOS only on request).
+  -- that found the user gone from the source (reported; deleted in WorkOS only on request);
+  -- password_digest the SHA-256 of the imported hash, kept when the hash is purged, so a later pass
+  -- can tell a changed password without keeping the hash.
   ALTER TABLE users ADD COLUMN sync_action TEXT;
   ALTER TABLE users ADD COLUMN sync_state TEXT;
   ALTER TABLE users ADD COLUMN sync_changes TEXT;
   ALTER TABLE users ADD COLUMN sync_error TEXT;
   ALTER TABLE users ADD COLUMN sync_pass INTEGER;
   ALTER TABLE users ADD COLUMN source_deleted INTEGER;
+  ALTER TABLE users ADD COLUMN password_digest TEXT;
   `,
   `
   -- Rollback (workos-migrate rollback): what this journal created is deleted from WorkOS, one

@@ -140,10 +140,12 @@ const FAILURE_QUERIES: { kind: RecordKind | 'issue'; sql: string }[] = [
 /**
  * TOTP factors the source handed over that WorkOS does not hold as the source had them: failed
  * (the secret is kept for --retry-failed) or skipped (the user had a factor already, a merged
- * duplicate). Listed as kind `factor` under the user's source id; never the secret.
+ * duplicate). Listed as kind `factor` under the user's source id; never the secret. A factor
+ * whose user was left out by choice is left out with it (left-out.csv names the user).
  */
+const FACTOR_NOT_IMPORTED = `totp_state IN ('failed', 'skipped') AND error_code IS NOT '${LEFT_OUT}'`;
 const FACTOR_FAILURES_SQL = `SELECT source_id, email AS label, origin, totp_state AS state, totp_error_code AS error_code, totp_error AS last_error
-  FROM users WHERE totp_state IN ('failed', 'skipped') ORDER BY id`;
+  FROM users WHERE ${FACTOR_NOT_IMPORTED} ORDER BY id`;
 
 function* failureRows(journal: Journal): Generator<unknown[]> {
   for (const r of journal.iterate<{ source_id: string; label: string; origin: string | null; state: string; error_code: string | null; last_error: string | null }>(
@@ -468,7 +470,7 @@ export function summaryFacts(journal: Journal, paths: ReportPaths = reportPaths(
     `SELECT 'user' AS kind, error_code AS code, COUNT(*) AS count FROM users WHERE ${NOT_IMPORTED.user} GROUP BY error_code
      UNION ALL SELECT 'organization', error_code, COUNT(*) FROM organizations WHERE ${NOT_IMPORTED.organization} GROUP BY error_code
      UNION ALL SELECT 'membership', error_code, COUNT(*) FROM memberships WHERE ${NOT_IMPORTED.membership} GROUP BY error_code
-     UNION ALL SELECT 'factor', totp_error_code, COUNT(*) FROM users WHERE totp_state IN ('failed', 'skipped') GROUP BY totp_error_code
+     UNION ALL SELECT 'factor', totp_error_code, COUNT(*) FROM users WHERE ${FACTOR_NOT_IMPORTED} GROUP BY totp_error_code
      ORDER BY count DESC`,
   );
   const factorCounts = journal.factorCounts();
