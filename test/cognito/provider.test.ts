@@ -12,7 +12,11 @@ import { attributesOf, generateCognitoPool, LONG_ATTRIBUTE, SAML_PROVIDER, start
 import { ExpectedError } from '../../src/errors.js';
 import { startSandbox } from '../../src/sandbox/index.js';
 import { FAST_LIMITS, runCli, sandboxEnv, tempDir } from '../helpers.js';
-import { cognitoEnv, providerFor } from './util.js';
+import { createEventBus } from '../../src/services/events.js';
+import { runExport } from '../../src/services/export/exporter.js';
+import { Journal } from '../../src/services/journal/journal.js';
+import { stopWhen } from '../auth0/util.js';
+import { cognitoEnv, newCognitoJournal, providerFor } from './util.js';
 
 async function collect(provider: ReturnType<typeof providerFor>, onRateLimited?: (ms: number) => void): Promise<ExportBatch[]> {
   const out: ExportBatch[] = [];
@@ -20,8 +24,9 @@ async function collect(provider: ReturnType<typeof providerFor>, onRateLimited?:
   return out;
 }
 
-const all = <K extends 'users' | 'issues' | 'memberships' | 'roles' | 'organizations' | 'leftOut'>(batches: ExportBatch[], key: K) =>
-  batches.flatMap((b) => (b[key] ?? []) as NonNullable<ExportBatch[K]>);
+type Listed = 'users' | 'issues' | 'memberships' | 'roles' | 'organizations' | 'leftOut';
+const all = <K extends Listed>(batches: ExportBatch[], key: K): NonNullable<ExportBatch[K]>[number][] =>
+  batches.flatMap((b) => (b[key] ?? []) as NonNullable<ExportBatch[K]>[number][]);
 
 describe('the Cognito provider', () => {
   let fake: FakeCognito;
@@ -164,6 +169,37 @@ describe('the Cognito provider', () => {
     const batches = await collect(providerFor(fake));
     expect(fake.stats().errors.InternalErrorException).toBe(2);
     expect(all(batches, 'users').length).toBe(fake.pool.users.filter((u) => attributesOf(u).email).length);
+  });
+
+  it('a saved token Cognito no longer takes: the listing starts over, says so, and stages each user and issue once', async () => {
+    const stale = await startFakeCognito({ pool: generateCognitoPool({ users: 130, seed: 8 }) });
+    try {
+      const journalFile = newCognitoJournal({ userPoolId: stale.pool.id });
+      let journal = Journal.open(journalFile);
+      const stop = new AbortController();
+      let pages = 0;
+      await runExport(journal, stopWhen(providerFor(stale, { pageSize: 20 }), (b) => (b.users?.length ? ++pages : 0) >= 3, stop), createEventBus(), { signal: stop.signal });
+      const issuesBefore = journal.all<{ n: number }>('SELECT COUNT(*) AS n FROM issues')[0].n;
+      journal.close();
+      stale.expireTokens();
+      journal = Journal.open(journalFile);
+      const run = await runExport(journal, providerFor(stale, { pageSize: 20 }), createEventBus());
+      expect(run.completed).toBe(true);
+      const withEmail = stale.pool.users.filter((u) => attributesOf(u).email);
+      expect(journal.counts().user.total).toBe(withEmail.length);
+      // The same issues as one uninterrupted pass, plus the word on the restart.
+      const clean = all(await collect(providerFor(stale)), 'issues').length;
+      const issues = journal.all<{ field: string | null; message: string }>('SELECT field, message FROM issues');
+      expect(issuesBefore).toBeGreaterThan(0);
+      expect(issues.length).toBe(clean + 1);
+      expect(issues.filter((i) => i.field === 'pagination')).toEqual([
+        { field: 'pagination', message: expect.stringMatching(/no longer takes the saved paging position of the users \(Invalid PaginationToken\.\): that listing started again/) },
+      ]);
+      expect(JSON.parse(journal.cursor('cognito')!.cursor)).toMatchObject({ phase: 'done', users: 130, replay: 0 });
+      journal.close();
+    } finally {
+      await stale.close();
+    }
   });
 
   describe('bad input gets a clear answer', () => {

@@ -39,6 +39,8 @@ export class CognitoCallError extends ExpectedError {
     message: string,
     nextStep: string,
     readonly code?: string,
+    /** Cognito's own words, for a message that quotes them. */
+    readonly said?: string,
   ) {
     super(message, nextStep);
     this.name = 'CognitoCallError';
@@ -161,7 +163,7 @@ export class CognitoCaller {
           name,
         );
       case 'InvalidParameterException':
-        return new CognitoCallError(`Cognito refused a parameter to ${what}: ${said}`, 'If it persists, start a new migration (a new --journal): a saved paging position may have expired.', name);
+        return new CognitoCallError(`Cognito refused a parameter to ${what}: ${said}`, 'If it persists, start a new migration (a new --journal).', name, said);
     }
     const code = (error as { code?: string }).code;
     if (code && TRANSIENT_NETWORK.has(code)) {

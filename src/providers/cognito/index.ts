@@ -15,7 +15,11 @@
  *            group's members, each a membership with the group as its role (the journal adds a
  *            group's role to the membership staged with the user)
  *
- * Cursor: { v: 1, phase, token, groups, group, users, members, total }.
+ * A saved token Cognito no longer takes (InvalidParameterException) starts that listing over, said
+ * in a warning: users already staged are read again and kept once (see `replay`), group members
+ * are memberships the journal already holds.
+ *
+ * Cursor: { v: 1, phase, token, groups, group, users, members, total, replay }.
  */
 import { DescribeUserPoolCommand, ListGroupsCommand, ListUsersCommand, ListUsersInGroupCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { ExpectedError } from '../../errors.js';
@@ -54,6 +58,12 @@ interface CognitoCursor {
   members: number;
   /** DescribeUserPool's EstimatedNumberOfUsers, when it could be read. */
   total: number | null;
+  /**
+   * Users still to read again after Cognito refused a saved PaginationToken (a resume long after
+   * the stop): the listing starts over, the journal keeps each user once, and the issues of these
+   * users, staged the first time, are not staged twice.
+   */
+  replay?: number;
 }
 
 /** The one word, said before anything else, on the passwords that cannot move. */
@@ -128,6 +138,13 @@ export function createCognitoProvider(options: CognitoOptions): SourceProvider {
       caller.signal = signal;
       caller.onRateLimited = onRateLimited;
       const stopped = () => signal?.aborted === true;
+      const refusedToken = (error: unknown) => state.token !== '' && (error as { code?: string }).code === 'InvalidParameterException' && /token/i.test((error as Error).message);
+      const startedOver = (what: string, error: unknown): SourceIssue => ({
+        location: `cognito user pool ${pool}`,
+        field: 'pagination',
+        severity: 'warning',
+        message: `Cognito no longer takes the saved paging position of ${what} (${(error as { said?: string }).said ?? (error as Error).message}): that listing started again from its first page. What was staged before is read again and kept once.`,
+      });
       try {
         while (state.phase !== 'done') {
           if (stopped()) return;
@@ -150,9 +167,18 @@ export function createCognitoProvider(options: CognitoOptions): SourceProvider {
               break;
             }
             case 'groups': {
-              const page = await caller.send('listGroups', 'list the groups of the pool', (c, abortSignal) =>
-                c.send(new ListGroupsCommand({ UserPoolId: pool, Limit: limit, ...(state.token ? { NextToken: state.token } : {}) }), { abortSignal }),
-              );
+              let page;
+              try {
+                page = await caller.send('listGroups', 'list the groups of the pool', (c, abortSignal) =>
+                  c.send(new ListGroupsCommand({ UserPoolId: pool, Limit: limit, ...(state.token ? { NextToken: state.token } : {}) }), { abortSignal }),
+                );
+              } catch (error) {
+                if (!refusedToken(error)) throw error;
+                // The groups read so far are read again (roles are kept once).
+                save({ token: '', groups: [] });
+                yield batchOf({ issues: [startedOver('the groups', error)] });
+                break;
+              }
               const names = (page.Groups ?? []).map((g) => g.GroupName).filter((n): n is string => !!n);
               const roles: SourceRole[] = [];
               const issues: SourceIssue[] = [];
@@ -174,16 +200,31 @@ export function createCognitoProvider(options: CognitoOptions): SourceProvider {
               break;
             }
             case 'users': {
-              const page = await caller.send('userList', 'list the users of the pool', (c, abortSignal) =>
-                c.send(new ListUsersCommand({ UserPoolId: pool, Limit: limit, ...(state.token ? { PaginationToken: state.token } : {}) }), { abortSignal }),
-              );
+              let page;
+              try {
+                page = await caller.send('userList', 'list the users of the pool', (c, abortSignal) =>
+                  c.send(new ListUsersCommand({ UserPoolId: pool, Limit: limit, ...(state.token ? { PaginationToken: state.token } : {}) }), { abortSignal }),
+                );
+              } catch (error) {
+                if (!refusedToken(error)) throw error;
+                save({ token: '', replay: state.users });
+                yield batchOf({ issues: [startedOver('the users', error)] });
+                break;
+              }
               const users: SourceUser[] = [];
               const issues: SourceIssue[] = [];
               const memberships: SourceMembership[] = [];
               const leftOut: NonNullable<ExportBatch['leftOut']> = [];
+              let replay = state.replay ?? 0;
+              let read = 0;
               for (const raw of page.Users ?? []) {
                 const mapped = mapCognitoUser(raw, pool, disabled);
-                issues.push(...mapped.issues);
+                // Read before the listing started over: staged with its issues already.
+                if (replay > 0) replay--;
+                else {
+                  read++;
+                  issues.push(...mapped.issues);
+                }
                 if (!mapped.user) continue;
                 users.push(mapped.user);
                 if (mapped.skipReason) leftOut.push({ kind: 'user', sourceId: mapped.user.sourceId, reason: mapped.skipReason });
@@ -192,8 +233,9 @@ export function createCognitoProvider(options: CognitoOptions): SourceProvider {
               const next = page.PaginationToken ?? '';
               const finished = !next;
               save({
-                users: state.users + (page.Users?.length ?? 0),
+                users: state.users + read,
                 token: next,
+                replay,
                 ...(finished ? { phase: organization && state.groups.length ? ('members' as const) : ('done' as const), group: 0 } : {}),
               });
               yield batchOf({ users, issues, memberships, ...(leftOut.length ? { leftOut } : {}) });
@@ -201,9 +243,17 @@ export function createCognitoProvider(options: CognitoOptions): SourceProvider {
             }
             case 'members': {
               const group = state.groups[state.group];
-              const page = await caller.send('userList', `list the members of group ${group}`, (c, abortSignal) =>
-                c.send(new ListUsersInGroupCommand({ UserPoolId: pool, GroupName: group, Limit: limit, ...(state.token ? { NextToken: state.token } : {}) }), { abortSignal }),
-              );
+              let page;
+              try {
+                page = await caller.send('userList', `list the members of group ${group}`, (c, abortSignal) =>
+                  c.send(new ListUsersInGroupCommand({ UserPoolId: pool, GroupName: group, Limit: limit, ...(state.token ? { NextToken: state.token } : {}) }), { abortSignal }),
+                );
+              } catch (error) {
+                if (!refusedToken(error)) throw error;
+                save({ token: '' });
+                yield batchOf({ issues: [startedOver(`group ${group}`, error)] });
+                break;
+              }
               const memberships: SourceMembership[] = [];
               for (const raw of page.Users ?? []) {
                 const sub = subOf(raw);

@@ -16,6 +16,7 @@
  *   UserList (ListUsers, ListUsersInGroup) 30 RPS, ListGroups 5 RPS per pool, UserPoolRead
  *   (DescribeUserPool) 15 RPS; over it: 400 TooManyRequestsException "Rate exceeded" (no
  *   Retry-After: Cognito sends none).
+ * - expireTokens(): every token issued so far is refused, as a stale one would be.
  * - Counters: requests per operation, pages served more than once, 429s, the most requests seen
  *   in any one second per category.
  */
@@ -62,6 +63,8 @@ export interface FakeCognito {
   inject429(count: number): void;
   /** The next `count` requests answer InternalErrorException (HTTP 500). */
   inject500(count: number): void;
+  /** Every paging token issued so far is refused from now on (InvalidParameterException), as a stale one would be. */
+  expireTokens(): void;
   close(): Promise<void>;
 }
 
@@ -89,7 +92,7 @@ export async function startFakeCognito(options: FakeCognitoOptions): Promise<Fak
     ListGroups: new SlidingWindowLog(options.groupRps ?? 5, 1000),
     UserPoolRead: new SlidingWindowLog(15, 1000),
   };
-  const tokenKey = randomBytes(16);
+  let tokenKey = randomBytes(16);
   let inject429 = 0;
   let inject500 = 0;
   let served = new Map<string, number>();
@@ -287,6 +290,9 @@ export async function startFakeCognito(options: FakeCognitoOptions): Promise<Fak
     },
     inject500(count: number) {
       inject500 += count;
+    },
+    expireTokens() {
+      tokenKey = randomBytes(16);
     },
     close: () =>
       new Promise<void>((resolve) => {
