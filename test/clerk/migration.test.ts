@@ -18,7 +18,7 @@ import { Journal } from '../../src/services/journal/journal.js';
 import { planOf } from '../../src/services/migration.js';
 import { WorkOSTarget } from '../../src/services/workos/target.js';
 import { FAST_LIMITS, tempDir } from '../helpers.js';
-import { expectWorkOSHolds, FAST_CLERK, newClerkJournal, providerFor, ROLE_MAP, ROLES, stopWhen } from './util.js';
+import { expectWorkOSHolds, FAST_CLERK, mayRepeat, newClerkJournal, providerFor, ROLE_MAP, ROLES, stopWhen, type ClerkCursorView } from './util.js';
 
 describe('Clerk export + API -> journal -> WorkOS sandbox, stopped three times', () => {
   let fake: FakeClerk;
@@ -61,8 +61,9 @@ describe('Clerk export + API -> journal -> WorkOS sandbox, stopped three times',
     let memberBatches = 0;
     const run2 = await runExport(journal, stopWhen(provider(), (b) => (b.memberships?.length ? ++memberBatches : 0) >= 25, stop2), bus, { signal: stop2.signal });
     expect(run2.completed).toBe(false);
-    const cursor2 = JSON.parse(journal.cursor('clerk')!.cursor) as { phase: string; pending: string[] };
+    const cursor2 = JSON.parse(journal.cursor('clerk')!.cursor) as ClerkCursorView;
     expect(['members', 'orgs']).toContain(cursor2.phase);
+    const repeatable = mayRepeat(fake, cursor2, new Set(journal.all<{ source_id: string }>('SELECT source_id FROM organizations').map((r) => r.source_id)), 20, 10);
     journal.close();
     const pagesBefore = fake.pages().length;
 
@@ -71,8 +72,8 @@ describe('Clerk export + API -> journal -> WorkOS sandbox, stopped three times',
     const run3 = await runExport(journal, provider(), bus);
     expect(run3.completed).toBe(true);
     expect(JSON.parse(journal.cursor('clerk')!.cursor).phase).toBe('done');
-    // No page asked for twice: each stop was after its batch was staged.
-    expect(fake.stats().repeatedPages).toEqual([]);
+    // No page staged before a stop asked for again (only pages sent ahead and not staged).
+    expect(fake.stats().repeatedPages.filter((p) => !repeatable(p))).toEqual([]);
     expect(fake.pages().length).toBeGreaterThan(pagesBefore);
     // Paced under the instance's limit: Clerk never had to say 429.
     expect(fake.stats().rateLimited).toBe(0);

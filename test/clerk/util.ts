@@ -62,6 +62,34 @@ export async function collect(provider: SourceProvider, cursor?: string): Promis
   return out;
 }
 
+export interface ClerkCursorView {
+  phase: string;
+  orgOffset: number;
+  pending: string[];
+  memberOffset: number;
+}
+
+/**
+ * The pages a resumed export may read again after a stop at `cursor`: none it had staged. That is
+ * the next page of the cursor, the first memberships page and invitations of the organizations
+ * still pending (sent ahead), and the domains of organizations not staged yet (read with their page).
+ */
+export function mayRepeat(fake: FakeClerk, cursor: ClerkCursorView, stagedOrgs: Set<string>, memberPageSize = 500, orgPageSize = 100): (page: string) => boolean {
+  const allowed = new Set<string>();
+  if (cursor.phase === 'orgs') allowed.add(`GET /v1/organizations?offset=${cursor.orgOffset}&limit=${orgPageSize}`);
+  if (cursor.phase === 'members') {
+    const [first, ...rest] = cursor.pending;
+    allowed.add(`GET /v1/organizations/${first}/memberships?offset=${cursor.memberOffset}&limit=${memberPageSize}`);
+    allowed.add(`GET /v1/organizations/${first}/invitations?offset=0&limit=500&status=pending`);
+    for (const id of rest) {
+      allowed.add(`GET /v1/organizations/${id}/memberships?offset=0&limit=${memberPageSize}`);
+      allowed.add(`GET /v1/organizations/${id}/invitations?offset=0&limit=500&status=pending`);
+    }
+  }
+  for (const o of fake.instance.organizations) if (!stagedOrgs.has(o.id)) allowed.add(`GET /v1/organizations/${o.id}/domains?offset=0&limit=500`);
+  return (page) => allowed.has(page);
+}
+
 const checked = new Map<string, boolean | null>();
 /** Recomputes `password` through the hash WorkOS received (each distinct pair once: bcrypt in WebAssembly is slow). */
 async function signsIn(type: string, hash: string, password: string): Promise<boolean | null> {

@@ -12,6 +12,7 @@
  * - Errors: Clerk's body `{ errors: [{ message, long_message, code }] }` read into the message;
  *   401/403 name the key to check. The key itself never appears in a message.
  */
+import { setMaxListeners } from 'node:events';
 import { ExpectedError } from '../../errors.js';
 import { backoffMs, Pacer, sleep } from '../../services/rate/pacer.js';
 import type { SourceStats } from '../types.js';
@@ -75,7 +76,7 @@ export class ClerkApi {
   retried = 0;
   waitedMs = 0;
   onRateLimited: ((waitMs: number) => void) | undefined;
-  signal: AbortSignal | undefined;
+  private stop: AbortSignal | undefined;
   readonly pacer: Pacer;
   private readonly base: string;
   private readonly key: string;
@@ -90,6 +91,15 @@ export class ClerkApi {
     this.base = (c.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, '');
     const rate = c.rate ?? defaultRate(this.key);
     this.pacer = new Pacer({ name: 'clerk', limit: rate.limit, windowMs: rate.windowMs });
+  }
+
+  /** The export's stop: waits and requests end on it. Several requests listen to it at once. */
+  get signal(): AbortSignal | undefined {
+    return this.stop;
+  }
+  set signal(signal: AbortSignal | undefined) {
+    if (signal) setMaxListeners(0, signal);
+    this.stop = signal;
   }
 
   /** GET `path` (under the API URL) with `query`; `what` names the call in messages. */
