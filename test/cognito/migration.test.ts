@@ -103,7 +103,8 @@ describe('Cognito -> journal -> WorkOS sandbox, stopped three times', () => {
 
   it('imports exactly the pool into WorkOS, stopped once in the middle; every password user is in password-resets.csv', async () => {
     const expected = expectedCognitoState(pool);
-    const roleMap = { admin: 'admin', editor: 'editor', viewer: 'viewer' };
+    // The editor group becomes WorkOS's member role; the others keep their names.
+    const roleMap = { admin: 'admin', editor: 'member', viewer: 'viewer' };
     const target = () => new WorkOSTarget({ apiKey: sandbox.apiKey, apiUrl: sandbox.url, limits: FAST_LIMITS });
 
     let journal = Journal.open(journalFile);
@@ -124,7 +125,10 @@ describe('Cognito -> journal -> WorkOS sandbox, stopped three times', () => {
     expect(counts.user).toMatchObject({ done: expected.users.length, failed: 0, adopted: 0 });
     expect(counts.membership).toMatchObject({ done: expected.users.length, failed: 0 });
 
-    expectWorkOSHoldsPool(sandbox, expected, { name: ORG, poolId: pool.id, defaultRole: 'member' });
+    expectWorkOSHoldsPool(sandbox, expected, { name: ORG, poolId: pool.id, defaultRole: 'member', roleMap });
+    const members = [...sandbox.state.memberships.values()];
+    expect(members.some((m) => m.roles.map((r) => r.slug).sort().join() === 'admin,member')).toBe(true);
+    expect(members.some((m) => m.roles.some((r) => r.slug === 'editor'))).toBe(false);
 
     // No hash moved: each password user is named for a reset, each federated one as a social sign-in.
     const reports = writeReports(journal, path.join(tempDir('wm-cognito-reports-'), 'reports'));

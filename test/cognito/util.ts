@@ -52,9 +52,9 @@ export function csvRows(file: string): Record<string, string>[] {
 /**
  * WorkOS holds exactly the pool: each expected user once by external id (the sub) with its email,
  * names, verification and metadata, no password (none can leave Cognito); with an organization,
- * each user a member with their groups as roles (the default role without a group).
+ * each user a member with their groups as roles, mapped (the default role without a group).
  */
-export function expectWorkOSHoldsPool(sandbox: Sandbox, expected: ExpectedCognitoState, organization?: { name: string; poolId: string; defaultRole: string }) {
+export function expectWorkOSHoldsPool(sandbox: Sandbox, expected: ExpectedCognitoState, organization?: { name: string; poolId: string; defaultRole: string; roleMap?: Record<string, string> }) {
   const users = [...sandbox.state.users.values()];
   expect(users.length).toBe(expected.users.length);
   const byExternal = new Map(users.map((u) => [u.external_id, u]));
@@ -86,7 +86,7 @@ export function expectWorkOSHoldsPool(sandbox: Sandbox, expected: ExpectedCognit
     const m = byUser.get(byExternal.get(exp.sub)!.id);
     expect(m, `${exp.email} is a member`).toBeDefined();
     expect(m!.organization_id).toBe(orgs[0].id);
-    const want = exp.groups.length ? exp.groups : [organization.defaultRole];
+    const want = exp.groups.length ? [...new Set(exp.groups.map((g) => organization.roleMap?.[g] ?? g))] : [organization.defaultRole];
     expect(m!.roles.map((r) => r.slug).sort(), exp.email).toEqual([...want].sort());
   }
 }
