@@ -119,11 +119,11 @@ export function mapApiUser(raw: Record<string, unknown>, banned: BannedChoice): 
   for (const a of (Array.isArray(raw.external_accounts) ? raw.external_accounts : []) as { provider?: string }[]) if (str(a.provider)) social.add(socialName(a.provider!));
   if (social.size) user.socialProviders = [...social];
   if (raw.password_enabled === true) {
-    warn('passwordHash', `${email} has a password in Clerk, but the Backend API never returns password digests: imported without one (a password reset). Pass the Dashboard's user export (--clerk-export FILE) to carry bcrypt passwords.`);
+    warn('passwordHash', `${email} has a password in Clerk; the Backend API never returns digests: pass the Dashboard export (--clerk-export FILE) to carry it, else the user resets the password.`);
   }
   const sms = phones.some((p) => p.reserved_for_second_factor === true);
   if (raw.totp_enabled === true || sms) user.mfa = { ...(sms ? { sms: true } : {}), ...(raw.totp_enabled === true ? { totp: true } : {}) };
-  if (raw.totp_enabled === true) warn('mfa', `${email} uses an authenticator app (TOTP); the Backend API does not return TOTP secrets: they enrol again in WorkOS, unless you pass the Dashboard's user export (--clerk-export FILE), which carries them.`);
+  if (raw.totp_enabled === true) warn('mfa', `${email} uses an authenticator app (TOTP); the Backend API never returns TOTP secrets: pass the Dashboard export (--clerk-export FILE) to carry it, else they enrol again in WorkOS.`);
   if (sms) warn('mfa', `${email} uses SMS codes as a second factor; WorkOS has no SMS MFA: after the switch they enrol an authenticator app (TOTP) or use Magic Auth. Tell them before the cut-over.`);
   if (raw.backup_code_enabled === true) warn('mfa', `${email} has Clerk backup codes; no export carries them: they get new ones when they set up MFA in WorkOS.`);
   const leftOut = bannedCheck(raw.banned === true, raw.locked === true, email, banned, warn);
