@@ -200,10 +200,22 @@ export async function writeIds(journal: Journal, env: NodeJS.ProcessEnv, options
     journal.setMeta(APP_DATABASE_META, record);
     return record;
   } catch (error) {
-    throw connectionError(error, r.url, conn.label);
+    throw writeError(error, r.url, conn.label);
   } finally {
     await conn.close();
   }
+}
+
+/** A failed write, said plainly and without the URL's password: the transaction left nothing half done. */
+function writeError(error: unknown, url: string, label: string): ExpectedError {
+  if (error instanceof ExpectedError) return error;
+  let message = (error as Error)?.message ?? String(error);
+  const password = /^[a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:([^@/?#]*)@/i.exec(url)?.[1];
+  if (password) message = message.split(password).join('****').split(decodeURIComponent(password)).join('****');
+  return new ExpectedError(
+    `Writing the WorkOS ids into ${label} failed: ${message}. No id was written (one transaction).`,
+    'Check the column (64 characters, text) and that this database account may alter and update the table, then run write-ids again.',
+  );
 }
 
 /**
