@@ -190,9 +190,11 @@ describe.skipIf(!up && !process.env.CI)('Supabase -> WorkOS sandbox', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/has no auth\.users table this connection can see: it is not a Supabase project's database/);
 
-    r = await run('--database-url', 'mysql://root@127.0.0.1/app');
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/is not a PostgreSQL URL; a Supabase project's database is PostgreSQL/);
+    for (const other of ['mysql://root@127.0.0.1/app', 'https://abcdefghijklmnop.supabase.co', 'app.db']) {
+      r = await run('--database-url', other);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${other} is not a PostgreSQL URL; a Supabase project's database is PostgreSQL.`);
+    }
 
     r = await run('--database-url', `postgresql://postgres.abcdefghijklmnop:${PASSWORD}@aws-0-eu-central-1.pooler.supabase.com:6543/postgres`);
     expect(r.code).toBe(1);

@@ -14,7 +14,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { ExpectedError } from '../../errors.js';
-import { connectionError, dialectOf, maskUrl, openConnection, type Connection } from '../better-auth/connection.js';
+import { connectionError, maskUrl, openConnection, type Connection } from '../better-auth/connection.js';
 import type { ExportBatch, ExportOptions, SourceIssue, SourceMembership, SourceProvider, SourceUser } from '../types.js';
 import { identityKind, mapUser, text, type Choice, type FactorRow, type IdentityRow, type UserRow } from './mapping.js';
 import { readOrganizationsFile, UUID, type OrganizationsFile } from './organizations.js';
@@ -87,7 +87,7 @@ export function createSupabaseProvider(options: SupabaseOptions): SourceProvider
   const banned: Choice = options.banned ?? 'skip';
 
   function open(): Connection {
-    if (dialectOf(options.databaseUrl) !== 'postgres') {
+    if (!/^postgres(ql)?:\/\//i.test(options.databaseUrl)) {
       throw new ExpectedError(
         `${maskUrl(options.databaseUrl)} is not a PostgreSQL URL; a Supabase project's database is PostgreSQL.`,
         "Pass the project's connection string (Project Settings -> Database: the direct connection or the session pooler, postgres://postgres...:PASSWORD@HOST:5432/postgres).",
