@@ -210,10 +210,14 @@ describe('Firebase: bad input gets a clear answer', () => {
     const csv = path.join(dir, 'users.csv');
     writeCsvExport(csv, fixture);
     const lines = fs.readFileSync(csv, 'utf8').split('\n');
-    lines.splice(3, 0, 'just-a-uid');
+    // A blank line and a name with a line break in it before the bad row: lines are the file's.
+    lines[1] = lines[1].replace(/^([^,]*,[^,]*,[^,]*,[^,]*,[^,]*,)[^,]*,/, '$1"Line\nBreak",');
+    lines.splice(3, 0, '', 'just-a-uid');
     fs.writeFileSync(csv, lines.join('\n'));
-    const issues = all(await exportAll(opts(csv, FAST_PARAMS)), 'issues');
-    expect(issues.find((i) => i.location === 'users.csv:4')?.message).toMatch(/a row of 1 field; a Firebase CSV export has 26 to 28/);
+    const batches = await exportAll(opts(csv, FAST_PARAMS));
+    const issues = all(batches, 'issues');
+    expect(issues.find((i) => i.location === 'users.csv:6')?.message).toMatch(/a row of 1 field; a Firebase CSV export has 26 to 28/);
+    expect(all(batches, 'users')[3].origin).toBe(`firebase user ${fixture.users[3].localId} (users.csv:7)`);
 
     const orgs = path.join(dir, 'orgs.csv');
     fs.writeFileSync(orgs, `user,organization_id,organization_name,role\n${fixture.users[0].localId},,Acme,admin\n`);

@@ -221,14 +221,14 @@ async function* csvUsers(file: string): AsyncGenerator<RawUser> {
   const name = path.basename(file);
   const stream = fs.createReadStream(file);
   const parser = stream.pipe(
-    parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true, max_record_size: 1024 * 1024 }),
+    parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true, raw: true, max_record_size: 1024 * 1024 }),
   );
   let index = 0;
-  let lastEnd = 0;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const line = lastEnd + 1;
-      lastEnd = info.lines;
+    for await (const { record, info, raw } of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
+      // info.lines is where the record ends; less the line breaks inside it (quoted names), after
+      // the blank lines its raw text starts with.
+      const line = info.lines - (raw.replace(/^[\r\n]+/, '').replace(/[\r\n]+$/, '').match(/\n/g)?.length ?? 0);
       // A header someone added (firebase-tools writes none).
       if (index === 0 && /^(uid|localid|user ?id)$/i.test((record[0] ?? '').trim())) continue;
       if (record.length < 3) {
