@@ -263,31 +263,43 @@ export function paginate<T extends { id: string }>(items: T[], query: URLSearchP
     throw invalidRequest([{ code: 'invalid_order', field: 'order', message: "order must be 'asc' or 'desc'." }]);
   }
   const asc = order === 'asc';
-  const ordered = asc ? items : items.slice().reverse();
+  const n = items.length;
+  // Positions count in listing order; binary searches over the ascending ids keep a page of a
+  // million records as cheap as one of ten.
+  const at = (p: number) => items[asc ? p : n - 1 - p];
+  /** First index whose id is above `cursor` (or at it, with `orEqual`). */
+  const firstAbove = (cursor: string, orEqual: boolean) => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (items[mid].id > cursor || (orEqual && items[mid].id === cursor)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
   const after = query.get('after');
   const before = query.get('before');
-  // "comes later in this listing than the cursor"
-  const later = (id: string, cursor: string) => (asc ? id > cursor : id < cursor);
 
   let start = 0;
-  let end = Math.min(ordered.length, limit);
+  let end = Math.min(n, limit);
   if (after) {
-    start = ordered.findIndex((x) => later(x.id, after));
-    if (start < 0) start = ordered.length;
-    end = Math.min(ordered.length, start + limit);
+    // The first position that comes later in this listing than the cursor.
+    start = asc ? firstAbove(after, false) : n - firstAbove(after, true);
+    end = Math.min(n, start + limit);
   } else if (before) {
     // The page is the `limit` items just ahead of the cursor.
-    end = ordered.findIndex((x) => x.id === before || later(x.id, before));
-    if (end < 0) end = ordered.length;
+    end = asc ? firstAbove(before, true) : n - firstAbove(before, false);
     start = Math.max(0, end - limit);
   }
-  const data = ordered.slice(start, end);
+  const data: T[] = [];
+  for (let p = start; p < end; p++) data.push(at(p));
   return {
     object: 'list',
     data,
     list_metadata: {
       before: data.length > 0 && start > 0 ? data[0].id : null,
-      after: data.length > 0 && end < ordered.length ? data[data.length - 1].id : null,
+      after: data.length > 0 && end < n ? data[data.length - 1].id : null,
     },
   };
 }
@@ -333,6 +345,13 @@ export class SandboxStore {
   private orgIdempotency = new Map<string, SandboxOrganization>();
   private resetLogs = new Map<string, SlidingWindowLog>();
   private deleteOrgLog = new SlidingWindowLog(DELETE_ORG_LIMIT.limit, DELETE_ORG_LIMIT.windowMs);
+  /**
+   * Every user in creation (= id) order for listing, rebuilt only when users came or went (the
+   * size is checked too: tests delete from `state.users` directly): copying a million users for
+   * each page of 100 would make the sandbox, not the rate limit, the pace of a full listing.
+   */
+  private userList: { version: number; list: SandboxUser[] } | undefined;
+  private usersVersion = 0;
 
   constructor(options: StoreOptions) {
     if (options.roles.length === 0) throw new Error('sandbox needs at least one role');
@@ -426,6 +445,7 @@ export class SandboxStore {
       updated_at: ts,
     };
     this.state.users.set(user.id, user);
+    this.usersVersion++;
     this.usersByEmail.set(email.toLowerCase(), user.id);
     if (externalId !== null) this.usersByExternalId.set(externalId, user.id);
     if (credential) this.state.credentials.set(user.id, credential);
@@ -503,6 +523,7 @@ export class SandboxStore {
     if (user.external_id !== null) this.usersByExternalId.delete(user.external_id);
     this.state.credentials.delete(id);
     this.state.users.delete(id);
+    this.usersVersion++;
   }
 
   listUsers(query: URLSearchParams): ListResponse<SandboxUser> {
@@ -514,7 +535,11 @@ export class SandboxStore {
       const id = this.usersByEmail.get(email.toLowerCase());
       users = id === undefined ? [] : [this.state.users.get(id)!];
     } else {
-      users = [...this.state.users.values()];
+      const cached = this.userList;
+      users =
+        cached && cached.version === this.usersVersion && cached.list.length === this.state.users.size
+          ? cached.list
+          : (this.userList = { version: this.usersVersion, list: [...this.state.users.values()] }).list;
     }
     if (orgId) {
       const memberIds = new Set(
@@ -1095,6 +1120,31 @@ export class SandboxStore {
       auth_factors: [...this.state.authFactors.values()],
       invitations: [...this.state.invitations.values()],
     };
+  }
+
+  /** Loads a `dump()` back, ids kept and indexes rebuilt (the demo keeps its WorkOS between runs). */
+  restore(d: ReturnType<SandboxStore['dump']>): void {
+    const list = <T>(v: unknown) => (Array.isArray(v) ? (v as T[]) : []);
+    for (const u of list<SandboxUser>(d.users)) {
+      this.state.users.set(u.id, u);
+      this.usersByEmail.set(u.email.toLowerCase(), u.id);
+      if (u.external_id !== null) this.usersByExternalId.set(u.external_id, u.id);
+    }
+    this.usersVersion++;
+    for (const o of list<SandboxOrganization>(d.organizations)) {
+      this.state.organizations.set(o.id, o);
+      if (o.external_id) this.orgsByExternalId.set(o.external_id, o.id);
+    }
+    for (const m of list<SandboxMembership>(d.memberships)) {
+      this.state.memberships.set(m.id, m);
+      this.membershipByPair.set(`${m.user_id}|${m.organization_id}`, m.id);
+      addToIndex(this.membershipsByUser, m.user_id, m.id);
+      addToIndex(this.membershipsByOrg, m.organization_id, m.id);
+    }
+    for (const [id, c] of Object.entries((d.credentials as Record<string, SandboxCredential> | undefined) ?? {})) this.state.credentials.set(id, c);
+    this.state.passwordResets.push(...list<SandboxPasswordReset>(d.password_resets));
+    for (const f of list<SandboxAuthFactor>(d.auth_factors)) this.state.authFactors.set(f.id, f);
+    for (const i of list<SandboxInvitation>(d.invitations)) this.state.invitations.set(i.id, i);
   }
 }
 

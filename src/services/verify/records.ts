@@ -186,7 +186,7 @@ export async function checkUsers(ctx: CheckContext, scratch: Scratch, target: Wo
       const ok = await listInto(tally, ctx, listPages<User>(target, 'reads', (page) => target.sdk.userManagement.listUsers(page), ctx.signal, after), (page) => {
         const mine = until === undefined ? page : page.filter((u) => u.id <= until);
         onPage(mine);
-        return mine.length === page.length;
+        return mine.length === page.length && mine.at(-1)?.id !== until;
       });
       complete &&= ok;
     },
@@ -242,6 +242,8 @@ export async function checkUsers(ctx: CheckContext, scratch: Scratch, target: Wo
     passwordCheck.detail = withPassword ? `${passwordCheck.detail}; ${notes.join('; ')}` : notes.join('; ');
     if (!withPassword) passwordCheck.status = 'info';
   }
+  // Unseen is not gone when the listing did not finish: the memberships' words must not say so.
+  if (!complete) scratch.exec(`DROP TABLE v_users`);
   return { users, passwords: passwordCheck, workosUsers: complete ? listed : undefined };
 }
 
@@ -364,7 +366,9 @@ export async function checkOrganizations(ctx: CheckContext, scratch: Scratch, ta
       ctx.onProgress?.('organizations', tally.checked, total);
     },
   );
-  if (complete) {
+  // Unseen is not gone when the listing did not finish: memberships are then asked of every organization.
+  if (!complete) scratch.exec(`DROP TABLE v_orgs`);
+  else {
     for (const g of scratch.all<{ source_id: string; name: string; workos_id: string | null; other_id: string | null }>(
       `SELECT o.source_id, o.name, o.workos_id, v.other_id FROM v_orgs v JOIN main.organizations o ON o.id = v.id WHERE v.seen = 0 ORDER BY v.id`,
     )) {
