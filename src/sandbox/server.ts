@@ -58,6 +58,9 @@ export interface Sandbox {
   seedUser(u: SeedUser): SandboxUser;
   seedOrganization(o: { name: string; external_id?: string; domains?: string[] }): SandboxOrganization;
   seedMembership(m: { user_id: string; organization_id: string; role_slug?: string }): SandboxMembership;
+  /** The whole state as JSON-able data, and loaded back with its ids (the demo keeps it between runs). */
+  dump(): Record<string, unknown>;
+  restore(dump: Record<string, unknown>): void;
   close(): Promise<void>;
 }
 
@@ -462,6 +465,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     seedUser: (u) => store.seedUser(u),
     seedOrganization: (o) => store.seedOrganization(o),
     seedMembership: (m) => store.seedMembership(m),
+    dump: () => store.dump(),
+    restore: (d) => store.restore(d),
     close: async () => {
       closed = true;
       if (down) await down.catch(() => {});

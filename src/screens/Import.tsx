@@ -39,6 +39,7 @@ export function Import() {
   const timing = useWizard((s) => s.importTiming);
   const plan = useWizard((s) => s.plan);
   const journalPath = useWizard((s) => s.journalPath);
+  const resumeCommand = useWizard((s) => s.resumeCommand);
   const actions = useWizard((s) => s.actions);
   const [escNote, setEscNote] = useState(false);
   const shown = useShownPath();
@@ -78,7 +79,7 @@ export function Import() {
         {status.stopped ? (
           <>
             <StatusLine status="warn">Stopped; the journal is consistent. Resume with:</StatusLine>
-            <PathLine dim={false}>{`workos-migrate resume --journal ${shown(journalPath ?? '')}`}</PathLine>
+            <PathLine dim={false}>{resumeCommand ?? `workos-migrate resume --journal ${shown(journalPath ?? '')}`}</PathLine>
           </>
         ) : null}
         {status.state === 'error' ? <StatusLine status="error">{status.message}</StatusLine> : null}

@@ -79,6 +79,8 @@ export interface WizardDeps {
   journalPath?: string;
   /** Shown on the welcome screen (the demo says what it runs against). */
   banner?: string;
+  /** How a stopped run is taken up again, when not `workos-migrate resume --journal PATH` (the demo: run it again). */
+  resumeCommand?: string;
   concurrency?: number;
   /**
    * Merged into the source provider's options (tests scale a source's rate window with
@@ -94,6 +96,8 @@ export interface WizardState {
    * shown relative, so a command fits a line and can be copied), else none (absolute paths).
    */
   pathsFrom?: string;
+  /** The command that takes a stopped run up again (see WizardDeps.resumeCommand). */
+  resumeCommand?: string;
   banner?: string;
   sources: SourceDescriptor[];
   journals: JournalListing[];
@@ -435,7 +439,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
           if (get().step === 'export') set({ exportStatus: { state: 'ok', stopped: true, message: 'Stopped. The export resumes from its last page.' } });
           else {
             set({
-              importStatus: { state: 'ok', paused: false, stopping: false, stopped: true, message: `Stopped. Resume with: workos-migrate resume --journal ${outcome.journal}` },
+              importStatus: { state: 'ok', paused: false, stopping: false, stopped: true, message: `Stopped. Resume with: ${deps.resumeCommand ?? `workos-migrate resume --journal ${outcome.journal}`}` },
             });
           }
         } else if (outcome.status === 'imported') {
@@ -763,6 +767,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
     return {
       step: 'welcome',
       pathsFrom: path.resolve(deps.cwd) === process.cwd() ? path.resolve(deps.cwd) : undefined,
+      resumeCommand: deps.resumeCommand,
       banner: deps.banner,
       sources: SOURCES,
       journals: [],
