@@ -150,7 +150,7 @@ export function createFirebaseProvider(options: FirebaseOptions): SourceProvider
 
       const matched = orgFile ? new Set<number>() : undefined;
       const ctx = { hash, signerEnv, disabled, organizations: orgFile, matched };
-      const unread = new Map<string, number>();
+      const unread = new Set<string>();
       const skipTo = state.n;
       let users: SourceUser[] = [];
       let memberships: SourceMembership[] = [];
@@ -161,7 +161,7 @@ export function createFirebaseProvider(options: FirebaseOptions): SourceProvider
         // Columns not carried: named once each (the journal keeps the union).
         const ignored = [...unread.keys()].slice(reported).map((column) => ({
           column,
-          reason: NOT_CARRIED[column] ?? `not read by the Firebase source (${unread.get(column)} users have it); it is not carried into WorkOS`,
+          reason: NOT_CARRIED[column] ?? 'not a field the Firebase source reads: it is not carried into WorkOS',
         }));
         reported = unread.size;
         const out = batch({ users, memberships, issues, leftOut, ignoredColumns: ignored });
@@ -178,7 +178,7 @@ export function createFirebaseProvider(options: FirebaseOptions): SourceProvider
           if (raw.index < skipTo) continue; // staged by an earlier pass: only its organization rows count
           state = { ...state, n: raw.index + 1 };
           issues.push(...mapped.issues);
-          for (const key of mapped.unread) unread.set(key, (unread.get(key) ?? 0) + 1);
+          for (const key of mapped.unread) unread.add(key);
           if (mapped.user) {
             users.push(mapped.user);
             memberships.push(...mapped.memberships);
