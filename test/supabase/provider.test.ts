@@ -102,20 +102,39 @@ describe.skipIf(!(await serverUp()) && !process.env.CI)('an older Supabase proje
     await fixture?.close();
   });
 
+  it('counts for the signup freeze the users an export stages, and names the newest sign-ups', async () => {
+    const provider = createSupabaseProvider({ databaseUrl: fixture.url });
+    const before = await provider.census!({ newest: 3 });
+    // Every user with an email (the deleted and banned ones too: staged, then left out); not the anonymous one.
+    expect(before.users).toBe(fixture.expected.users.length + fixture.expected.leftOut.length);
+    const c = new pg.Client({ connectionString: fixture.url });
+    await c.connect();
+    await c.query(`INSERT INTO auth.users (id, email, encrypted_password, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, is_anonymous)
+      VALUES ('11111111-2222-4333-8444-555555555555', 'late@signup.example', '', now(), '{}', '{}', now() + interval '1 minute', false),
+             ('11111111-2222-4333-8444-666666666666', NULL, '', NULL, '{}', '{}', now() + interval '2 minutes', true)`);
+    await c.end();
+    const after = await provider.census!({ newest: 3 });
+    expect(after.users).toBe(before.users + 1);
+    expect(after.newest![0]).toMatchObject({ sourceId: '11111111-2222-4333-8444-555555555555', email: 'late@signup.example' });
+    expect(after.newest).toHaveLength(3);
+  });
+
   it('reads a schema from before anonymous users, soft deletes, bans, SSO and MFA (older GoTrue migrations)', async () => {
     const c = new pg.Client({ connectionString: fixture.url });
     await c.connect();
-    // The fixture's anonymous and phone-only users stay: without the columns they are ordinary rows.
+    // The fixture's anonymous and phone-only users (and the census test's anonymous one) stay:
+    // without the columns they are rows without an email.
     await c.query('DROP TABLE auth.mfa_factors');
     await c.query('ALTER TABLE auth.users DROP COLUMN is_anonymous, DROP COLUMN deleted_at, DROP COLUMN banned_until, DROP COLUMN is_sso_user');
     await c.end();
     const provider = createSupabaseProvider({ databaseUrl: fixture.url, pageSize: 7 });
-    expect((await provider.check()).summary).toMatch(/auth\.users \d+ users, \d+ bcrypt passwords, 2 users without an email \(phone sign-in\) not importable/);
+    expect((await provider.check()).summary).toMatch(/auth\.users \d+ users, \d+ bcrypt passwords, 3 users without an email \(phone sign-in\) not importable/);
     const batches: ExportBatch[] = [];
     for await (const b of provider.export({})) batches.push(b);
     const users = batches.flatMap((b) => b.users ?? []);
     // Everyone with an email, the deleted and banned ones too (nothing says so any more).
-    expect(users.length).toBe(fixture.expected.users.length + fixture.expected.leftOut.length);
+    // (and the late sign-up of the census test)
+    expect(users.length).toBe(fixture.expected.users.length + fixture.expected.leftOut.length + 1);
     expect(batches.flatMap((b) => b.leftOut ?? [])).toEqual([]);
     expect(users.filter((u) => u.totpSecret || u.mfa)).toEqual([]);
     expect(batches[0].ignoredColumns?.map((c) => c.column)).toEqual(['auth.users.phone', 'auth.users.created_at', 'auth.users.last_sign_in_at', 'auth.users.role', 'auth.users.is_super_admin']);

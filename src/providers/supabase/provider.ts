@@ -61,6 +61,7 @@ function parseCursor(value: string): Cursor {
 
 /** Columns read from auth.users; the optional ones came with later GoTrue migrations. */
 const REQUIRED = ['id', 'email', 'encrypted_password', 'email_confirmed_at', 'raw_app_meta_data', 'raw_user_meta_data'];
+// created_at only orders the census's newest sign-ups; it is not carried (NOT_CARRIED).
 const OPTIONAL = ['phone', 'banned_until', 'deleted_at', 'is_sso_user', 'is_anonymous'];
 
 /** auth.users columns with something an operator may miss, named once in the plan as not carried. */
@@ -145,6 +146,25 @@ export function createSupabaseProvider(options: SupabaseOptions): SourceProvider
   return {
     id: 'supabase',
     displayName: 'Supabase',
+
+    // The signup freeze's count: the users an export stages (an anonymous or email-less sign-up
+    // is never imported, so it is no leak), the newest by created_at.
+    async census({ newest = 5 } = {}) {
+      const conn = open();
+      try {
+        const schema = await schemaOf(conn.db, conn.label);
+        const staged = sql<boolean>`${sql.raw(`coalesce(email, '') <> ''${schema.users.has('is_anonymous') ? ' and not is_anonymous' : ''}`)}`;
+        const row = await conn.db.selectFrom('auth.users').select(sql<string>`count(*)`.as('n')).where(staged).executeTakeFirst();
+        const users = Number(row?.n ?? 0);
+        if (!newest || !schema.users.has('created_at')) return { users };
+        const rows = await conn.db.selectFrom('auth.users').select(['id', 'email', 'created_at']).where(staged).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(newest).execute();
+        return { users, newest: rows.map((r) => ({ sourceId: text(r.id), email: text(r.email), createdAt: r.created_at ? text(r.created_at) : undefined })) };
+      } catch (error) {
+        throw explain(error, conn);
+      } finally {
+        await conn.close().catch(() => undefined);
+      }
+    },
 
     async check() {
       const orgs = organizationsFile();
