@@ -52,7 +52,7 @@ describe('workos-migrate with a Cognito source, killed twice (kill -9)', () => {
   let sandbox: Sandbox;
   let fake: FakeCognito;
   beforeAll(async () => {
-    fake = await startFakeCognito({ pool: generateCognitoPool({ users: 300, seed: 12 }), accessKeyId: KEY_ID, secretAccessKey: SECRET });
+    fake = await startFakeCognito({ pool: generateCognitoPool({ users: 200, seed: 12 }), accessKeyId: KEY_ID, secretAccessKey: SECRET });
     sandbox = await startSandbox({ limits: FAST_LIMITS, roles: ROLES, multipleRoles: true });
   });
   afterAll(async () => {
@@ -84,7 +84,7 @@ describe('workos-migrate with a Cognito source, killed twice (kill -9)', () => {
     journal.close();
     expect(cursor.phase).toBe('users');
     expect(staged).toBeGreaterThan(0);
-    expect(staged).toBeLessThan(280);
+    expect(staged).toBeLessThan(190);
     expect(sandbox.state.users.size).toBe(0);
 
     // Resumed, then killed once the import has created some users.

@@ -152,7 +152,7 @@ describe('the Cognito provider', () => {
   }, 120_000);
 
   it('stays under the UserList quota when it is all there is (no 429 at the real pace)', async () => {
-    const paced = await startFakeCognito({ pool: generateCognitoPool({ users: 600, seed: 5 }), userListRps: 30 });
+    const paced = await startFakeCognito({ pool: generateCognitoPool({ users: 360, seed: 5 }), userListRps: 30 });
     try {
       const batches = await collect(providerFor(paced, { organization: 'Acme', pageSize: 10 }));
       expect(paced.stats().rateLimited).toBe(0);
