@@ -42,11 +42,11 @@ describe('hand-offs', () => {
     journal = stagedJournal(
       {
         organizations: [
-          { sourceId: 'o-sso', name: 'Acme SSO' },
-          { sourceId: 'o-scim', name: 'Beta SCIM' },
-          { sourceId: 'o-both', name: 'Gamma Both' },
-          { sourceId: 'o-plain', name: 'Delta Plain' },
-          { sourceId: 'o-bad', name: 'Epsilon Not Imported' },
+          { sourceId: 'o-sso', name: 'Acme SSO', domains: [] },
+          { sourceId: 'o-scim', name: 'Beta SCIM', domains: [] },
+          { sourceId: 'o-both', name: 'Gamma Both', domains: [] },
+          { sourceId: 'o-plain', name: 'Delta Plain', domains: [] },
+          { sourceId: 'o-bad', name: 'Epsilon Not Imported', domains: [] },
         ],
         users,
         issues: [

@@ -19,7 +19,7 @@ describe('rollback (in process)', () => {
 
   it('revokes the invitations it sent, keeps an accepted one, and never deletes an uncertain record', async () => {
     const journal = stagedJournal({
-      organizations: [{ sourceId: 'org-a', name: 'Org A' }],
+      organizations: [{ sourceId: 'org-a', name: 'Org A', domains: [] }],
       users: [
         { sourceId: 'u1', email: 'u1@example.com' },
         { sourceId: 'u2', email: 'u2@example.com' },
@@ -54,7 +54,7 @@ describe('rollback (in process)', () => {
     expect(sandbox.state.users.size).toBe(4);
 
     const result = await rollbackMigration({ env: {} }, journal, { confirm: true, target, organizationDeletes: { limit: 50, windowMs: 1_000 } });
-    expect(result.status).toBe('done');
+    if (result.status !== 'done') throw new Error(`rollback ${result.status}`);
     expect(result.deleted).toMatchObject({ invitations: 1, users: 3, organizations: 1 });
     expect(result.kept.map((k) => `${k.kind} ${k.label}`)).toEqual(['invitation u3 in org-a']);
     expect(sandbox.state.invitations.get(invitations.find((i) => i.email === 'u2@example.com')!.id)!.state).toBe('revoked');
