@@ -398,6 +398,14 @@ export async function rollbackMigration(ctx: RollbackContext, journal: Journal, 
         } catch (error) {
           if (signal?.aborted && !(error instanceof WorkOSCallError)) return;
           if (!(error instanceof WorkOSCallError)) throw error;
+          // The organization itself is gone (a stopped rollback deleted it before recording it).
+          if (error.info.kind === 'not_found') {
+            journal.markRollback('organization', row.id, 'done', 'already gone from WorkOS');
+            deleted.organizations++;
+            alreadyGone++;
+            options.onProgress?.('organization', ++done, organizations.length);
+            return;
+          }
           // The look-up failed: nothing was deleted; the next rollback asks again.
           journal.markRollback('organization', row.id, 'failed', error.info.message);
           failed.push(issue('organization', row, error.info.message));
