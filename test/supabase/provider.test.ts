@@ -128,7 +128,7 @@ describe.skipIf(!(await serverUp()) && !process.env.CI)('an older Supabase proje
     await c.query('ALTER TABLE auth.users DROP COLUMN is_anonymous, DROP COLUMN deleted_at, DROP COLUMN banned_until, DROP COLUMN is_sso_user');
     await c.end();
     const provider = createSupabaseProvider({ databaseUrl: fixture.url, pageSize: 7 });
-    expect((await provider.check()).summary).toMatch(/auth\.users \d+ users, \d+ bcrypt passwords, 3 users without an email \(phone sign-in\) not importable/);
+    expect((await provider.check()).summary).toMatch(/auth\.users \d+ users, \d+ password hashes, 3 users without an email \(phone sign-in\) not importable/);
     const batches: ExportBatch[] = [];
     for await (const b of provider.export({})) batches.push(b);
     const users = batches.flatMap((b) => b.users ?? []);

@@ -192,7 +192,7 @@ export function createSupabaseProvider(options: SupabaseOptions): SourceProvider
           });
         const n = (v: unknown) => Number(v ?? 0);
         const parts = [`Supabase database ${conn.label} (${conn.readOnly}: nothing is ever written to it)`];
-        const counts = [`auth.users ${plural(n(row.total), 'user')}, ${plural(n(row.passwords), 'bcrypt password')}`];
+        const counts = [`auth.users ${plural(n(row.total), 'user')}, ${plural(n(row.passwords), 'password hash', 'password hashes')}`];
         if (n(row.anonymous)) counts.push(`${plural(n(row.anonymous), 'anonymous user')} left out`);
         if (n(row.noEmail)) counts.push(`${plural(n(row.noEmail), 'user')} without an email (phone sign-in) not importable`);
         if (n(row.deleted)) counts.push(`${plural(n(row.deleted), 'deleted user')} ${deleted === 'skip' ? 'left out (--supabase-deleted import brings them)' : 'imported'}`);
@@ -244,9 +244,10 @@ export function createSupabaseProvider(options: SupabaseOptions): SourceProvider
 
         while (state.phase !== 'done') {
           if (signal?.aborted) return;
+          // (`orgs` may be missing in a phase only when a later pass no longer names the file.)
           if (state.phase === 'organizations') {
-            state = { ...state, phase: 'users', done: state.done + orgs!.organizations.length };
-            yield batchOf({ organizations: orgs!.organizations, roles: orgs!.roles, issues: orgs!.issues });
+            state = { ...state, phase: 'users', done: state.done + (orgs?.organizations.length ?? 0) };
+            yield batchOf(orgs ? { organizations: orgs.organizations, roles: orgs.roles, issues: orgs.issues } : {});
             continue;
           }
           if (state.phase === 'users') {
@@ -263,7 +264,7 @@ export function createSupabaseProvider(options: SupabaseOptions): SourceProvider
           }
           // unmatched: the file's users that auth.users does not have.
           state = { ...state, phase: 'done' };
-          yield batchOf({ issues: await unmatchedLines(db, orgs!) });
+          yield batchOf({ issues: orgs ? await unmatchedLines(db, orgs) : [] });
         }
       } catch (error) {
         if (signal?.aborted) return;
@@ -319,7 +320,7 @@ export function createSupabaseProvider(options: SupabaseOptions): SourceProvider
             severity: 'warning',
             recordKind: 'membership',
             sourceId: id,
-            message: `names Supabase user ${id}, who is not imported (see that user's own line): ${plural(lines.length, 'membership')} not created.`,
+            message: `names Supabase user ${id}, who is not imported (anonymous, or without an email: see that user's own issue): ${plural(lines.length, 'membership')} not created.`,
           });
         }
         continue;
