@@ -11,6 +11,7 @@
  * least one read per organization), elapsed time and the child's peak RSS.
  *
  *   npx tsx bench/verify.ts
+ *   BENCH_VERIFY_USERS=300000 BENCH_VERIFY_ORGS=3000 BENCH_VERIFY_HEAP_MB=40 npx tsx bench/verify.ts
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -153,7 +154,17 @@ export async function benchVerify(users = Number(process.env.BENCH_VERIFY_USERS 
     const out = await new Promise<string>((resolve, reject) => {
       const proc = execFile(
         process.execPath,
-        ['--import', tsx, import.meta.filename, 'child', journalPath, sandbox.url, sandbox.apiKey],
+        [
+          // BENCH_VERIFY_HEAP_MB caps the child's heap: a verification that held what it listed would not finish.
+          ...(process.env.BENCH_VERIFY_HEAP_MB ? [`--max-old-space-size=${process.env.BENCH_VERIFY_HEAP_MB}`] : []),
+          '--import',
+          tsx,
+          import.meta.filename,
+          'child',
+          journalPath,
+          sandbox.url,
+          sandbox.apiKey,
+        ],
         { encoding: 'utf8', maxBuffer: 1 << 22 },
         (error, stdout) => (error ? reject(error) : resolve(stdout)),
       );

@@ -414,7 +414,7 @@ interface MembershipRecord {
 }
 
 /** Organizations whose memberships are listed at once. */
-const ORGANIZATIONS_AT_ONCE = 8;
+const ORGANIZATIONS_AT_ONCE = 16;
 
 const parseSlugs = (json: string | null): string[] | null => (json ? (JSON.parse(json) as string[]) : null);
 const listed = (slugs: string[]) => slugs.join(', ') || '(none)';
