@@ -4,8 +4,9 @@
  * only the operator can know (signups re-enabled, a sign-in tested) is asked of them.
  *
  * Every imported record is checked, none sampled: users, organizations and memberships by listing
- * WorkOS (100 a read; verify/records.ts), TOTP factors and invitations one look-up each
- * (verify/per-record.ts).
+ * WorkOS (100 a read, memberships per organization; verify/records.ts), invitations in their
+ * organization's list, TOTP factors one read per enrolled user (verify/per-record.ts). A million
+ * users are about 10,000 reads: under two minutes at the 100/s read ceiling, for users alone.
  */
 import type { Journal } from './journal/journal.js';
 import { planOf } from './migration.js';
