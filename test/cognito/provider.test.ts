@@ -234,6 +234,29 @@ describe('the Cognito provider', () => {
       expect(e.nextStep).toMatch(/AWS_REGION/);
     });
 
+    it('an IAM policy without ListUsers stops with the permissions to add; without the optional calls the users still move', async () => {
+      try {
+        fake.deny('ListUsers');
+        const e = await refusal(providerFor(fake));
+        expect(e.message).toMatch(/AWS refused to list the users of the pool: User: arn:aws:iam::\d+:user\/migrate is not authorized to perform: cognito-idp:ListUsers/);
+        expect(e.nextStep).toMatch(/cognito-idp:ListUsers, cognito-idp:ListGroups, cognito-idp:ListUsersInGroup and cognito-idp:DescribeUserPool/);
+
+        fake.deny('DescribeUserPool', 'ListGroups');
+        expect((await providerFor(fake).check()).summary).toMatch(new RegExp(`^AWS Cognito user pool ${fake.pool.id}: users readable;`));
+        const batches = await collect(providerFor(fake));
+        expect(all(batches, 'users').length).toBe(fake.pool.users.filter((u) => attributesOf(u).email).length);
+        expect(all(batches, 'issues').filter((i) => i.field === 'group').map((i) => i.message)).toEqual([expect.stringMatching(/^the groups could not be listed .*Allow cognito-idp:ListGroups/)]);
+        // With an organization the groups are roles: no listing, no run.
+        const error = await collect(providerFor(fake, { organization: 'Acme' })).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        expect((error as Error).message).toMatch(/AWS refused to list the groups of the pool/);
+      } finally {
+        fake.deny();
+      }
+    });
+
     it('a malformed pool id, missing keys, an unknown choice: said before any call', () => {
       const env = cognitoEnv(fake);
       const create = (options: Record<string, unknown>, e: NodeJS.ProcessEnv = env) => () => createProvider('cognito', options, e);

@@ -173,6 +173,15 @@ export function createCognitoProvider(options: CognitoOptions): SourceProvider {
                   c.send(new ListGroupsCommand({ UserPoolId: pool, Limit: limit, ...(state.token ? { NextToken: state.token } : {}) }), { abortSignal }),
                 );
               } catch (error) {
+                const code = (error as { code?: string }).code ?? '';
+                if (!organization && ['AccessDeniedException', 'NotAuthorizedException'].includes(code)) {
+                  // Without an organization the groups are only listed: the users still move.
+                  save({ phase: 'users', token: '' });
+                  yield batchOf({
+                    issues: [{ location: `cognito user pool ${pool}`, field: 'group', severity: 'warning', message: `the groups could not be listed (${(error as Error).message}); none is carried either way. Allow cognito-idp:ListGroups to see them named here.` }],
+                  });
+                  break;
+                }
                 if (!refusedToken(error)) throw error;
                 // The groups read so far are read again (roles are kept once).
                 save({ token: '', groups: [] });

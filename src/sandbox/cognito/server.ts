@@ -16,7 +16,8 @@
  *   UserList (ListUsers, ListUsersInGroup) 30 RPS, ListGroups 5 RPS per pool, UserPoolRead
  *   (DescribeUserPool) 15 RPS; over it: 400 TooManyRequestsException "Rate exceeded" (no
  *   Retry-After: Cognito sends none).
- * - expireTokens(): every token issued so far is refused, as a stale one would be.
+ * - expireTokens(): every token issued so far is refused, as a stale one would be; deny(ops):
+ *   AccessDeniedException for those operations, as an IAM policy without them answers.
  * - Counters: requests per operation, pages served more than once, 429s, the most requests seen
  *   in any one second per category.
  */
@@ -65,6 +66,8 @@ export interface FakeCognito {
   inject500(count: number): void;
   /** Every paging token issued so far is refused from now on (InvalidParameterException), as a stale one would be. */
   expireTokens(): void;
+  /** These operations answer AccessDeniedException from now on, as for an IAM policy without them (none: all allowed again). */
+  deny(...operations: string[]): void;
   close(): Promise<void>;
 }
 
@@ -93,6 +96,7 @@ export async function startFakeCognito(options: FakeCognitoOptions): Promise<Fak
     UserPoolRead: new SlidingWindowLog(15, 1000),
   };
   let tokenKey = randomBytes(16);
+  let forbidden = new Set<string>();
   let inject429 = 0;
   let inject500 = 0;
   let served = new Map<string, number>();
@@ -213,13 +217,20 @@ export async function startFakeCognito(options: FakeCognitoOptions): Promise<Fak
     if (!String(req.headers['content-type'] ?? '').startsWith('application/x-amz-json-1.1')) {
       return fail({ type: 'SerializationException', message: 'Start of structure or map found where not expected.' });
     }
-    const denied = checkSignature(req, body);
-    if (denied) return fail(denied);
+    const unsigned = checkSignature(req, body);
+    if (unsigned) return fail(unsigned);
     let input: Record<string, unknown>;
     try {
       input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
     } catch {
       return fail({ type: 'SerializationException', message: 'Unable to parse the request body as JSON.' });
+    }
+    if (forbidden.has(operation)) {
+      const account = '123456789012';
+      return fail({
+        type: 'AccessDeniedException',
+        message: `User: arn:aws:iam::${account}:user/migrate is not authorized to perform: cognito-idp:${operation} on resource: arn:aws:cognito-idp:${pool.region}:${account}:userpool/${pool.id} because no identity-based policy allows the cognito-idp:${operation} action`,
+      });
     }
     const category = CATEGORY[operation];
     if (!category) return fail({ type: 'UnknownOperationException', message: `The fake has no ${operation}.` });
@@ -293,6 +304,9 @@ export async function startFakeCognito(options: FakeCognitoOptions): Promise<Fak
     },
     expireTokens() {
       tokenKey = randomBytes(16);
+    },
+    deny(...operations: string[]) {
+      forbidden = new Set(operations);
     },
     close: () =>
       new Promise<void>((resolve) => {
