@@ -5,6 +5,7 @@
  * that catches wrong parameters before anything is written; bad input answered with file, line,
  * field and what to do.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -146,6 +147,19 @@ describe('Firebase export files', () => {
     expect(fromCsv.map(strip)).toEqual(fromJson.map(strip));
     // The CSV's quoted name with a comma and quoted JSON claims survive; its lines are its rows.
     expect(fromCsv.find((u) => u.sourceId === fixture.users[40].localId)!.origin).toBe(`firebase user ${fixture.users[40].localId} (users.csv:41)`);
+  });
+
+  it('reads a pipe (firebase auth:export | gunzip, process substitution) once: the check takes nothing from it', async () => {
+    const fifo = path.join(dir, 'users-pipe');
+    execFileSync('mkfifo', [fifo]);
+    const provider = createFirebaseProvider(opts(fifo, FAST_PARAMS));
+    expect((await provider.check()).summary).toMatch(/Firebase export users-pipe \(JSON\); a pipe, read as the export goes/);
+    const writer = fs.createWriteStream(fifo);
+    writer.end(fs.readFileSync(json));
+    const users = all(await exportAll(opts(fifo, FAST_PARAMS)), 'users');
+    expect(users.length).toBe(fixture.users.filter((u) => u.email).length);
+    const e = await expectedError(createFirebaseProvider(opts(fifo, FAST_PARAMS, { testEmail: 'a@b.example', testPassword: 'x' })).check());
+    expect(e.message).toMatch(/cannot be checked on users-pipe: it is a pipe/);
   });
 
   it('resumes after the last staged user: none staged twice, none missed', async () => {

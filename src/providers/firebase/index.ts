@@ -14,6 +14,7 @@
  * With a test account (an email and its password, FIREBASE_TEST_PASSWORD) the check recomputes that
  * user's hash first: wrong hash parameters are caught before anything is written.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { ExpectedError } from '../../errors.js';
 import type { ExportBatch, ExportOptions, SourceIssue, SourceMembership, SourceProvider, SourceUser } from '../types.js';
@@ -117,12 +118,20 @@ export function createFirebaseProvider(options: FirebaseOptions): SourceProvider
     async check() {
       const { file, format, name, config: hash, orgs: orgFile } = settings();
       const parts = [`Firebase export ${name} (${format.toUpperCase()})`];
-      const head = readUsers(file, format);
-      try {
-        const first = await head.next();
-        parts.push(first.done ? 'no users in it' : 'users readable');
-      } finally {
-        await head.return(undefined);
+      // A pipe is read once, by the export: nothing may be taken from it here.
+      const pipe = !fs.statSync(file).isFile();
+      if (pipe && options.testEmail?.trim()) {
+        throw new ExpectedError(`The test account cannot be checked on ${name}: it is a pipe, which is read only once (by the export).`, 'Write the export to a file first, or leave the test account out.');
+      }
+      if (pipe) parts.push('a pipe, read as the export goes');
+      else {
+        const head = readUsers(file, format);
+        try {
+          const first = await head.next();
+          parts.push(first.done ? 'no users in it' : 'users readable');
+        } finally {
+          await head.return(undefined);
+        }
       }
       parts.push(`hash parameters: rounds ${hash.rounds}, memory cost ${hash.memCost}`);
       if (options.testEmail?.trim()) parts.push(await checkTestAccount(file, format, name, hash));
