@@ -5,6 +5,7 @@
  * organization someone else has joined since is kept and named. Killed mid-rollback (SIGKILL of the
  * real CLI) and run again: nothing is deleted twice, no error.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset, writeDatasetCsv } from '../../src/sandbox/dataset.js';
@@ -146,6 +147,9 @@ describe('rollback', () => {
 
     const status = await runCli(['status', '--journal', journalPath], { cwd: dir, env });
     expect(status.stderr).toMatch(/rolled back/i);
+    const report = await runCli(['report', '--journal', journalPath], { cwd: dir, env });
+    expect(report.code, report.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'migration.reports', 'summary.md'), 'utf8')).toMatch(/\*\*Rolled back\*\* .*\(45 users, 4 organizations/);
 
     // Once more: nothing left to delete, no call that deletes.
     sandbox.resetStats();

@@ -451,6 +451,8 @@ export interface SummaryFacts {
   resetEmails: { users: number; sent: number; failed: number; uncertain: number; notSent: number };
   /** Imported users who had an SMS second factor: it does not exist in WorkOS, they re-enrol. */
   smsUsers: number;
+  /** `workos-migrate rollback` (services/rollback.ts): started, finished, what it deleted. Null when never rolled back. */
+  rollback: { state: 'in_progress' | 'done'; startedAt: string; finishedAt?: string; deleted?: { users: number; organizations: number; memberships: number; membershipsWithUsers: number; invitations: number } } | null;
   /** Every warning recorded (source reading and import). */
   warningCount: number;
   /** Other warnings, by record kind and field. */
@@ -554,6 +556,7 @@ export function summaryFacts(journal: Journal, paths: ReportPaths = reportPaths(
               COALESCE(SUM(reset_state = 'in_flight'), 0) AS uncertain, COALESCE(SUM(reset_state IS NULL), 0) AS notSent FROM (${RESET_EMAILS_SQL})`,
     )!,
     smsUsers: count(`SELECT COUNT(*) AS n FROM users WHERE state = 'done' AND merged_into IS NULL AND json_extract(mfa, '$.sms') = 1`),
+    rollback: journal.getMeta<SummaryFacts['rollback']>('rollback') ?? null,
     warningCount: count(`SELECT COUNT(*) AS n FROM issues WHERE severity = 'warning'`),
     warnings: journal.all(
       `SELECT record_kind AS recordKind, field, COUNT(*) AS count, MIN(message) AS example FROM issues
@@ -579,6 +582,13 @@ export function summaryMarkdown(f: SummaryFacts): string {
     `- Journal: ${f.journal}`,
     `- Phase: ${f.phase}; last activity ${f.lastActivity ?? 'unknown'}`,
     ...(f.strategy ? [`- Strategy: ${f.strategy}`] : []),
+    ...(f.rollback
+      ? [
+          f.rollback.state === 'done'
+            ? `- **Rolled back** ${f.rollback.finishedAt}: the users, organizations and memberships this migration created were deleted from WorkOS${f.rollback.deleted ? ` (${f.rollback.deleted.users} users, ${f.rollback.deleted.organizations} organizations, ${f.rollback.deleted.memberships + f.rollback.deleted.membershipsWithUsers} memberships)` : ''}; the counts below are the import's`
+            : `- **Rollback started** ${f.rollback.startedAt} and not finished: \`workos-migrate rollback --journal ${f.journal} --yes\` goes on`,
+        ]
+      : []),
     ...(f.sourceRequests
       ? [
           `- Source API: ${plural(f.sourceRequests.requests, 'request')}, ${plural(f.sourceRequests.rateLimited, 'rate-limited answer')} (429)` +
