@@ -26,10 +26,14 @@ export function closingLines(state: WizardState): string[] {
     );
     if (failedChecks) lines.push(`${count(failedChecks, 'check')} failed: summary.md says which records and why.`);
     lines.push('', 'What to do next:');
-    for (const h of state.handoffs) lines.push(`- ${h.text}`);
-    lines.push("- Store each user's WorkOS id in your database: id-map.sql in the reports.");
+    // The engine's own next steps (hand-off commands, resets, ids), else the hand-offs in words.
+    if (state.nextSteps?.length) for (const step of state.nextSteps) lines.push(`- ${step}`);
+    else {
+      for (const h of state.handoffs) lines.push(`- ${h.text}`);
+      lines.push("- Store each user's WorkOS id in your database: id-map.sql in the reports.");
+    }
     const failedRecords = c ? c.user.failed + c.organization.failed + c.membership.failed : 0;
-    if (failedRecords) lines.push(`- ${count(failedRecords, 'record')} failed; once the cause is fixed, retry them with:`, `  workos-migrate run --retry-failed --journal ${journal}`);
+    if (failedRecords) lines.push(`- Once the cause is fixed, retry the ${count(failedRecords, 'record')} that failed with:`, `  workos-migrate run --retry-failed --journal ${journal}`);
     lines.push('', 'Where the files are:', `  reports: ${report.reports.dir}`, `  journal: ${journal}`);
     return lines;
   }

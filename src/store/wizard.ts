@@ -31,6 +31,8 @@ import {
 } from '../services/run/orchestrator.js';
 import type { VerifyReport } from '../services/verify.js';
 import { handoffsOf, type Handoff } from '../services/run/handoffs.js';
+import { nextSteps } from '../services/handoffs.js';
+import { summaryFacts } from '../services/report/report.js';
 import { environmentOfKey, WorkOSTarget } from '../services/workos/target.js';
 
 export const STEPS = ['welcome', 'source', 'source-auth', 'workos-auth', 'export', 'plan', 'strategy', 'roles', 'import', 'verify'] as const;
@@ -134,6 +136,8 @@ export interface WizardState {
   importTiming: { startedAt?: number; finishedAt?: number };
   /** What the operator does by hand after the import (Admin Portal links, resets, MFA), in words. */
   handoffs: Handoff[];
+  /** Once verified: the "what to do next" lines printed to the shell when the wizard ends. */
+  nextSteps?: string[];
   /** Failed records and notices, oldest first; drawn once each above the live area. */
   logLines: { id: number; text: string; level: 'error' | 'warning' | 'info' }[];
   verifyStatus: AsyncStatus;
@@ -444,7 +448,13 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
           }
         } else if (outcome.status === 'imported') {
           const plan = journal ? planOf(journal) : get().plan;
-          set({ plan, handoffs: journal && plan ? handoffsOf(journal, plan) : get().handoffs, verify: outcome.verify, verifyStatus: { state: outcome.verify ? 'ok' : 'idle' } });
+          set({
+            plan,
+            handoffs: journal && plan ? handoffsOf(journal, plan) : get().handoffs,
+            nextSteps: nextSteps(outcome.summary),
+            verify: outcome.verify,
+            verifyStatus: { state: outcome.verify ? 'ok' : 'idle' },
+          });
         }
       } catch (error) {
         bus.flush();
@@ -682,7 +692,7 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
             opened,
           );
           const plan = planOf(opened);
-          set({ verify: report, verifyStatus: { state: 'ok' }, plan, handoffs: handoffsOf(opened, plan) });
+          set({ verify: report, verifyStatus: { state: 'ok' }, plan, handoffs: handoffsOf(opened, plan), nextSteps: nextSteps(summaryFacts(opened)) });
         } catch (error) {
           set({ verifyStatus: { state: 'error', message: describeError(error) } });
         }

@@ -1,4 +1,4 @@
-/** Drives the built binary in a real pseudo-terminal (tmux, 100 x 30), as a person would. */
+/** Drives the built binary in a real pseudo-terminal (tmux, 100 x 30 unless told), as a person would. */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,6 +25,7 @@ export class Tmux {
   constructor(
     private readonly cwd: string,
     private readonly env: Record<string, string>,
+    readonly size: { columns: number; rows: number } = { columns: 100, rows: 30 },
   ) {
     this.exitFile = path.join(cwd, `${this.name}.exit`);
   }
@@ -35,7 +36,7 @@ export class Tmux {
     const base = { HOME: process.env.HOME ?? '/root', PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm-256color' };
     const envs = Object.entries({ ...base, ...this.env }).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
     const command = `cd ${JSON.stringify(this.cwd)} && env -i ${envs} ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} ${args.join(' ')}; echo $? > ${JSON.stringify(this.exitFile)}; sleep 30`;
-    execFileSync('tmux', ['new-session', '-d', '-s', this.name, '-x', '100', '-y', '30', command]);
+    execFileSync('tmux', ['new-session', '-d', '-s', this.name, '-x', String(this.size.columns), '-y', String(this.size.rows), command]);
   }
 
   keys(...keys: string[]): void {
@@ -46,8 +47,26 @@ export class Tmux {
     execFileSync('tmux', ['send-keys', '-t', this.name, '-l', text]);
   }
 
-  screen(): string {
-    return execFileSync('tmux', ['capture-pane', '-p', '-t', this.name], { encoding: 'utf8' });
+  /** Bytes written to the terminal in one go (keys that arrive together: `\x1b[B\x1b[B\r`). */
+  burst(bytes: string): void {
+    execFileSync('tmux', ['send-keys', '-t', this.name, '-H', ...[...Buffer.from(bytes)].map((b) => b.toString(16).padStart(2, '0'))]);
+  }
+
+  /** The terminal changes size, as when a person drags its window. */
+  resize(columns: number, rows: number): void {
+    execFileSync('tmux', ['resize-window', '-t', this.name, '-x', String(columns), '-y', String(rows)]);
+    this.size.columns = columns;
+    this.size.rows = rows;
+  }
+
+  /** The visible screen; `joined`: lines the terminal wrapped are joined back (what a copy gives). */
+  screen(joined = false): string {
+    return execFileSync('tmux', ['capture-pane', '-p', ...(joined ? ['-J'] : []), '-t', this.name], { encoding: 'utf8' });
+  }
+
+  /** The screen and its scrollback. */
+  history(joined = false): string {
+    return execFileSync('tmux', ['capture-pane', '-p', '-S', '-', ...(joined ? ['-J'] : []), '-t', this.name], { encoding: 'utf8' });
   }
 
   /** Waits until the screen matches, or fails with what the screen shows. */

@@ -5,7 +5,7 @@
  */
 import type { Journal } from '../journal/journal.js';
 import type { Plan } from '../migration.js';
-import { summaryFacts } from '../report/report.js';
+import { summaryFacts, WITHOUT_PASSWORD_SQL } from '../report/report.js';
 
 /** One hand-off: a sentence, and the records it is about (organization names, user emails). */
 export interface Handoff {
@@ -34,12 +34,15 @@ export function handoffsOf(journal: Journal, plan: Plan): Handoff[] {
       examples: orgs.map((o) => (o.workosId ? `${o.organization} (${o.workosId})` : o.organization)),
     });
   }
-  const resets = plan.withoutPassword + plan.unsupportedHashes;
+  // Before the import, from the hashes staged; after it, from what became of each password (the
+  // staged hashes may have been purged by then).
+  const imported = plan.counts.user.done > 0;
+  const resets = imported ? facts.passwords.resets : plan.withoutPassword + plan.unsupportedHashes;
   if (resets) {
     list.push({
       id: 'handoff-resets',
       text: `${count(resets, 'user')} without a password hash WorkOS can take will reset their password (or sign in with a social provider): the list is password-resets.csv in the reports.`,
-      examples: plan.examples.resets,
+      examples: imported ? journal.all<{ email: string }>(`SELECT email FROM (${WITHOUT_PASSWORD_SQL}) LIMIT 3`).map((r) => r.email) : plan.examples.resets,
     });
   }
   if (plan.mfa.sms || plan.mfa.totp) {
