@@ -101,6 +101,7 @@ describe('the wizard with a Firebase source', () => {
 
     frame = await w.waitFor(/Reports:/, 120_000);
     expect(frame).toContain('10/10  Verify');
+    expect(frame, frame).not.toContain('✖');
     expectWorkOSHolds(sandbox, expected);
 
     // The signer key and the test password: drawn in no frame, written to no file.
