@@ -1,0 +1,118 @@
+/**
+ * Auth0 staging benchmark: a 1,000,000-user bulk export (gzip NDJSON, the Management API's field
+ * names: database, Google and SAML users, app and user metadata, some blocked) given with
+ * --auth0-export, staged into a journal by the Auth0 source in a child process (roles and the
+ * organizations come from the local fake tenant). Prints rows/s (target >= 100,000) and the
+ * staging's peak RSS (target <= 200 MB), and checks every user was staged once.
+ *
+ *   npx tsx bench/auth0-staging.ts        (BENCH_USERS=100000 for a quick look)
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { createProvider } from '../src/providers/index.js';
+import { generateAuth0Tenant, startFakeAuth0 } from '../src/sandbox/auth0/index.js';
+import { createEventBus } from '../src/services/events.js';
+import { runExport } from '../src/services/export/exporter.js';
+import { Journal } from '../src/services/journal/journal.js';
+
+interface StageResult {
+  completed: boolean;
+  seconds: number;
+  users: number;
+  leftOut: number;
+  peakRssMb: number;
+}
+
+/** Child side: stages the export; its peak RSS is the staging's own. */
+async function stage(file: string, dir: string, env: NodeJS.ProcessEnv): Promise<StageResult> {
+  const options = { domain: env.AUTH0_DOMAIN, clientId: env.AUTH0_CLIENT_ID, apiUrl: env.AUTH0_API_URL, secretEnv: 'AUTH0_CLIENT_SECRET', exportFile: file };
+  const settings = { version: 1 as const, source: { kind: 'auth0', options }, workos: { apiKeyEnv: 'WORKOS_API_KEY' }, createdAt: new Date().toISOString() };
+  const journal = Journal.create(path.join(dir, 'stage.db'), settings);
+  const started = performance.now();
+  const result = await runExport(journal, createProvider('auth0', options, env), createEventBus());
+  const seconds = (performance.now() - started) / 1000;
+  const counts = journal.counts();
+  const leftOut = journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE error_code = 'left_out'`)!.n;
+  journal.close();
+  return { completed: result.completed, seconds, users: counts.user.total, leftOut, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+}
+
+function* exportLines(users: number): Generator<string> {
+  const hex = (i: number) => i.toString(16).padStart(24, '0');
+  for (let i = 0; i < users; i++) {
+    const kind = i % 20 === 0 ? 'google' : i % 20 === 1 ? 'saml' : 'db';
+    const email = `user${i}@example.com`;
+    const userId = kind === 'db' ? `auth0|${hex(i)}` : kind === 'google' ? `google-oauth2|${100000000000000 + i}` : `samlp|acme-saml|${email}`;
+    const identity =
+      kind === 'db'
+        ? { connection: 'Username-Password-Authentication', provider: 'auth0', isSocial: false, user_id: hex(i) }
+        : kind === 'google'
+          ? { connection: 'google-oauth2', provider: 'google-oauth2', isSocial: true, user_id: String(100000000000000 + i) }
+          : { connection: 'acme-saml', provider: 'samlp', isSocial: false, user_id: email };
+    yield `${JSON.stringify({
+      user_id: userId,
+      email,
+      email_verified: i % 3 !== 0,
+      name: `First${i} Last${i % 97}`,
+      given_name: `First${i}`,
+      family_name: `Last${i % 97}`,
+      ...(i % 1000 === 7 ? { blocked: true } : {}),
+      identities: [identity],
+      app_metadata: { plan: i % 2 ? 'pro' : 'free', tenant: { id: `t${i % 50}` } },
+      user_metadata: { locale: 'en', theme: i % 2 ? 'dark' : 'light' },
+      created_at: new Date(Date.UTC(2023, 0, 1) + i * 1000).toISOString(),
+    })}\n`;
+  }
+}
+
+async function writeExport(file: string, users: number): Promise<void> {
+  // Lines joined in chunks: one write per line would make the generator, not the source, the bench.
+  const chunks = (function* () {
+    let chunk = '';
+    for (const line of exportLines(users)) {
+      chunk += line;
+      if (chunk.length > 1 << 20) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    if (chunk) yield chunk;
+  })();
+  await pipeline(Readable.from(chunks), createGzip({ level: 6 }), fs.createWriteStream(file));
+}
+
+if (process.argv[2] === '--stage') {
+  process.stdout.write(`${JSON.stringify(await stage(process.argv[3], process.argv[4], process.env))}\n`);
+  process.exit(0);
+}
+
+const users = Number(process.env.BENCH_USERS ?? 1_000_000);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wm-auth0-bench-'));
+const fake = await startFakeAuth0({ tenant: generateAuth0Tenant({ users: 0, organizations: 0, extraRoles: 0, seed: 3 }), enforceLimits: false });
+try {
+  const file = path.join(dir, 'export.json.gz');
+  const t0 = performance.now();
+  await writeExport(file, users);
+  process.stdout.write(`wrote ${users.toLocaleString('en-US')} users (${(fs.statSync(file).size / 1e6).toFixed(0)} MB gzip) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  const env = { ...process.env, AUTH0_DOMAIN: fake.domain, AUTH0_CLIENT_ID: fake.clientId, AUTH0_CLIENT_SECRET: fake.clientSecret, AUTH0_API_URL: fake.url };
+  // A child (tsx, from source), so that its peak RSS is the staging's alone; run asynchronously, as
+  // the fake tenant it reads roles from lives in this process.
+  const { stdout: out } = await promisify(execFile)(process.execPath, ['--import', 'tsx', import.meta.filename, '--stage', file, dir], { encoding: 'utf8', env, maxBuffer: 1 << 20 });
+  const r = JSON.parse(out.trim().split('\n').at(-1)!) as StageResult;
+  const rate = r.users / r.seconds;
+  const ok = r.completed && r.users === users && r.leftOut === Math.ceil((users - 7) / 1000) && rate >= 100_000 && r.peakRssMb <= 200;
+  process.stdout.write(
+    `auth0 staging  ${r.users.toLocaleString('en-US')} users from a gzip export in ${r.seconds.toFixed(1)} s = ${Math.round(rate).toLocaleString('en-US')} rows/s (target 100,000: ${(rate / 100_000).toFixed(2)}); ` +
+      `peak RSS ${r.peakRssMb.toFixed(0)} MB (limit 200); ${r.leftOut.toLocaleString('en-US')} blocked users left out  ${ok ? 'PASS' : 'FAIL'}\n`,
+  );
+  process.exitCode = ok ? 0 : 1;
+} finally {
+  await fake.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
