@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ExpectedError } from '../errors.js';
 import { APP_DATABASE_URL_ENV, writeIds } from '../services/app-database.js';
 import { createEventBus } from '../services/events.js';
-import { nextSteps, sendPasswordResets, writePortalLinks } from '../services/handoffs.js';
+import { nextSteps, sendPasswordResets, writePortalLinks, writeSmsUsers } from '../services/handoffs.js';
 import { Journal } from '../services/journal/journal.js';
 import { newestJournal } from '../services/migration.js';
 import { summaryFacts } from '../services/report/report.js';
@@ -124,16 +124,18 @@ export async function handoffsCommand(ctx: CommandContext, flags: { journal?: st
   const out = new HeadlessOutput(ctx.stdout, ctx.stderr, flags.json);
   return withLockedJournal(journalPath(ctx, flags.journal), async (journal) => {
     const links = await writePortalLinks({ env: ctx.env }, journal, { signal: ctx.signal, returnUrl: flags.returnUrl });
+    const sms = writeSmsUsers(journal);
     const facts = summaryFacts(journal);
     const lines = [
       links.links.length
         ? `Admin Portal links: ${links.generated} written to ${links.file}${links.notImported ? ` (${links.notImported} organizations not in WorkOS: no link)` : ''}. They expire soon: run this again for fresh ones.`
         : 'No organization had SSO or Directory Sync in the source: no Admin Portal link to send.',
+      ...(sms.users ? [`Users to re-enrol a second factor (they had SMS, which WorkOS does not have): ${plural(sms.users, 'user')} in ${sms.file}.`] : []),
       'What to do next:',
       ...nextSteps(facts).map((s) => `  - ${s}`),
     ];
     // The links grant access to an organization's SSO setup: in the file (0600), never on the terminal.
-    out.result({ portalLinks: { file: links.file, generated: links.generated, notImported: links.notImported }, nextSteps: nextSteps(facts) }, lines);
+    out.result({ portalLinks: { file: links.file, generated: links.generated, notImported: links.notImported }, smsUsers: sms, nextSteps: nextSteps(facts) }, lines);
     return EXIT.ok;
   });
 }

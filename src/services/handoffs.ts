@@ -224,6 +224,29 @@ export async function writePortalLinks(
   return { file, links, generated, notImported };
 }
 
+/**
+ * sms-reenrol.csv: the imported users who had SMS as a second factor, which WorkOS does not have:
+ * each enrols an authenticator app (TOTP), Magic Auth or a passkey. Returns the file and how many.
+ */
+export function writeSmsUsers(journal: Journal, dir = reportDir(journal)): { file: string; users: number } {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, 'sms-reenrol.csv');
+  const users = writeRows(
+    file,
+    'people',
+    ['email', 'source_id', 'workos_user_id', 'also_totp_enrolled'],
+    (function* () {
+      for (const r of journal.iterate<{ email: string; source_id: string; workos_id: string; totp: number }>(
+        `SELECT email, source_id, workos_id, totp_state = 'done' AS totp FROM users
+          WHERE state = 'done' AND merged_into IS NULL AND json_extract(mfa, '$.sms') = 1 ORDER BY id`,
+      )) {
+        yield [r.email, r.source_id, r.workos_id, r.totp ? 'yes' : 'no'];
+      }
+    })(),
+  );
+  return { file, users };
+}
+
 const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 
 /**
@@ -248,7 +271,9 @@ export function nextSteps(facts: SummaryFacts): string[] {
     lines.push(`${plural(r.notSent + r.failed, 'user')} need a password reset email: \`workos-migrate resets --journal ${journal} --send\` (without --send it lists them).`);
   }
   if (r.uncertain) lines.push(`${plural(r.uncertain, 'password reset email')} may not have gone out (a stop caught the call): \`workos-migrate resets --journal ${journal}\` names them.`);
-  if (facts.smsUsers) lines.push(`${plural(facts.smsUsers, 'user')} used SMS as a second factor: ask them to enrol an authenticator app, Magic Auth or a passkey in WorkOS.`);
+  if (facts.smsUsers) {
+    lines.push(`${plural(facts.smsUsers, 'user')} used SMS as a second factor: ask them to enrol an authenticator app, Magic Auth or a passkey in WorkOS (\`workos-migrate handoffs --journal ${journal}\` lists them in sms-reenrol.csv).`);
+  }
   if (facts.failures.count) lines.push(`${plural(facts.failures.count, 'record')} did not make it: ${facts.files.failures}.`);
   lines.push(`Store each user's WorkOS id in your app: ${facts.files.idMap} (or \`workos-migrate write-ids --journal ${journal}\`).`);
   return lines;

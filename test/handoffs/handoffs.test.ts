@@ -159,6 +159,12 @@ describe('hand-offs', () => {
     }
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(rows.find((r) => !r.link)!.note).toMatch(/not in WorkOS/);
+    // SMS users to re-enrol: their own file.
+    const smsFile = path.join(dir, 'journal.reports', 'sms-reenrol.csv');
+    expect(result.stderr).toContain(`2 users in ${smsFile}`);
+    const sms = parse(fs.readFileSync(smsFile, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(sms.map((r) => r.email).sort()).toEqual(['bcrypt0@example.com', 'social1@example.com']);
+    for (const r of sms) expect(sandbox.state.users.get(r.workos_user_id)?.email).toBe(r.email);
 
     const opened = Journal.open(journalPath());
     const reports = writeReports(opened);
