@@ -238,7 +238,8 @@ Usage
 Writes admin-portal-links.csv into the reports folder: one WorkOS Admin Portal link per
 organization that had SSO (intent sso) or Directory Sync / SCIM (intent dsync) in the source, for
 its IT admin to set the connection up again. Links expire soon after they are made: run it again
-for fresh ones. Then prints what is left to do (resets, SMS users to re-enrol, the id map).
+for fresh ones. Also writes sms-reenrol.csv (the users who had SMS as a second factor, which
+WorkOS does not have: they enrol TOTP, Magic Auth or a passkey). Then prints what is left to do.
 
   --return-url URL      where the Admin Portal sends the IT admin when done
 `,
