@@ -149,6 +149,20 @@ describe('Firebase export files', () => {
     expect(fromCsv.find((u) => u.sourceId === fixture.users[40].localId)!.origin).toBe(`firebase user ${fixture.users[40].localId} (users.csv:41)`);
   });
 
+  it('streams a compacted export (one line) and a bare array of users alike', async () => {
+    const compact = path.join(dir, 'compact.json');
+    const parsed = JSON.parse(fs.readFileSync(json, 'utf8')) as { users: unknown[] };
+    fs.writeFileSync(compact, JSON.stringify(parsed));
+    const bare = path.join(dir, 'bare.json');
+    fs.writeFileSync(bare, JSON.stringify(parsed.users, null, 1));
+    const strip = (u: { origin?: string }) => ({ ...u, origin: undefined });
+    const reference = all(await exportAll(opts(json, FAST_PARAMS)), 'users').map(strip);
+    const one = all(await exportAll(opts(compact, FAST_PARAMS, { pageSize: 7 })), 'users');
+    expect(one.map(strip)).toEqual(reference);
+    expect(new Set(one.map((u) => u.origin!.replace(/.*:(\d+)\)$/, '$1')))).toEqual(new Set(['1']));
+    expect(all(await exportAll(opts(bare, FAST_PARAMS)), 'users').map(strip)).toEqual(reference);
+  });
+
   it('reads a pipe (firebase auth:export | gunzip, process substitution) once: the check takes nothing from it', async () => {
     const fifo = path.join(dir, 'users-pipe');
     execFileSync('mkfifo', [fifo]);

@@ -171,36 +171,34 @@ async function* jsonUsers(file: string): AsyncGenerator<RawUser> {
       'Export it again (firebase auth:export FILE --format=JSON), or fix the file (`jq empty FILE` points at the problem) and resume: the users staged are kept.',
     );
   const stream = fs.createReadStream(file);
-  let carry = Buffer.alloc(0);
+  // Written up to each line break, the rest of a chunk at once: a compacted file (one line) is
+  // streamed all the same, its elements on line 1.
+  const write = (part: Buffer) => {
+    if (!part.length) return;
+    if (bare === undefined) {
+      // The root decides the wiring: its first non-blank character, seen before the parser's.
+      const text = part.toString('utf8').replace(/^\uFEFF/, '').trim();
+      if (!text) return void parser.write(part);
+      bare = text.startsWith('[');
+      wire();
+    }
+    parser.write(part);
+    const error = failed();
+    if (error) throw invalid(error);
+  };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      let data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
       let from = 0;
-      for (let nl = data.indexOf(10, from); nl !== -1; nl = data.indexOf(10, from)) {
-        if (bare === undefined) {
-          // The root decides the wiring: look at the first non-blank byte before the parser does.
-          const text = data.subarray(from, nl + 1).toString('utf8').replace(/^\uFEFF/, '').trim();
-          if (text) {
-            bare = text.startsWith('[');
-            wire();
-          }
-        }
-        parser.write(data.subarray(from, nl + 1));
-        const error = failed();
-        if (error) throw invalid(error);
+      for (let nl = chunk.indexOf(10, from); nl !== -1; nl = chunk.indexOf(10, from)) {
+        write(chunk.subarray(from, nl + 1));
         line++;
         from = nl + 1;
         while (ready.length) yield ready.shift()!;
       }
-      carry = Buffer.from(data.subarray(from));
-      data = carry;
-    }
-    if (bare === undefined && carry.toString('utf8').trim()) {
-      bare = carry.toString('utf8').replace(/^\uFEFF/, '').trim().startsWith('[');
-      wire();
+      write(chunk.subarray(from));
+      while (ready.length) yield ready.shift()!;
     }
     if (bare === undefined) throw new ExpectedError(`${name} is empty.`, 'Export the users again: firebase auth:export users.json --format=JSON.');
-    if (carry.length) parser.write(carry);
     const error = failed() ?? (await new Promise<Error | null>((resolve) => parser.end(() => resolve(failed()))));
     while (ready.length) yield ready.shift()!;
     if (error) {
