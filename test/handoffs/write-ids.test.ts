@@ -121,6 +121,9 @@ describe.each(CASES)('write-ids into a Better Auth database ($dialect)', ({ dial
       const pass = await checkAppDatabaseIds(journal, env, { cwd: dir });
       expect(pass).toMatchObject({ id: 'app-database-ids', status: 'pass' });
       expect(pass!.counts).toMatchObject({ checked: expected.size, failed: 0 });
+      // Verify runs it: its line passes.
+      const verified = await runCli(['verify', '--journal', journalPath, '--headless'], { cwd: dir, env });
+      expect(verified.stderr).toMatch(new RegExp(`✔ Your database's ${table}\\.workos_user_id holds each user's WorkOS id: ${expected.size} of ${expected.size} rows match`));
 
       const [victim] = [...expected.keys()];
       await exec(sql`UPDATE ${sql.table(table)} SET ${sql.ref('workos_user_id')} = ${'user_wrong'} WHERE ${sql.ref('id')} = ${victim}`);

@@ -19,6 +19,7 @@ import { planOf, providerFor, resolveRoles, targetFor, type Plan, type RoleResol
 import { summaryFacts, writeReports, type SummaryFacts, type WrittenReports } from '../report/report.js';
 import { runVerification, type VerifyReport } from '../verify.js';
 import { refuseIfRolledBack } from '../rollback.js';
+import { checkAppDatabaseIds } from '../app-database.js';
 import { connectivityNotice, type WorkOSTarget } from '../workos/target.js';
 import { findFreezeLeak, freezeCheck, takeFreezeSnapshot } from './freeze.js';
 import { carrySyncChanges, syncSource } from './sync.js';
@@ -278,6 +279,9 @@ async function verifyAll(ctx: Pick<RunContext, 'env' | 'signal' | 'onVerifyProgr
   if (!ctx.signal.aborted) {
     const freeze = await freezeCheck(journal, providerFor(journal.settings, ctx.env), journal.path);
     if (freeze) report.checks.push(freeze);
+    // The application's workos_user_id column, when write-ids filled it.
+    const appIds = await checkAppDatabaseIds(journal, ctx.env);
+    if (appIds) report.checks.push(appIds);
   }
   return report;
 }
