@@ -51,6 +51,11 @@ export function sourceDefinition(kind: string): SourceDefinition {
   return definition;
 }
 
+/** Why a user of this source has no password hash in the journal. */
+export function noPasswordReason(kind: string): string {
+  return SOURCE_DEFINITIONS.find((d) => d.kind === kind)?.noPasswordReason ?? 'no password in the source';
+}
+
 /** A provider from a run's settings; secrets come from `env`, never from the journal. */
 export function createProvider(kind: string, options: Record<string, unknown>, env: NodeJS.ProcessEnv): SourceProvider {
   return sourceDefinition(kind).create(options, env);

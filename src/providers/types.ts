@@ -174,6 +174,11 @@ export interface SourceDefinition {
   envHelp?: string;
   /** The source's non-secret settings from its flags (saved in the journal). */
   optionsFrom?(values: Record<string, string | boolean | string[] | undefined>, cwd: string, env: NodeJS.ProcessEnv): Record<string, unknown>;
+  /**
+   * Why a user without a hash has none, where the source keeps passwords it will not release
+   * (Cognito): the plan and password-resets.csv say it instead of "no password in the source".
+   */
+  noPasswordReason?: string;
   /** A provider from a run's settings; secrets come from `env`, never from the journal. */
   create(options: Record<string, unknown>, env: NodeJS.ProcessEnv): SourceProvider;
 }

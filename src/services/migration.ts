@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExpectedError } from '../errors.js';
-import { createProvider, DEFAULT_ROLE_MAPS } from '../providers/index.js';
+import { createProvider, DEFAULT_ROLE_MAPS, noPasswordReason } from '../providers/index.js';
 import type { SourceProvider } from '../providers/types.js';
 import { providerInWorker } from './export/source-worker.js';
 import { Journal, JOURNAL_DIR, LEFT_OUT } from './journal/journal.js';
@@ -249,9 +249,10 @@ export function planOf(journal: Journal): Plan {
         journal,
         `SELECT email || ': ' || CASE WHEN password_hash_type IS NOT NULL THEN password_hash_type || ' hashes cannot be imported into WorkOS'
                                       WHEN social IS NOT NULL THEN 'no password; signs in with ' || json_extract(social, '$[0]')
-                                      ELSE 'no password in the source' END AS t
+                                      ELSE ? END AS t
            FROM users WHERE state = 'pending' AND (password_hash IS NULL OR password_hash_type NOT IN ${WORKOS_HASH_TYPES_SQL})
           ORDER BY id LIMIT 3`,
+        noPasswordReason(journal.settings.source.kind),
       ),
       social: texts(journal, `SELECT email || ': ' || social AS t FROM users WHERE social IS NOT NULL ORDER BY id LIMIT 3`),
       mfa: texts(
@@ -265,4 +266,4 @@ export function planOf(journal: Journal): Plan {
   };
 }
 
-const texts = (journal: Journal, sql: string) => journal.all<{ t: string }>(sql).map((r) => r.t);
+const texts = (journal: Journal, sql: string, ...params: unknown[]) => journal.all<{ t: string }>(sql, ...params).map((r) => r.t);

@@ -15,6 +15,7 @@ export const cognitoSource: SourceDefinition = {
   name: 'AWS Cognito',
   brings: 'users, groups as roles (no password hashes: lazy migration or resets)',
   available: true,
+  noPasswordReason: 'Cognito never releases password hashes: a password reset, or the lazy migration (workos-migrate lazy)',
   fields: [
     { name: 'userPoolId', label: 'Cognito user pool id (us-east-1_AbC123)', env: 'COGNITO_USER_POOL_ID', secret: false },
     { name: 'region', label: 'AWS region (optional: the pool id says it)', env: 'AWS_REGION', secret: false, optional: true },

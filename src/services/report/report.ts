@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ExpectedError } from '../../errors.js';
 import type { SourceStats } from '../../providers/types.js';
+import { noPasswordReason } from '../../providers/index.js';
 import { LEFT_OUT, type Journal } from '../journal/journal.js';
 import { WORKOS_HASH_TYPES_SQL } from '../journal/sql.js';
 import type { MembershipImport, PasswordState, Phase, RecordKind, RunSettings, StateCounts } from '../journal/types.js';
@@ -198,7 +199,7 @@ export const HANDOFFS_SQL = `SELECT DISTINCT o.id, o.name AS organization, o.sou
 /** The journal's note of the Admin Portal links written (`workos-migrate handoffs`); the links themselves only in the file. */
 export const PORTAL_LINKS_META = 'portal_links';
 
-function resetReason(row: { pstate: string; password_hash_type: string | null; social: string | null; outcome: string | null }): string {
+function resetReason(row: { pstate: string; password_hash_type: string | null; social: string | null; outcome: string | null }, none: string): string {
   const social = row.social ? (JSON.parse(row.social) as string[]) : [];
   // A user who was in WorkOS before may have a password there already.
   const before = row.outcome === 'adopted' ? ' (the user was already in WorkOS and may have a password there)' : '';
@@ -207,7 +208,7 @@ function resetReason(row: { pstate: string; password_hash_type: string | null; s
   }
   if (row.pstate === 'unsupported') return `unsupported hash: WorkOS cannot take ${row.password_hash_type ?? 'this'} hashes${before}`;
   if (row.pstate === 'rejected') return `rejected hash: WorkOS refused the ${row.password_hash_type ?? 'source'} hash${before}`;
-  return `no password in the source${before}`;
+  return `${none}${before}`;
 }
 
 const inviteAction = (settings: RunSettings) => settings.invitedMembers ?? 'skip';
@@ -263,6 +264,7 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Writte
 
   const failures = writeRows(paths.failures, 'people', FAILURES_HEADER, failureRows(journal));
 
+  const none = noPasswordReason(journal.settings.source.kind);
   const resetCount = writeRows(
     paths.passwordResets,
     'people',
@@ -271,7 +273,7 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Writte
       for (const r of journal.iterate<{ email: string; source_id: string; workos_id: string; outcome: string | null; pstate: string; password_hash_type: string | null; social: string | null }>(
         WITHOUT_PASSWORD_SQL,
       )) {
-        yield [r.email, r.source_id, r.workos_id, resetReason(r)];
+        yield [r.email, r.source_id, r.workos_id, resetReason(r, none)];
       }
     })(),
   );
