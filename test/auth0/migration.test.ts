@@ -37,7 +37,9 @@ describe('Auth0 -> journal -> WorkOS sandbox, stopped three times', () => {
     tenant = generateAuth0Tenant({ users: 1200, organizations: 30, seed: 21 });
     // A paid tenant's pace, short-lived tokens (refreshed mid-run), 2% of answers a 502/503 page,
     // and a job that takes long enough to be stopped during its poll.
-    fake = await startFakeAuth0({ tenant, burst: 20, perSecond: 40, tokenLifeSec: 11, jobMs: 8000, linkLifeMs: 60_000, errorRate: 0.02, seed: 3 });
+    // The job takes ten minutes unless the test finishes it: the first run is stopped during its
+    // poll however slow the machine.
+    fake = await startFakeAuth0({ tenant, burst: 20, perSecond: 40, tokenLifeSec: 11, jobMs: 600_000, linkLifeMs: 60_000, errorRate: 0.02, seed: 3 });
     sandbox = await startSandbox({ limits: FAST_LIMITS });
     const dir = tempDir('wm-auth0-files-');
     passwordFile = path.join(dir, 'passwords.json');
@@ -69,6 +71,7 @@ describe('Auth0 -> journal -> WorkOS sandbox, stopped three times', () => {
     journal.close();
     expect(fake.stats().jobsCreated).toBe(1);
     expect(progress.some((p) => p.unit === '% of the export job' && p.done < 100)).toBe(true);
+    fake.finishJobs();
 
     // Run 2: resumes the poll of the same job, then stopped after three batches of the download.
     journal = Journal.open(journalFile);
