@@ -53,8 +53,9 @@ export function Import() {
     if (input === 'r' && status.state === 'error') void actions.startImport();
     if (input === 'q' && (status.stopped || status.state === 'error')) actions.quit(status.stopped ? 130 : 1, status.message);
   });
-  const keys = running ? [status.paused ? 'p resume' : 'p pause', 'Ctrl-C stop cleanly'] : status.state === 'error' ? ['r retry', 'q quit'] : status.state === 'ok' ? [] : ['q quit'];
   const done = status.state === 'ok' && !status.stopped;
+  // Done: Verify follows by itself in a moment, nothing to press.
+  const keys = running ? [status.paused ? 'p resume' : 'p pause', 'Ctrl-C stop cleanly'] : status.state === 'error' ? ['r retry', 'q quit'] : done ? [] : ['q quit'];
   const planned = plan ? { organizations: plan.counts.organization.pending, users: plan.counts.user.pending, memberships: plan.counts.membership.pending } : {};
   const left = running && !status.paused ? overallEta(progress, planned) : undefined;
   const clock = [

@@ -395,10 +395,9 @@ export function Bar({ ratio, width = 24 }: { ratio: number; width?: number }) {
 
 /**
  * One phase of the import: its bar, then what happened to its records and the pace. Paused, the
- * pace and ETA are not frozen at their last values: the row says "paused". `dryRun`: nothing is
- * written, so the counts are what the run would do.
+ * pace and ETA are not frozen at their last values: the row says "paused".
  */
-export function ProgressRow({ label, progress, paused = false, dryRun = false }: { label: string; progress?: ProgressEvent; paused?: boolean; dryRun?: boolean }) {
+export function ProgressRow({ label, progress, paused = false }: { label: string; progress?: ProgressEvent; paused?: boolean }) {
   const pad = label.padEnd(14);
   if (!progress) {
     return (
@@ -415,8 +414,8 @@ export function ProgressRow({ label, progress, paused = false, dryRun = false }:
   const ratio = c.total ? finished / c.total : 0;
   const complete = finished >= c.total;
   const outcomes = [
-    `${number(c.created)} ${dryRun ? 'would be created' : 'created'}`,
-    c.adopted ? `${number(c.adopted)} ${dryRun ? 'would be adopted' : 'adopted (already in WorkOS)'}` : '',
+    `${number(c.created)} created`,
+    c.adopted ? `${number(c.adopted)} adopted (already in WorkOS)` : '',
     c.failed ? `${number(c.failed)} failed` : '',
     c.skipped ? `${number(c.skipped)} skipped` : '',
   ].filter(Boolean);

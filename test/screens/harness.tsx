@@ -120,7 +120,7 @@ export interface Size {
   rows: number;
 }
 
-export function renderWizard(storeOrDeps: StoreApi<WizardState> | WizardDeps, size: Size = { columns: 80, rows: 40 }): Wizard {
+export function renderWizard(storeOrDeps: StoreApi<WizardState> | WizardDeps, size: Size = { columns: 80, rows: 60 }): Wizard {
   const store = 'getState' in storeOrDeps ? storeOrDeps : createWizardStore(storeOrDeps);
   const instance = render(<App store={store} />, size);
   let widest = size.columns;

@@ -293,7 +293,8 @@ describe('6. hand-offs', () => {
         done();
       },
     });
-    statusCommand({ cwd, env: {}, stdout, stderr: new PassThrough(), signal: new AbortController().signal }, { journal: w.store.getState().journalPath, json: false });
+    // The headless output says its lines on stderr (stdout is for --json).
+    statusCommand({ cwd, env: {}, stdout: new PassThrough(), stderr: stdout, signal: new AbortController().signal }, { journal: w.store.getState().journalPath, json: false });
     expect(printed).toContain('The plan:');
     expect(printed).toContain('By hand after the import:');
     expect(printed).toMatch(/e\.g\. .+@/);

@@ -110,7 +110,7 @@ describe('the wizard with a Stytch B2B source', () => {
     frame = await w.waitFor(/Reports:/, 30_000);
     expect(frame).toContain('10/10  Verify');
     expectShows(frame, `✔ Imported users exist with the right email, names, verification, external id and metadata: ${expected.users.length} of ${expected.users.length} checked match`);
-    expectShows(frame, `✔ Memberships exist with the mapped role: ${expected.memberships.length} of ${expected.memberships.length} checked match`);
+    expectShows(frame, `✔ Memberships exist with the mapped role, active: ${expected.memberships.length} of ${expected.memberships.length} checked match`);
     expect(frame).not.toContain('✖');
 
     // WorkOS holds the project: one user per email, organizations by id, memberships with the mapped role.
