@@ -132,3 +132,31 @@ describe('two source users with one email', () => {
     expect(memberMap.split(rows[0].workos_id!).length - 1).toBe(2);
   });
 });
+
+describe('two source users with one email, one with a password', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ limits: FAST_LIMITS });
+  });
+  afterAll(() => sandbox.close());
+
+  it('the one with a password is kept, whichever came first: a social-only twin does not take the person\'s password away', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'users.csv');
+    const hash = '$2b$10$' + 'a'.repeat(53);
+    fs.writeFileSync(
+      file,
+      ['id,email,first_name,password_hash,password_hash_type', 'social-1,twin@example.com,Social,,', `db-1,Twin@example.com,Database,${hash},bcrypt`].join('\n'),
+    );
+    const journalPath = path.join(dir, 'twins.db');
+    const result = await runCli(['run', '--file', file, '--journal', journalPath, ...rateFlags(FAST_LIMITS)], { cwd: dir, env: sandboxEnv(sandbox) });
+    expect(result.code, result.stderr).toBe(2);
+    const twin = [...sandbox.state.users.values()].find((u) => u.email.toLowerCase() === 'twin@example.com')!;
+    expect(twin.external_id).toBe('db-1');
+    expect((sandbox.state.credentials.get(twin.id) as { password_hash?: string } | undefined)?.password_hash).toBe(hash);
+    const journal = Journal.open(journalPath);
+    const social = journal.get<{ error_code: string; merged_into: string }>(`SELECT error_code, merged_into FROM users WHERE source_id = 'social-1'`)!;
+    journal.close();
+    expect(social).toEqual({ error_code: 'duplicate_email', merged_into: 'db-1' });
+  });
+});
