@@ -54,10 +54,10 @@ export function freezeSnapshotOf(journal: Journal): FreezeSnapshot | undefined {
  * not hold, is a leak. Undefined when the migration has no freeze snapshot (dual-write) or the
  * source cannot count.
  */
-export async function findFreezeLeak(journal: Journal, provider: SourceProvider): Promise<FreezeLeak | undefined> {
+export async function findFreezeLeak(journal: Journal, provider: () => SourceProvider): Promise<FreezeLeak | undefined> {
   const snapshot = freezeSnapshotOf(journal);
   if (!snapshot || snapshot.users === undefined) return undefined;
-  const counted = await census(provider);
+  const counted = await census(provider());
   if (typeof counted === 'string') return undefined;
   const unknown = (counted.newest ?? []).filter((u) => !journal.get(`SELECT 1 FROM users WHERE source_id = ?`, u.sourceId));
   const leaked = Math.max(counted.users - snapshot.users, unknown.length);
@@ -71,8 +71,8 @@ export async function findFreezeLeak(journal: Journal, provider: SourceProvider)
 
 const n = (x: number) => x.toLocaleString('en-US');
 
-/** The Verify line of the freeze. */
-export async function freezeCheck(journal: Journal, provider: SourceProvider, journalPath: string): Promise<VerifyCheck | undefined> {
+/** The Verify line of the freeze; the source is only reached when there is a snapshot to compare. */
+export async function freezeCheck(journal: Journal, provider: () => SourceProvider, journalPath: string): Promise<VerifyCheck | undefined> {
   const snapshot = freezeSnapshotOf(journal);
   if (!snapshot) return undefined;
   const label = 'Sign-ups stayed frozen';

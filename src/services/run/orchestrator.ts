@@ -277,7 +277,7 @@ async function stepsAfterConnect(ctx: RunContext, journal: Journal, target: Work
 async function verifyAll(ctx: Pick<RunContext, 'env' | 'signal' | 'onVerifyProgress'>, journal: Journal, target: WorkOSTarget): Promise<VerifyReport> {
   const report = await runVerification(journal, target, { signal: ctx.signal, onProgress: ctx.onVerifyProgress });
   if (!ctx.signal.aborted) {
-    const freeze = await freezeCheck(journal, providerFor(journal.settings, ctx.env), journal.path);
+    const freeze = await freezeCheck(journal, () => providerFor(journal.settings, ctx.env), journal.path);
     if (freeze) report.checks.push(freeze);
     // The application's workos_user_id column, when write-ids filled it.
     const appIds = await checkAppDatabaseIds(journal, ctx.env);
@@ -288,7 +288,7 @@ async function verifyAll(ctx: Pick<RunContext, 'env' | 'signal' | 'onVerifyProgr
 
 /** Before the first write: sign-ups since the freeze are said now, not discovered at Verify. */
 async function warnOfFreezeLeak(ctx: RunContext, journal: Journal): Promise<void> {
-  const leak = await findFreezeLeak(journal, providerFor(journal.settings, ctx.env));
+  const leak = await findFreezeLeak(journal, () => providerFor(journal.settings, ctx.env));
   if (!leak?.leaked) return;
   ctx.bus.emit({
     type: 'notice',
