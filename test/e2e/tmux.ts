@@ -31,11 +31,16 @@ export class Tmux {
   }
 
   start(args: string[]): void {
+    this.run(`${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} ${args.join(' ')}`);
+  }
+
+  /** Runs a shell command line (e.g. the README's `npx workos-migrate demo`) in the terminal. */
+  run(commandLine: string): void {
     // A person's terminal: a clean environment (no CI variable from the test runner, which would
     // rightly make the tool headless), with only what the test passes.
     const base = { HOME: process.env.HOME ?? '/root', PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'xterm-256color' };
     const envs = Object.entries({ ...base, ...this.env }).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
-    const command = `cd ${JSON.stringify(this.cwd)} && env -i ${envs} ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} ${args.join(' ')}; echo $? > ${JSON.stringify(this.exitFile)}; sleep 30`;
+    const command = `cd ${JSON.stringify(this.cwd)} && env -i ${envs} ${commandLine}; echo $? > ${JSON.stringify(this.exitFile)}; sleep 30`;
     execFileSync('tmux', ['new-session', '-d', '-s', this.name, '-x', String(this.size.columns), '-y', String(this.size.rows), command]);
   }
 

@@ -74,11 +74,14 @@ describe.runIf(hasTmux)('the built binary in a terminal', () => {
 
   it('runs `demo` from Welcome to a passing Verify', async () => {
     const dir = tempDir();
-    const t = session(dir, { PATH: process.env.PATH ?? '' });
+    // The demo keeps its folder between runs: this one's own, not the shared default.
+    const t = session(dir, { PATH: process.env.PATH ?? '', WORKOS_MIGRATE_DEMO_DIR: path.join(dir, 'demo') });
     t.start(['demo', '--fast', '--users', '60']);
     await walkToImport(t);
     const verify = (await t.waitFor(/For you to tick/, 60_000)).replace(/\s+/g, ' ');
-    expect(verify).toMatch(/✔ Imported users exist with the right email, names, verification, external id and metadata: 60 of 60 checked match/);
+    // At 100x30 the checklist pages: its lines are one each, the counts say it all.
+    expect(verify).toMatch(/✔ Imported users exist with the right email/);
+    expect(verify).toMatch(/users 60 staged, 60 done, 60 in WorkOS/);
     expect(verify).toMatch(/✔ Memberships exist with the mapped role/);
     expect(verify).not.toMatch(/✖/);
     t.keys('q');
