@@ -1,4 +1,5 @@
 import type { EventBus, MigrationEvent, PhaseName } from '../services/events.js';
+import { paceWords } from '../services/run/pace-words.js';
 
 const number = (n: number) => n.toLocaleString('en-US');
 
@@ -21,12 +22,14 @@ export function progressLine(event: Extract<MigrationEvent, { type: 'progress' }
     parts[0] = `${event.phase.padEnd(13)} ${number(c.done + c.failed + c.skipped)}/${number(c.total)} TOTP factors`;
     parts.push(`${number(c.done)} enrolled`, `${number(c.failed)} failed`);
     if (c.skipped) parts.push(`${number(c.skipped)} skipped`);
+  } else if (event.phase === 'dry-run') {
+    // A dry run writes nothing: its counts are what the run would do.
+    parts.push(`${number(c.created)} would be created`, `${number(c.adopted)} would be adopted (already in WorkOS)`);
   } else {
     parts.push(`${number(c.created)} created`, `${number(c.adopted)} adopted`, `${number(c.failed)} failed`);
     if (c.skipped) parts.push(`${number(c.skipped)} skipped`);
   }
-  const rate = `${event.ratePerSecond.toFixed(1)}/s`;
-  parts.push(event.ceilingPerSecond ? `${rate} (${(event.ratePerSecond / event.ceilingPerSecond).toFixed(2)} of the ${number(event.ceilingPerSecond)}/s ceiling)` : rate);
+  parts.push(paceWords(event));
   if (event.etaSeconds !== undefined) parts.push(`ETA ${formatDuration(event.etaSeconds)}`);
   return parts.join(' · ');
 }

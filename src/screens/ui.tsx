@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { Box, Text, useInput, useStdout } from 'ink';
 import { colorless } from '../no-color.js';
+import { paceWords } from '../services/run/pace-words.js';
 import React, { createContext, useContext, useEffect, useReducer, useRef, useState } from 'react';
 import type { StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
@@ -372,15 +373,8 @@ export function eta(seconds: number | undefined): string {
   return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
-/**
- * The pace in words: `49 writes/s, limit 50`. The share shown never passes the limit (a burst the
- * bucket allowed over a short window is not the pace), and a phase that is not writing says so.
- */
-export function rateWords(progress: ProgressEvent): string {
-  if (!progress.ceilingPerSecond) return `${number(Math.round(progress.ratePerSecond))} ${progress.unit}/s`;
-  const rate = Math.round(Math.min(progress.ratePerSecond, progress.ceilingPerSecond));
-  return `${number(rate)} writes/s, limit ${number(progress.ceilingPerSecond)}`;
-}
+/** The pace in words (`49 writes/s, limit 50`): the headless output's words. */
+export const rateWords = paceWords;
 
 /** A text bar: no color needed to read it (NO_COLOR), 24 cells wide so a row fits 80 columns. */
 export function Bar({ ratio, width = 24 }: { ratio: number; width?: number }) {

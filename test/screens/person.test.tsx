@@ -8,6 +8,7 @@ import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { statusCommand } from '../../src/headless/commands.js';
+import { progressLine } from '../../src/headless/output.js';
 import { closingLines } from '../../src/interactive.js';
 import { SOURCES } from '../../src/providers/index.js';
 import { generateDataset, writeDatasetCsv } from '../../src/sandbox/dataset.js';
@@ -389,6 +390,17 @@ describe('9. input feedback', () => {
 });
 
 describe('10. words and numbers', () => {
+  it('a dry run says what it would create, and the headless pace reads as the wizard\'s', () => {
+    const counts = { total: 2400, done: 2400, created: 2300, adopted: 100, failed: 0, skipped: 0 };
+    const dry = progressLine({ type: 'progress', phase: 'dry-run', counts, unit: 'look-ups', ratePerSecond: 120.4 });
+    expect(dry).toContain('2,300 would be created');
+    expect(dry).toContain('100 would be adopted (already in WorkOS)');
+    expect(dry).not.toMatch(/\d created/);
+    const real = progressLine({ type: 'progress', phase: 'users', counts, unit: 'users', ratePerSecond: 50.7, ceilingPerSecond: 50 });
+    expect(real).toContain('50 writes/s, limit 50');
+    expect(real).toContain('2,300 created');
+  });
+
   it('says "1 organization", explains "adopt" where it is first shown', async () => {
     const { cwd } = project({ organizations: 1 });
     const w = open(cwd);
