@@ -1,6 +1,7 @@
 /** Drives the built binary in a real pseudo-terminal (tmux, 100 x 30 unless told), as a person would. */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../helpers.js';
 
@@ -27,7 +28,8 @@ export class Tmux {
     private readonly env: Record<string, string>,
     readonly size: { columns: number; rows: number } = { columns: 100, rows: 30 },
   ) {
-    this.exitFile = path.join(cwd, `${this.name}.exit`);
+    // Beside the session, never in the folder it runs in (the project's own, for the first-start test).
+    this.exitFile = path.join(os.tmpdir(), `${this.name}.exit`);
   }
 
   start(args: string[]): void {
