@@ -408,7 +408,8 @@ export function ProgressRow({ label, progress, paused = false }: { label: string
   const ratio = c.total ? finished / c.total : 0;
   const complete = finished >= c.total;
   const outcomes = [
-    `${number(c.created)} created`,
+    // Found by look-up (written before a stop, or an answer lost): not created by this run.
+    c.found ? `${number(c.created - c.found)} created, ${number(c.found)} found by look-up (written before)` : `${number(c.created)} created`,
     c.adopted ? `${number(c.adopted)} adopted (already in WorkOS)` : '',
     c.failed ? `${number(c.failed)} failed` : '',
     c.skipped ? `${number(c.skipped)} skipped` : '',

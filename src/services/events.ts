@@ -15,6 +15,12 @@ export interface ProgressCounts {
   adopted: number;
   failed: number;
   skipped: number;
+  /**
+   * Of `created`, those this run found by look-up instead of creating: its own earlier write whose
+   * answer was lost, or a record in flight when a run stopped. Said apart so that a resumed run
+   * does not claim to have created them now.
+   */
+  found?: number;
 }
 
 export type MigrationEvent =

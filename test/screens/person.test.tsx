@@ -401,6 +401,22 @@ describe('10. words and numbers', () => {
     expect(real).toContain('2,300 created');
   });
 
+  it('says "found" for records found by look-up (their first answer lost), not "created"', async () => {
+    const { cwd, dataset } = project({ users: 20 });
+    const lossy = await startSandbox({ limits: FAST_LIMITS, faults: { lostResponse: 0.3, seed: 11 } });
+    try {
+      const w = open(cwd, { env: { WORKOS_API_KEY: lossy.apiKey, WORKOS_API_URL: lossy.url } }, undefined, lossy);
+      await walkToRoles(w, 'users.csv');
+      await w.press('c');
+      await w.waitFor(/For you to tick/, 90_000);
+      const found = w.frames().flatMap((f) => [...f.matchAll(/(\d+) created, (\d+) found by look-up \(written before\)/g)]);
+      expect(found.length).toBeGreaterThan(0);
+      expect(lossy.state.users.size).toBe(dataset.users.length);
+    } finally {
+      await lossy.close();
+    }
+  }, 120_000);
+
   it('says "1 organization", explains "adopt" where it is first shown', async () => {
     const { cwd } = project({ organizations: 1 });
     const w = open(cwd);

@@ -118,6 +118,8 @@ export class Importer {
   private readonly internal = new AbortController();
   private readonly signal: AbortSignal;
   private multipleRoles: boolean | undefined;
+  /** Records this run found by look-up as its own earlier write (counted created; said as found). */
+  private foundOwn = 0;
   /** Set while paused: workers finish their call and wait here before taking the next record. */
   private pauseGate: { promise: Promise<void>; release: () => void } | undefined;
 
@@ -204,6 +206,7 @@ export class Importer {
 
   private async runPhase(phase: ImportPhase): Promise<ProgressCounts> {
     const counts = this.countsOf(phase);
+    const foundBefore = this.foundOwn;
     const meter = new RateMeter();
     const ceiling = phase === 'organizations' ? this.target.pacers.general.ceilingPerSecond : this.target.pacers.writes.ceilingPerSecond;
     const report = () => {
@@ -212,7 +215,7 @@ export class Importer {
       this.bus.emit({
         type: 'progress',
         phase: phase as PhaseName,
-        counts: { ...counts },
+        counts: this.foundOwn > foundBefore ? { ...counts, found: this.foundOwn - foundBefore } : { ...counts },
         unit: phase,
         ratePerSecond: rate,
         ceilingPerSecond: ceiling,
@@ -329,6 +332,7 @@ export class Importer {
     const said = steps.scrub ?? ((text: string) => text);
     const finish = async (found: Found, note: string | undefined): Promise<Outcome> => {
       const outcome = outcomeOf(found);
+      if (outcome === 'created') this.foundOwn++;
       const completed = await steps.complete?.(found, outcome);
       const notes = [note, completed].filter(Boolean).join('; ');
       this.journal.markDone(kind, row.id, found.id, outcome, notes ? said(notes) : undefined, steps.importedAs);
