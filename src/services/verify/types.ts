@@ -84,10 +84,12 @@ export class Tally {
       return { id, label, status: 'info', detail: `no ${this.noun}s imported: nothing to check`, counts: { checked: 0, total: 0, sampled: false, failed: 0, warned: 0 } };
     }
     const matching = this.checked - this.failed - this.warned;
-    const parts = [`${matching} of ${this.checked} checked match`];
-    if (this.failed) parts.push(`${this.failed} wrong or missing`);
-    if (this.warned) parts.push(`${this.warned} to look at`);
-    if (this.checked < total) parts.push(`stopped after ${this.checked} of ${total}${this.incomplete ? ` (${this.incomplete})` : ''}`);
+    // Counts as people read them: 12,000 of 12,000.
+    const n = (x: number) => x.toLocaleString('en-US');
+    const parts = [`${n(matching)} of ${n(this.checked)} checked match`];
+    if (this.failed) parts.push(`${n(this.failed)} wrong or missing`);
+    if (this.warned) parts.push(`${n(this.warned)} to look at`);
+    if (this.checked < total) parts.push(`stopped after ${n(this.checked)} of ${n(total)}${this.incomplete ? ` (${this.incomplete})` : ''}`);
     return {
       id,
       label,
