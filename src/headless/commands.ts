@@ -238,7 +238,7 @@ export function statusCommand(ctx: CommandContext, flags: { journal?: string; js
     const cursor = journal.cursor(journal.settings.source.kind);
     const c = plan.counts;
     const row = (kind: RecordKind) =>
-      `  ${`${kind}s`.padEnd(14)} ${String(c[kind].total).padStart(8)} staged · ${c[kind].done - c[kind].adopted} created · ${c[kind].adopted} adopted · ${c[kind].failed} failed · ${c[kind].skipped} skipped · ${c[kind].pending + c[kind].in_flight} to do`;
+      `  ${`${kind}s`.padEnd(14)} ${c[kind].total.toLocaleString('en-US').padStart(8)} staged · ${(c[kind].done - c[kind].adopted).toLocaleString('en-US')} created · ${c[kind].adopted.toLocaleString('en-US')} adopted · ${c[kind].failed.toLocaleString('en-US')} failed · ${c[kind].skipped.toLocaleString('en-US')} skipped · ${(c[kind].pending + c[kind].in_flight).toLocaleString('en-US')} to do`;
     out.result(
       { journal: journal.path, phase: journal.phase, lastActivity: journal.lastActivity, source: journal.settings.source, workos: journal.settings.workos, cursor, plan },
       [
@@ -249,7 +249,7 @@ export function statusCommand(ctx: CommandContext, flags: { journal?: string; js
         row('organization'),
         row('user'),
         row('membership'),
-        `  source problems: ${plan.issues.errors} errors, ${plan.issues.warnings} warnings`,
+        `  source problems: ${plural(plan.issues.errors, 'error')}, ${plural(plan.issues.warnings, 'warning')}`,
         // Beyond the counts: the plan in words with its examples, the hand-offs, every problem noted.
         '',
         'The plan:',

@@ -486,7 +486,7 @@ describe('bad input through the CLI', () => {
 
       const status = await runCli(['status', '--journal', r.journal], { cwd: r.dir, env: sandboxEnv(sandbox) });
       expect(status.code).toBe(0);
-      expect(status.stderr).toMatch(/source problems: 0 errors, 1 warnings/);
+      expect(status.stderr).toMatch(/source problems: 0 errors, 1 warning$/m);
       const json = await runCli(['status', '--journal', r.journal, '--json'], { cwd: r.dir, env: sandboxEnv(sandbox) });
       const plan = (JSON.parse(json.stdout.trim().split('\n').at(-1)!) as { plan: { manual: { field: string; example: string }[] } }).plan;
       expect(plan.manual).toEqual([
