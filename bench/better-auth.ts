@@ -19,7 +19,7 @@ import { hashPassword } from 'better-auth/crypto';
 import { getMigrations } from 'better-auth/db/migration';
 import { organization } from 'better-auth/plugins';
 import pg from 'pg';
-import { createProvider } from '../src/providers/index.js';
+import { providerFor } from '../src/services/migration.js';
 import { createEventBus } from '../src/services/events.js';
 import { runExport } from '../src/services/export/exporter.js';
 import { Journal } from '../src/services/journal/journal.js';
@@ -39,7 +39,8 @@ async function stage(url: string, dir: string): Promise<StageResult> {
   const settings = { version: 1 as const, source: { kind: 'better-auth', options: { secretEnv: 'DATABASE_URL' } }, workos: { apiKeyEnv: 'WORKOS_API_KEY' }, createdAt: new Date().toISOString() };
   const journal = Journal.create(path.join(dir, 'stage.db'), settings);
   const started = performance.now();
-  const result = await runExport(journal, createProvider('better-auth', settings.source.options, { DATABASE_URL: url }), createEventBus());
+  // As a run reads it: in the export worker, staging on this thread.
+  const result = await runExport(journal, providerFor(settings, { DATABASE_URL: url }), createEventBus());
   const seconds = (performance.now() - started) / 1000;
   const counts = journal.counts();
   const scrypt = journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE password_hash_type = 'scrypt' AND password_hash LIKE '$scrypt$v=1$n=16384,r=16,p=1,kl=64$%'`)!.n;

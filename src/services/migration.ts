@@ -110,9 +110,14 @@ export function targetFor(
   });
 }
 
-/** Files are parsed in a worker thread (CPU-bound, beside SQLite); API sources read in-process. */
+/**
+ * Files and databases are read in a worker thread (parsing and mapping are as much work as staging
+ * in SQLite, so the two share the cores); API sources, paced by their limits, read in-process.
+ */
+const READ_IN_WORKER = new Set(['file', 'better-auth', 'supabase']);
+
 export function providerFor(settings: RunSettings, env: NodeJS.ProcessEnv): SourceProvider {
-  if (settings.source.kind === 'file') return providerInWorker(settings.source.kind, settings.source.options, env);
+  if (READ_IN_WORKER.has(settings.source.kind)) return providerInWorker(settings.source.kind, settings.source.options, env);
   return createProvider(settings.source.kind, settings.source.options, env);
 }
 

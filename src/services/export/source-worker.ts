@@ -36,6 +36,7 @@ export function providerInWorker(kind: string, options: Record<string, unknown>,
     id: local.id,
     displayName: local.displayName,
     check: () => local.check(),
+    ...(local.census ? { census: (o?: { newest?: number }) => local.census!(o) } : {}),
     export: (exportOptions) => exportInWorker({ kind, options, env, cursor: exportOptions.cursor }, exportOptions),
   };
 }
