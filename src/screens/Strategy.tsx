@@ -28,16 +28,21 @@ const CHECKLISTS = {
 export function Strategy() {
   const actions = useWizard((s) => s.actions);
   const current = useWizard((s) => s.strategy);
+  const kit = useWizard((s) => s.dualWriteKit);
   const [choice, setChoice] = useState<'freeze' | 'dual-write' | undefined>();
   const [refused, setRefused] = useState(false);
-  useInput((_input, key) => {
+  useInput((input, key) => {
+    if (choice === 'dual-write' && input === 'w') actions.writeDualWriteKit();
     if (!key.escape) return;
     if (choice) setChoice(undefined);
     else actions.back();
   });
   const list = choice ? CHECKLISTS[choice] : undefined;
   return (
-    <Frame step="strategy" keys={choice ? ['y confirm', 'n or Enter not yet', 'Esc other strategy'] : ['↑↓ choose', 'Enter select', 'Esc back']}>
+    <Frame
+      step="strategy"
+      keys={choice ? [...(choice === 'dual-write' ? ['w write the module'] : []), 'y confirm', 'n or Enter not yet', 'Esc other strategy'] : ['↑↓ choose', 'Enter select', 'Esc back']}
+    >
       {!choice ? (
         <>
           <Text bold>How will new signups be handled during the import?</Text>
@@ -67,6 +72,16 @@ export function Strategy() {
             {/* A risky fact is confirmed by a y, never by an Enter pressed on the way. */}
             <YesNo defaultChoice="no" onYes={() => actions.chooseStrategy(choice)} onNo={() => setRefused(true)} />
           </Box>
+          {choice === 'dual-write' && !kit ? <Text dimColor>w writes the dual-write module and its test into ./workos-dual-write/ (call it from your sign-up, email and password changes, deletions).</Text> : null}
+          {kit?.files ? (
+            <Box flexDirection="column">
+              <Text color="green">Written (see docs/dual-write.md for where to call it):</Text>
+              {kit.files.map((f) => (
+                <Text key={f}>{`  ${f}`}</Text>
+              ))}
+            </Box>
+          ) : null}
+          {kit?.error ? <Text color="red">{kit.error}</Text> : null}
           {refused ? <Text color="yellow">Put it in place first; the choice and its time are recorded in the journal when you confirm.</Text> : null}
         </Box>
       )}

@@ -4,6 +4,7 @@ import type { JournalListing } from '../services/migration.js';
 import { Frame, Menu, number, useListRows, useWizard } from './ui.js';
 
 const NEW = '__new__';
+const SYNC = '__sync__:';
 
 /** A migration in the journal folder, in words: a finished one is opened (to verify), not resumed. */
 function listingLabel(j: JournalListing): string {
@@ -30,7 +31,14 @@ export function Welcome() {
   // The banner and the heading take the rest of the rows: the list pages.
   const rows = useListRows(4 + (banner ? Math.ceil(banner.length / 60) : 0));
 
-  const options = [...journals.map((j) => ({ value: j.path, label: listingLabel(j) })), { value: NEW, label: 'Start a new migration' }];
+  // A finished migration can be synced with its source until cutover (dual-write, a leaked freeze).
+  const options = [
+    ...journals.flatMap((j) => [
+      { value: j.path, label: listingLabel(j) },
+      ...(j.phase === 'imported' || j.phase === 'verified' ? [{ value: `${SYNC}${j.path}`, label: `  Sync ${j.source}: read the source again and carry what changed since (new, changed, deleted users)` }] : []),
+    ]),
+    { value: NEW, label: 'Start a new migration' },
+  ];
 
   return (
     <Frame step="welcome" keys={['↑↓ choose', 'Enter open', 'q quit']}>
@@ -43,6 +51,7 @@ export function Welcome() {
           rows={rows}
           onSelect={(value) => {
             if (value === NEW) actions.startNew();
+            else if (value.startsWith(SYNC)) void actions.sync(value.slice(SYNC.length));
             else void actions.resume(value);
           }}
           onKey={(input, key) => {

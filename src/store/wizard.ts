@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { describeError } from '../errors.js';
+import { writeKit } from '../kits/index.js';
 import { BASE_FIELDS, exportFilesNear, inspectFile, type FileInspection } from '../providers/file/index.js';
 import { SOURCE_FIELDS, SOURCES, type SourceDescriptor } from '../providers/index.js';
 import type { SourceProvider } from '../providers/types.js';
@@ -20,6 +21,7 @@ import {
   continueMigration,
   RunControl,
   startMigration,
+  syncMigration,
   verifyMigration,
   type Back,
   type Decisions,
@@ -123,6 +125,8 @@ export interface WizardState {
   plan?: Plan;
   strategy?: 'freeze' | 'dual-write';
   freezeConfirmedAt?: string;
+  /** The dual-write module written from the Strategy screen: where, or why not. */
+  dualWriteKit?: { files?: string[]; error?: string };
   roles: {
     status: AsyncStatus;
     usage: { slug: string; members: number }[];
@@ -154,6 +158,8 @@ export interface WizardActions {
   refreshJournals(): void;
   startNew(): void;
   resume(journalPath: string): Promise<void>;
+  /** A finished migration: the source read again, what changed since carried to WorkOS (after the key check). */
+  sync(journalPath: string): Promise<void>;
   chooseSource(kind: string): void;
   setField(name: string, value: string): void;
   setColumnField(column: string, field: string): void;
@@ -167,6 +173,8 @@ export interface WizardActions {
   setChoice(choice: 'invitedMembers', value: 'skip' | 'active' | 'invite'): void;
   setChoice(choice: 'adoptedPasswords', value: 'source' | 'keep'): void;
   chooseStrategy(strategy: 'freeze' | 'dual-write'): void;
+  /** Writes the dual-write module (and its test) into ./workos-dual-write/ of the wizard's folder. */
+  writeDualWriteKit(): void;
   /** Refuses a slug the environment does not have. */
   mapRole(sourceRole: string, slug: string): { ok: boolean; message?: string };
   setDefaultRole(slug: string | undefined): { ok: boolean; message?: string };
@@ -510,6 +518,11 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         await get().actions.checkWorkOS();
       },
 
+      async sync(journalPath) {
+        syncNext = true;
+        await get().actions.resume(journalPath);
+      },
+
       chooseSource(kind) {
         const descriptor = SOURCES.find((s) => s.kind === kind);
         if (!descriptor?.available) return;
@@ -629,6 +642,14 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         pending.strategy = undefined;
         if (answer) answer(strategy);
         else if (journal && get().step === 'plan') early.strategy = strategy;
+      },
+
+      writeDualWriteKit() {
+        try {
+          set({ dualWriteKit: { files: writeKit('dual-write', path.join(deps.cwd, 'workos-dual-write')) } });
+        } catch (error) {
+          set({ dualWriteKit: { error: describeError(error) } });
+        }
       },
 
       mapRole(sourceRole, slug) {
@@ -768,9 +789,17 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
     };
 
     /** A journal already open (resumed, or a stopped run retried): on from where it stands. */
+    /** Set by the sync action: the resumed journal is synced with its source rather than continued. */
+    let syncNext = false;
+
     async function continueResumed(): Promise<void> {
       if (!journal) return;
       const opened = journal;
+      if (syncNext) {
+        syncNext = false;
+        await drive((ctx) => syncMigration(ctx, opened, { verify: true }));
+        return;
+      }
       await drive((ctx) => continueMigration(ctx, opened, { verify: true }));
     }
 

@@ -1,0 +1,81 @@
+/**
+ * Issue 10 on the wizard: the dual-write strategy writes its module from the Strategy screen, and
+ * a finished migration is offered a sync (the source read again) when reopened.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateDataset, writeDatasetCsv } from '../../src/sandbox/dataset.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { FAST_LIMITS, rateFlags, runCli, sandboxEnv, tempDir } from '../helpers.js';
+import { KEY, renderWizard, walkToPlan } from './harness.js';
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox({ limits: FAST_LIMITS });
+});
+afterAll(() => sandbox.close());
+
+describe('the Strategy screen', () => {
+  it('dual-write: w writes the module and its test into ./workos-dual-write/, then y confirms', async () => {
+    const cwd = tempDir('wm-strategy-');
+    const dataset = generateDataset({ users: 6, organizations: 1, memberships: 6, seed: 9 });
+    writeDatasetCsv(dataset, path.join(cwd, 'users.csv'));
+    const w = renderWizard({ cwd, env: { WORKOS_API_KEY: sandbox.apiKey, WORKOS_API_URL: sandbox.url }, limits: FAST_LIMITS });
+    try {
+      await walkToPlan(w);
+      await w.press('c');
+      await w.waitFor('How will new signups be handled');
+      await w.press(KEY.down);
+      await w.press(KEY.enter);
+      let frame = await w.waitFor('Is dual-write in place and deployed?');
+      expect(frame).toContain('w write the module');
+      await w.press('w');
+      frame = await w.waitFor('Written (see docs/dual-write.md');
+      const written = w.store.getState().dualWriteKit?.files ?? [];
+      expect(written.length).toBeGreaterThan(0);
+      for (const file of written) {
+        expect(file.startsWith(path.join(cwd, 'workos-dual-write'))).toBe(true);
+        expect(fs.readFileSync(file, 'utf8')).toMatch(/@workos-inc\/node/);
+      }
+      // A second w does not overwrite: it says why.
+      await w.press('w');
+      await w.until((s) => !!s.dualWriteKit?.error);
+      expect(w.store.getState().dualWriteKit!.error).toMatch(/already exist/);
+      await w.press('y');
+      await w.until((s) => s.step === 'roles' || s.step === 'import');
+      expect(w.store.getState().strategy).toBe('dual-write');
+    } finally {
+      w.unmount();
+    }
+  }, 90_000);
+});
+
+describe('a finished migration reopened', () => {
+  it('is offered a sync: the source read again, the user added since imported, Verify shown', async () => {
+    const cwd = tempDir('wm-sync-');
+    const dataset = generateDataset({ users: 6, organizations: 1, memberships: 6, seed: 10 });
+    const file = path.join(cwd, 'users.csv');
+    writeDatasetCsv(dataset, file);
+    const first = await runCli(['run', '--file', 'users.csv', '--default-role', 'member', ...rateFlags(FAST_LIMITS)], { cwd, env: sandboxEnv(sandbox) });
+    expect(first.code, first.stderr).toBe(0);
+    const before = sandbox.state.users.size;
+    // A sign-up since: one more row in the export.
+    const header = fs.readFileSync(file, 'utf8').split('\n')[0].split(',');
+    const row = header.map((column) => ({ id: 'late-signup', email: 'late.signup@example.com', first_name: 'Late', last_name: 'Signup' })[column] ?? '');
+    fs.appendFileSync(file, `${fs.readFileSync(file, 'utf8').endsWith('\n') ? '' : '\n'}${row.join(',')}\n`);
+
+    const w = renderWizard({ cwd, env: { WORKOS_API_KEY: sandbox.apiKey, WORKOS_API_URL: sandbox.url }, limits: FAST_LIMITS });
+    try {
+      const frame = await w.waitFor('Sync file: read the source again');
+      expect(frame).toContain('Open (finished)');
+      await w.press(KEY.down);
+      await w.press(KEY.enter);
+      await w.until((s) => s.step === 'verify' && s.verifyStatus.state === 'ok', 60_000);
+      expect(sandbox.state.users.size).toBe(before + 1);
+      expect([...sandbox.state.users.values()].some((u) => u.email === 'late.signup@example.com' && u.external_id === 'late-signup')).toBe(true);
+    } finally {
+      w.unmount();
+    }
+  }, 120_000);
+});
