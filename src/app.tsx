@@ -15,6 +15,7 @@ import { Source } from './screens/Source.js';
 import { SourceAuth } from './screens/SourceAuth.js';
 import { Strategy } from './screens/Strategy.js';
 import { StoreContext } from './screens/ui.js';
+import { Rollback } from './screens/Rollback.js';
 import { Verify } from './screens/Verify.js';
 import { Welcome } from './screens/Welcome.js';
 import { WorkOSAuth } from './screens/WorkOSAuth.js';
@@ -31,6 +32,7 @@ const SCREENS: Record<Step, () => React.JSX.Element> = {
   roles: Roles,
   import: Import,
   verify: Verify,
+  rollback: Rollback,
 };
 const theme = extendTheme(defaultTheme, { components: {} });
 

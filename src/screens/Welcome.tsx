@@ -5,6 +5,7 @@ import { Frame, Menu, number, useListRows, useWizard } from './ui.js';
 
 const NEW = '__new__';
 const SYNC = '__sync__:';
+const ROLLBACK = '__rollback__:';
 
 /** A migration in the journal folder, in words: a finished one is opened (to verify), not resumed. */
 function listingLabel(j: JournalListing): string {
@@ -35,7 +36,12 @@ export function Welcome() {
   const options = [
     ...journals.flatMap((j) => [
       { value: j.path, label: listingLabel(j) },
-      ...(j.phase === 'imported' || j.phase === 'verified' ? [{ value: `${SYNC}${j.path}`, label: `  Sync ${j.source}: read the source again and carry what changed since (new, changed, deleted users)` }] : []),
+      ...(j.phase === 'imported' || j.phase === 'verified'
+        ? [
+            { value: `${SYNC}${j.path}`, label: `  Sync ${j.source}: read the source again and carry what changed since (new, changed, deleted users)` },
+            { value: `${ROLLBACK}${j.path}`, label: `  Roll back ${j.source}: delete from WorkOS what this migration created (never what it adopted)` },
+          ]
+        : []),
     ]),
     { value: NEW, label: 'Start a new migration' },
   ];
@@ -52,6 +58,7 @@ export function Welcome() {
           onSelect={(value) => {
             if (value === NEW) actions.startNew();
             else if (value.startsWith(SYNC)) void actions.sync(value.slice(SYNC.length));
+            else if (value.startsWith(ROLLBACK)) actions.openRollback(value.slice(ROLLBACK.length));
             else void actions.resume(value);
           }}
           onKey={(input, key) => {

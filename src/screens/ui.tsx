@@ -47,12 +47,13 @@ export function useListRows(besides: number): number {
  * width by the layout, and so changes with it: after a resize the whole frame is drawn again.
  */
 export function Frame({ step, children, keys }: { step: Step; children: React.ReactNode; keys: string[] }) {
-  const index = STEPS.indexOf(step);
+  const index = (STEPS as readonly string[]).indexOf(step);
   return (
     <Box flexDirection="column">
       <Box>
         <Text bold>workos-migrate</Text>
-        <Text dimColor>{`  ${index + 1}/${STEPS.length}  `}</Text>
+        {/* A step outside the sequence (the rollback) has no place in it to show. */}
+        <Text dimColor>{index >= 0 ? `  ${index + 1}/${STEPS.length}  ` : '  '}</Text>
         <Text bold color="cyan">
           {STEP_TITLES[step]}
         </Text>

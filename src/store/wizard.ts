@@ -34,11 +34,13 @@ import {
 import type { VerifyReport } from '../services/verify.js';
 import { handoffsOf, type Handoff } from '../services/run/handoffs.js';
 import { nextSteps } from '../services/handoffs.js';
+import { rollbackMigration, rollbackPlan, rollbackPlanLines } from '../services/rollback.js';
 import { summaryFacts } from '../services/report/report.js';
 import { environmentOfKey, WorkOSTarget } from '../services/workos/target.js';
 
 export const STEPS = ['welcome', 'source', 'source-auth', 'workos-auth', 'export', 'plan', 'strategy', 'roles', 'import', 'verify'] as const;
-export type Step = (typeof STEPS)[number];
+/** `rollback` is outside the migration's sequence: reached from Welcome, for a finished migration. */
+export type Step = (typeof STEPS)[number] | 'rollback';
 
 export const STEP_TITLES: Record<Step, string> = {
   welcome: 'Welcome',
@@ -51,6 +53,7 @@ export const STEP_TITLES: Record<Step, string> = {
   roles: 'Role mapping',
   import: 'Import',
   verify: 'Verify',
+  rollback: 'Rollback',
 };
 
 export type { Plan, Handoff };
@@ -125,6 +128,15 @@ export interface WizardState {
   plan?: Plan;
   strategy?: 'freeze' | 'dual-write';
   freezeConfirmedAt?: string;
+  /** A rollback opened from Welcome: its plan in words, the environment to type, then its outcome. */
+  rollback?: {
+    journalPath: string;
+    environment: string;
+    lines: string[];
+    status: 'confirm' | 'running' | 'done' | 'stopped' | 'error';
+    message?: string;
+    progress?: { kind: string; done: number; total: number };
+  };
   /** The dual-write module written from the Strategy screen: where, or why not. */
   dualWriteKit?: { files?: string[]; error?: string };
   roles: {
@@ -158,6 +170,10 @@ export interface WizardActions {
   refreshJournals(): void;
   startNew(): void;
   resume(journalPath: string): Promise<void>;
+  /** Opens the rollback of a finished migration: its plan, and the typed confirmation it waits for. */
+  openRollback(journalPath: string): void;
+  /** Runs it when `typed` names the environment; otherwise says what to type. */
+  confirmRollback(typed: string): Promise<{ ok: boolean; message?: string }>;
   /** A finished migration: the source read again, what changed since carried to WorkOS (after the key check). */
   sync(journalPath: string): Promise<void>;
   chooseSource(kind: string): void;
@@ -518,6 +534,53 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         await get().actions.checkWorkOS();
       },
 
+      openRollback(journalPath) {
+        try {
+          journal?.close();
+          journal = Journal.open(journalPath);
+          journal.lock();
+        } catch (error) {
+          journal?.close();
+          journal = undefined;
+          log(describeError(error), 'error');
+          return;
+        }
+        const plan = rollbackPlan(journal);
+        set({ step: 'rollback', journalPath, rollback: { journalPath, environment: plan.environment, lines: rollbackPlanLines(plan), status: 'confirm' } });
+      },
+
+      async confirmRollback(typed) {
+        const state = get().rollback;
+        if (!state || !journal || state.status === 'running') return { ok: false };
+        // The environment typed in full: a rollback deletes, so no Enter on the way confirms it.
+        if (typed.trim() !== state.environment) return { ok: false, message: `Type ${state.environment} (the environment this migration wrote to) to delete, or Esc to go back.` };
+        const opened = journal;
+        set({ rollback: { ...state, status: 'running' } });
+        try {
+          const result = await rollbackMigration({ env: deps.env }, opened, {
+            confirm: true,
+            signal: stopSignal(),
+            onProgress: (kind, done, total) => set((s) => ({ rollback: s.rollback && { ...s.rollback, progress: { kind, done, total } } })),
+          });
+          if (result.status === 'planned') return { ok: true };
+          const d = result.deleted;
+          const deleted = `${d.users.toLocaleString('en-US')} users, ${d.organizations.toLocaleString('en-US')} organizations, ${(d.memberships + d.membershipsWithUsers).toLocaleString('en-US')} memberships`;
+          set((s) => ({
+            rollback: s.rollback && {
+              ...s.rollback,
+              status: result.status === 'done' ? 'done' : 'stopped',
+              message:
+                result.status === 'done'
+                  ? `Rolled back: ${deleted} deleted${result.kept.length ? `; ${result.kept.length} kept on purpose` : ''}${result.failed.length ? `; ${result.failed.length} failed (workos-migrate rollback --journal ${opened.path} tries them again)` : ''}.`
+                  : `Stopped after ${deleted}: open it again to go on (nothing is deleted twice).`,
+            },
+          }));
+        } catch (error) {
+          set((s) => ({ rollback: s.rollback && { ...s.rollback, status: 'error', message: describeError(error) } }));
+        }
+        return { ok: true };
+      },
+
       async sync(journalPath) {
         syncNext = true;
         await get().actions.resume(journalPath);
@@ -741,6 +804,13 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
 
       back() {
         const step = get().step;
+        // A rollback not running: back to Welcome, its journal let go.
+        if (step === 'rollback' && get().rollback?.status !== 'running') {
+          journal?.close();
+          journal = undefined;
+          set({ step: 'welcome', rollback: undefined, journalPath: undefined, journals: findJournals(deps.cwd) });
+          return;
+        }
         // A question the orchestration is waiting on: going back is its answer.
         if (step === 'strategy' && pending.strategy) {
           const answer = pending.strategy;

@@ -79,3 +79,49 @@ describe('a finished migration reopened', () => {
     }
   }, 120_000);
 });
+
+describe('rollback from Welcome', () => {
+  it('shows what goes, refuses anything but the environment typed, then deletes exactly what was created', async () => {
+    const own = await startSandbox({ limits: FAST_LIMITS });
+    const cwd = tempDir('wm-rollback-');
+    try {
+      const dataset = generateDataset({ users: 5, organizations: 1, memberships: 5, seed: 11 });
+      writeDatasetCsv(dataset, path.join(cwd, 'users.csv'));
+      // One user is in WorkOS before: adopted by the run, never deleted by the rollback.
+      const existing = dataset.users[0];
+      const adoptedRun = await fetch(`${own.url}/user_management/users`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${own.apiKey}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ email: existing.email }),
+      });
+      expect(adoptedRun.status).toBe(201);
+      const first = await runCli(['run', '--file', 'users.csv', '--default-role', 'member', ...rateFlags(FAST_LIMITS)], { cwd, env: sandboxEnv(own) });
+      expect(first.code, first.stderr).toBe(0);
+      expect(own.state.users.size).toBe(5);
+
+      const w = renderWizard({ cwd, env: { WORKOS_API_KEY: own.apiKey, WORKOS_API_URL: own.url }, limits: FAST_LIMITS });
+      try {
+        await w.waitFor('Roll back file: delete from WorkOS');
+        await w.press(KEY.down, KEY.down);
+        await w.press(KEY.enter);
+        let frame = await w.waitFor('Type test to delete these from WorkOS');
+        expect(frame).toMatch(/4 users/);
+        expect(frame).toMatch(/Kept \(they were in WorkOS before\): 1 user/);
+        await w.type('production');
+        await w.press(KEY.enter);
+        frame = await w.waitFor('Type test (the environment this migration wrote to)');
+        expect(own.state.users.size).toBe(5);
+        await w.type('test');
+        await w.press(KEY.enter);
+        await w.until((s) => s.rollback?.status === 'done', 60_000);
+        expect(w.store.getState().rollback!.message).toMatch(/Rolled back: 4 users, 1 organization/);
+        expect([...own.state.users.values()].map((u) => u.email)).toEqual([existing.email]);
+        expect(own.state.organizations.size).toBe(0);
+      } finally {
+        w.unmount();
+      }
+    } finally {
+      await own.close();
+    }
+  }, 120_000);
+});
