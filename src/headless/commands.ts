@@ -148,7 +148,7 @@ function continueHeadless(ctx: CommandContext, journal: Journal, flags: MigrateF
 }
 
 /** Opens and locks a journal for one command, and always lets it go. */
-async function withJournal<T>(file: string, use: (journal: Journal) => Promise<T>): Promise<T> {
+export async function withJournal<T>(file: string, use: (journal: Journal) => Promise<T>): Promise<T> {
   const journal = Journal.open(file);
   try {
     journal.lock();

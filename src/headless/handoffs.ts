@@ -12,21 +12,10 @@ import { Journal } from '../services/journal/journal.js';
 import { newestJournal } from '../services/migration.js';
 import { summaryFacts } from '../services/report/report.js';
 import { rollbackMigration, rollbackPlanLines } from '../services/rollback.js';
-import { EXIT, type CommandContext } from './commands.js';
+import { EXIT, withJournal, type CommandContext } from './commands.js';
 import { HeadlessOutput } from './output.js';
 
 const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
-
-/** Opens and locks the journal for one command, and always lets it go. */
-async function withLockedJournal<T>(file: string, use: (journal: Journal) => Promise<T>): Promise<T> {
-  const journal = Journal.open(file);
-  try {
-    journal.lock();
-    return await use(journal);
-  } finally {
-    journal.close();
-  }
-}
 
 const journalPath = (ctx: CommandContext, given?: string) => (given ? path.resolve(ctx.cwd, given) : newestJournal(ctx.cwd));
 
@@ -40,7 +29,7 @@ export async function rollbackCommand(ctx: CommandContext, flags: { journal?: st
   const bus = createEventBus();
   const detach = out.attach(bus);
   try {
-    return await withLockedJournal(journalPath(ctx, flags.journal), async (journal) => {
+    return await withJournal(journalPath(ctx, flags.journal), async (journal) => {
       const result = await rollbackMigration({ env: ctx.env, bus }, journal, { confirm: flags.yes, signal: ctx.signal, concurrency: flags.concurrency });
       bus.flush();
       const planLines = rollbackPlanLines(result.plan);
@@ -79,7 +68,7 @@ export async function rollbackCommand(ctx: CommandContext, flags: { journal?: st
  */
 export async function resetsCommand(ctx: CommandContext, flags: { journal?: string; send: boolean; yes: boolean; retryUncertain: boolean; json: boolean; concurrency?: number }): Promise<number> {
   const out = new HeadlessOutput(ctx.stdout, ctx.stderr, flags.json);
-  return withLockedJournal(journalPath(ctx, flags.journal), async (journal) => {
+  return withJournal(journalPath(ctx, flags.journal), async (journal) => {
     const send = flags.send && flags.yes;
     const result = await sendPasswordResets({ env: ctx.env }, journal, { send, retryUncertain: flags.retryUncertain, signal: ctx.signal, concurrency: flags.concurrency });
     const p = result.plan;
@@ -122,7 +111,7 @@ export async function resetsCommand(ctx: CommandContext, flags: { journal?: stri
 /** `workos-migrate handoffs --journal J`: admin-portal-links.csv, and what is left to do by hand. */
 export async function handoffsCommand(ctx: CommandContext, flags: { journal?: string; json: boolean; returnUrl?: string }): Promise<number> {
   const out = new HeadlessOutput(ctx.stdout, ctx.stderr, flags.json);
-  return withLockedJournal(journalPath(ctx, flags.journal), async (journal) => {
+  return withJournal(journalPath(ctx, flags.journal), async (journal) => {
     const links = await writePortalLinks({ env: ctx.env }, journal, { signal: ctx.signal, returnUrl: flags.returnUrl });
     const sms = writeSmsUsers(journal);
     const facts = summaryFacts(journal);
@@ -151,7 +140,7 @@ export async function writeIdsCommand(
   const out = new HeadlessOutput(ctx.stdout, ctx.stderr, flags.json);
   // The URL may hold a password: this process's environment only, the journal names the variable.
   if (flags.appDatabaseUrl) ctx.env[APP_DATABASE_URL_ENV] = flags.appDatabaseUrl;
-  return withLockedJournal(journalPath(ctx, flags.journal), async (journal) => {
+  return withJournal(journalPath(ctx, flags.journal), async (journal) => {
     const record = await writeIds(journal, ctx.env, { url: flags.appDatabaseUrl, table: flags.table, idColumn: flags.idColumn, column: flags.column, cwd: ctx.cwd });
     out.result({ writeIds: record }, [
       `${record.label}: ${record.table}.${record.column} ${record.columnAdded ? 'added and ' : ''}filled for ${plural(record.written, 'user')} in one transaction.`,

@@ -502,24 +502,16 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
       },
 
       async resume(journalPath) {
-        try {
-          journal?.close();
-          journal = Journal.open(journalPath);
-          journal.lock();
-        } catch (error) {
-          journal?.close();
-          journal = undefined;
-          log(describeError(error), 'error');
-          return;
-        }
-        const settings = journal.settings;
+        const opened = openJournal(journalPath);
+        if (!opened) return;
+        const settings = opened.settings;
         set({
-          journalPath: journal.path,
+          journalPath: opened.path,
           sourceKind: settings.source.kind,
           sourceFields: sourceFieldsFor(settings.source.kind, deps.env, settings.source.options),
           columnMap: (settings.source.options.map as Record<string, string>) ?? {},
-          strategy: journal.getMeta<'freeze' | 'dual-write'>('strategy'),
-          freezeConfirmedAt: journal.getMeta<string>('freeze_confirmed_at'),
+          strategy: opened.getMeta<'freeze' | 'dual-write'>('strategy'),
+          freezeConfirmedAt: opened.getMeta<string>('freeze_confirmed_at'),
           roles: { ...get().roles, mapping: settings.roleMap ?? {}, defaultRole: settings.defaultRole },
           productionConfirmed: false,
         });
@@ -535,17 +527,9 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
       },
 
       openRollback(journalPath) {
-        try {
-          journal?.close();
-          journal = Journal.open(journalPath);
-          journal.lock();
-        } catch (error) {
-          journal?.close();
-          journal = undefined;
-          log(describeError(error), 'error');
-          return;
-        }
-        const plan = rollbackPlan(journal);
+        const opened = openJournal(journalPath);
+        if (!opened) return;
+        const plan = rollbackPlan(opened);
         set({ step: 'rollback', journalPath, rollback: { journalPath, environment: plan.environment, lines: rollbackPlanLines(plan), status: 'confirm' } });
       },
 
@@ -859,6 +843,21 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
     };
 
     /** A journal already open (resumed, or a stopped run retried): on from where it stands. */
+    /** The journal of a migration on Welcome, opened and locked for this wizard; undefined (and said) when it cannot be. */
+    function openJournal(journalPath: string): Journal | undefined {
+      try {
+        journal?.close();
+        journal = Journal.open(journalPath);
+        journal.lock();
+        return journal;
+      } catch (error) {
+        journal?.close();
+        journal = undefined;
+        log(describeError(error), 'error');
+        return undefined;
+      }
+    }
+
     /** Set by the sync action: the resumed journal is synced with its source rather than continued. */
     let syncNext = false;
 
