@@ -5,6 +5,7 @@
  * once mid-export and resumed, carries exactly those; Verify passes; a pass with deletions removes
  * the deleted user from WorkOS.
  */
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { startSandbox, verifyPasswordHash, type Sandbox } from '../../src/sandbox/index.js';
@@ -156,6 +157,12 @@ describe.skipIf(skip)('signup freeze and sync (Better Auth on PostgreSQL)', () =
     }
     expect(notices().filter((m) => m.startsWith("Sync pass 1:")).join("\n")).toMatch(/Sync pass 1: 2 new users, 0 new organizations, 0 new memberships, 3 users changed, 1 gone from the source \(kept in WorkOS/);
 
+    // The user gone from the source is named in the summary, with the flag that deletes it.
+    if (second.status === 'imported') {
+      expect(second.summary.goneFromSource.count).toBe(1);
+      expect(second.summary.goneFromSource.examples.join(' ')).toContain(deleted.id);
+      expect(fs.readFileSync(second.reports.summary, 'utf8')).toMatch(/## Gone from the source[\s\S]*--apply-deletions/);
+    }
     // The freeze's snapshot moved to the pass: Verify passes.
     const after = await withJournal((journal) => verifyMigration(context(), journal));
     expect(after.checks.filter((c) => c.status === 'fail').map((c) => `${c.id}: ${c.detail}`)).toEqual([]);
@@ -167,7 +174,10 @@ describe.skipIf(skip)('signup freeze and sync (Better Auth on PostgreSQL)', () =
     expect(third.status).toBe('imported');
     expect(sandbox.state.users.size).toBe(sizeBefore - 1);
     expect([...sandbox.state.users.values()].some((u) => u.external_id === deleted.id)).toBe(false);
-    if (third.status === 'imported') expect(third.notImported).toBe(0);
+    if (third.status === 'imported') {
+      expect(third.notImported).toBe(0);
+      expect(third.summary.goneFromSource.count).toBe(0);
+    }
     const final = await withJournal((journal) => verifyMigration(context(), journal));
     expect(final.checks.filter((c) => c.status === 'fail').map((c) => `${c.id}: ${c.detail}`)).toEqual([]);
   }, 300_000);

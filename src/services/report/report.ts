@@ -430,6 +430,8 @@ export interface SummaryFacts {
   mergedDuplicates: { count: number; examples: string[] };
   /** Records left out by the operator's choice (blocked or disabled users...): not failures; left-out.csv names each. */
   leftOut: { count: number; byKind: Record<RecordKind, number>; reasons: { reason: string; count: number }[] };
+  /** Imported users a sync found gone from the source and that are still in WorkOS (deleted only with --apply-deletions). */
+  goneFromSource: { count: number; examples: string[] };
   /**
    * TOTP factors the source handed over (users with a secret): enrolled in WorkOS, failed, skipped
    * (the user had one already, a merged duplicate), and not enrolled yet (their user not imported).
@@ -526,6 +528,12 @@ export function summaryFacts(journal: Journal, paths: ReportPaths = reportPaths(
         .all<{ t: string }>(`SELECT email || ' (' || source_id || ' -> ' || merged_into || ')' AS t FROM users WHERE merged_into IS NOT NULL ORDER BY id LIMIT 5`)
         .map((r) => r.t),
     },
+    goneFromSource: {
+      count: count(`SELECT COUNT(*) AS n FROM users WHERE source_deleted IS NOT NULL AND state = 'done'`),
+      examples: journal
+        .all<{ t: string }>(`SELECT email || ' (' || source_id || ')' AS t FROM users WHERE source_deleted IS NOT NULL AND state = 'done' ORDER BY id LIMIT 5`)
+        .map((r) => r.t),
+    },
     leftOut: {
       count: leftOutByKind.organization + leftOutByKind.user + leftOutByKind.membership,
       byKind: leftOutByKind,
@@ -606,6 +614,16 @@ export function summaryMarkdown(f: SummaryFacts): string {
   if (f.mergedDuplicates.count) {
     lines.push(
       `${plural(f.mergedDuplicates.count, 'duplicate-email user')} merged into the user who kept the email: their source ids map to that user in id-map.csv and their memberships are that user's; their own names and passwords were not carried (listed in failures.csv). E.g. ${f.mergedDuplicates.examples.join('; ')}.`,
+      '',
+    );
+  }
+
+  const gone = f.goneFromSource;
+  if (gone.count) {
+    lines.push(
+      '## Gone from the source',
+      '',
+      `- ${plural(gone.count, 'imported user')} no longer in the source (found by sync) and still in WorkOS, e.g. ${gone.examples.join('; ')}. \`workos-migrate sync --apply-deletions --journal ${f.journal}\` deletes the ones this migration created.`,
       '',
     );
   }

@@ -62,6 +62,8 @@ export async function syncSource(
   }
   const deletions = options.deletions ?? state.deletions ?? false;
   const found = journal.applySyncSnapshot(state.snapshot, state.pass, { deletions });
+  // New records meet the journal's: a new user with a taken email is merged, not sent to adopt another person's account.
+  journal.finalizeStaging();
   journal.setMeta(SYNC_KEY, { ...state, stage: 'applied', found, deletions } satisfies SyncState);
   // The snapshot held password hashes: it goes once folded in.
   for (const suffix of ['', '-wal', '-shm', '.lock']) fs.rmSync(`${state.snapshot}${suffix}`, { force: true });
