@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { ExpectedError } from '../../errors.js';
 import { createProvider } from '../../providers/index.js';
-import type { ExportBatch, ExportOptions, SourceProvider } from '../../providers/types.js';
+import type { ExportBatch, ExportOptions, SourceProvider, SourceStats } from '../../providers/types.js';
 import { membershipRows, userRows } from '../journal/rows.js';
 import { validateBatch } from './validate-batch.js';
 
@@ -21,34 +21,45 @@ interface WorkerInput {
 }
 
 type WorkerMessage =
-  | { type: 'batch'; batch: ExportBatch }
-  | { type: 'done' }
+  | { type: 'batch'; batch: ExportBatch; stats?: SourceStats }
+  | { type: 'rate_limited'; waitMs: number; stats?: SourceStats }
+  | { type: 'done'; stats?: SourceStats }
   | { type: 'error'; message: string; nextStep?: string; expected: boolean; stack?: string };
 
 const AHEAD = 2;
 
 /** A provider whose export runs in a worker thread; `check()` stays in this thread (a head read). */
-export function providerInWorker(kind: string, options: Record<string, unknown>, env: NodeJS.ProcessEnv): SourceProvider {
+export function providerInWorker(
+  kind: string,
+  options: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  /** The worker's old-generation heap: more for a source that must hold a side file in memory. */
+  heapMb = 64,
+): SourceProvider {
   const local = createProvider(kind, options, env);
   // Smaller batches than in-process: fewer rows alive at once on either side of the channel.
   options = { batchSize: 2000, ...options };
+  // An API source's requests and 429s are counted in the worker: its latest figures come with
+  // every batch and every wait.
+  const counted = { stats: undefined as SourceStats | undefined };
   return {
     id: local.id,
     displayName: local.displayName,
     check: () => local.check(),
     ...(local.census ? { census: (o?: { newest?: number }) => local.census!(o) } : {}),
-    export: (exportOptions) => exportInWorker({ kind, options, env, cursor: exportOptions.cursor }, exportOptions),
+    ...(local.stats ? { stats: () => counted.stats ?? { requests: 0, rateLimited: 0, waitedMs: 0 } } : {}),
+    export: (exportOptions) => exportInWorker({ kind, options, env, cursor: exportOptions.cursor }, exportOptions, counted, heapMb),
   };
 }
 
 /** The worker's entry: this module as built, or (from source, in tests) through tsx's loader. */
-function startWorker(workerData: WorkerInput): Worker {
+function startWorker(workerData: WorkerInput, heapMb: number): Worker {
   const self = import.meta.url;
   const options = {
     workerData,
     // Small generations: the worker's garbage is short-lived rows, and a bounded heap keeps a
     // million-row export within its memory budget (~145 MB for the whole process).
-    resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 },
+    resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: heapMb },
   };
   if (!self.endsWith('.ts')) return new Worker(new URL(self), options);
   const tsxApi = pathToFileURL(path.join(path.dirname(createRequire(self).resolve('tsx')), 'esm', 'api', 'index.mjs')).href;
@@ -56,15 +67,20 @@ function startWorker(workerData: WorkerInput): Worker {
   return new Worker(bootstrap, { ...options, eval: true });
 }
 
-async function* exportInWorker(input: WorkerInput, options: ExportOptions): AsyncGenerator<ExportBatch> {
-  const worker = startWorker(input);
+async function* exportInWorker(input: WorkerInput, options: ExportOptions, counted: { stats?: SourceStats }, heapMb: number): AsyncGenerator<ExportBatch> {
+  const worker = startWorker(input, heapMb);
   const inbox: (WorkerMessage | { type: 'crash'; error: Error })[] = [];
   let wake: (() => void) | undefined;
   const push = (message: (typeof inbox)[number]) => {
     inbox.push(message);
     wake?.();
   };
-  worker.on('message', (message: WorkerMessage) => push(message));
+  worker.on('message', (message: WorkerMessage) => {
+    if (message.type !== 'error') counted.stats = message.stats ?? counted.stats;
+    // Said at once, not queued behind batches: the wait is happening now.
+    if (message.type === 'rate_limited') options.onRateLimited?.(message.waitMs);
+    else push(message);
+  });
   worker.on('error', (error) => push({ type: 'crash', error }));
   worker.on('exit', (code) => push(code === 0 ? { type: 'done' } : { type: 'crash', error: new Error(`the export worker stopped (exit code ${code})`) }));
   const onAbort = () => worker.postMessage({ type: 'stop' });
@@ -78,6 +94,7 @@ async function* exportInWorker(input: WorkerInput, options: ExportOptions): Asyn
         worker.postMessage({ type: 'ack' }); // staged: the worker may read one more
       } else if (message.type === 'done') return;
       else if (message.type === 'crash') throw message.error;
+      else if (message.type === 'rate_limited') continue; // said as it arrived
       else if (message.expected) throw new ExpectedError(message.message, message.nextStep);
       else {
         const error = new Error(message.message);
@@ -109,16 +126,17 @@ async function runInWorker(): Promise<void> {
   });
   try {
     const provider = createProvider(input.kind, input.options, input.env);
-    for await (const batch of provider.export({ cursor: input.cursor, signal: stop.signal })) {
+    const onRateLimited = (waitMs: number) => port.postMessage({ type: 'rate_limited', waitMs, stats: provider.stats?.() } satisfies WorkerMessage);
+    for await (const batch of provider.export({ cursor: input.cursor, signal: stop.signal, onRateLimited })) {
       const { issues, invalid } = validateBatch(batch);
       while (credits === 0 && !stop.signal.aborted) await new Promise<void>((resolve) => (waiting = resolve));
       if (stop.signal.aborted) break;
       credits--;
       // Flattened here, on the reading thread: the staging thread only binds values.
       const rows = { users: userRows(batch.users ?? []), memberships: membershipRows(batch.memberships ?? []) };
-      port.postMessage({ type: 'batch', batch: { ...batch, users: undefined, memberships: undefined, rows, issues, validated: { invalid } } } satisfies WorkerMessage);
+      port.postMessage({ type: 'batch', batch: { ...batch, users: undefined, memberships: undefined, rows, issues, validated: { invalid } }, stats: provider.stats?.() } satisfies WorkerMessage);
     }
-    port.postMessage({ type: 'done' } satisfies WorkerMessage);
+    port.postMessage({ type: 'done', stats: provider.stats?.() } satisfies WorkerMessage);
   } catch (error) {
     const e = error as Error;
     port.postMessage({
