@@ -458,22 +458,29 @@ export class Journal {
    * duplicates a journal staged before merging existed. Returns how many were newly found.
    */
   private markDuplicates(): number {
-    // Driven from the duplicated addresses (one sort of the emails, no index kept), not a probe per user.
-    const found = this.db
-      .prepare(
-        // The kept user: one already imported, else one with a password hash (a social-only twin
-        // would leave the person without their password), else the first staged.
-        `WITH ranked AS (SELECT id, email_norm, ROW_NUMBER() OVER (PARTITION BY email_norm ORDER BY state = 'done' DESC, password_hash IS NULL, id) AS rank,
-                                COUNT(*) OVER (PARTITION BY email_norm) AS n
-                           FROM users WHERE NOT (state = 'skipped' AND error_code IN ('invalid', 'duplicate_email', '${LEFT_OUT}'))),
-              dupes AS (SELECT email_norm, id AS first FROM ranked WHERE rank = 1 AND n > 1)
-         UPDATE users SET state = 'skipped', error_code = 'duplicate_email',
-           merged_into = (SELECT f.source_id FROM users f WHERE f.id = dupes.first),
-           last_error = 'same email as user ' || (SELECT f.source_id FROM users f WHERE f.id = dupes.first)
-             || ' (emails are unique in WorkOS, whatever their case): its memberships are carried by that user; its own name and password are not. If they are two people, give one another email in the source'
-           FROM dupes WHERE users.email_norm = dupes.email_norm AND users.id <> dupes.first AND users.state = 'pending'`,
-      )
-      .run().changes;
+    // Driven from the duplicated addresses (one sort of the emails, no index kept), not a probe per
+    // user; the ranking then covers only those addresses (ranking every user costs five times the sort).
+    const eligible = `NOT (state = 'skipped' AND error_code IN ('invalid', 'duplicate_email', '${LEFT_OUT}'))`;
+    this.db.exec(`DROP TABLE IF EXISTS temp.dup_emails;
+      CREATE TEMP TABLE dup_emails AS SELECT email_norm FROM users WHERE ${eligible} GROUP BY email_norm HAVING COUNT(*) > 1`);
+    let found = 0;
+    if (this.db.prepare('SELECT 1 FROM temp.dup_emails LIMIT 1').get()) {
+      found = this.db
+        .prepare(
+          // The kept user: one already imported, else one with a password hash (a social-only twin
+          // would leave the person without their password), else the first staged.
+          `WITH ranked AS (SELECT id, email_norm, ROW_NUMBER() OVER (PARTITION BY email_norm ORDER BY state = 'done' DESC, password_hash IS NULL, id) AS rank
+                             FROM users WHERE ${eligible} AND email_norm IN (SELECT email_norm FROM temp.dup_emails)),
+                dupes AS (SELECT email_norm, id AS first FROM ranked WHERE rank = 1)
+           UPDATE users SET state = 'skipped', error_code = 'duplicate_email',
+             merged_into = (SELECT f.source_id FROM users f WHERE f.id = dupes.first),
+             last_error = 'same email as user ' || (SELECT f.source_id FROM users f WHERE f.id = dupes.first)
+               || ' (emails are unique in WorkOS, whatever their case): its memberships are carried by that user; its own name and password are not. If they are two people, give one another email in the source'
+             FROM dupes WHERE users.email_norm = dupes.email_norm AND users.id <> dupes.first AND users.state = 'pending'`,
+        )
+        .run().changes;
+    }
+    this.db.exec('DROP TABLE temp.dup_emails');
     const unlinked = this.db.prepare(`SELECT 1 FROM users WHERE error_code = 'duplicate_email' AND merged_into IS NULL LIMIT 1`).get();
     if (unlinked) {
       this.db
