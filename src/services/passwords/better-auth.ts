@@ -18,24 +18,42 @@ import { detectHashType } from '../mapping/hash.js';
 
 export const BETTER_AUTH_SCRYPT = { N: 16384, r: 16, p: 1, keyLength: 64 } as const;
 
-const DEFAULT_FORMAT = /^([0-9a-f]{32}):([0-9a-f]{128})$/i;
+const SALT_HEX = 32;
+const KEY_BYTES = 64;
 
-const b64NoPad = (bytes: Buffer) => bytes.toString('base64').replace(/=+$/, '');
+/** The salt's hex text and the key's bytes of a `saltHex:keyHex` hash; undefined for any other form. */
+function scryptParts(hash: string): { saltHex: string; key: Buffer } | undefined {
+  if (hash.length !== SALT_HEX + 1 + KEY_BYTES * 2 || hash.charCodeAt(SALT_HEX) !== 58 /* : */) return undefined;
+  const saltHex = hash.slice(0, SALT_HEX);
+  // Node's hex decoding stops at the first pair that is not hex: a full length proves every digit.
+  if (Buffer.from(saltHex, 'hex').length !== SALT_HEX / 2) return undefined;
+  const key = Buffer.from(hash.slice(SALT_HEX + 1), 'hex');
+  return key.length === KEY_BYTES ? { saltHex, key } : undefined;
+}
+
+function b64NoPad(bytes: Buffer): string {
+  const b64 = bytes.toString('base64');
+  let end = b64.length;
+  while (end > 0 && b64.charCodeAt(end - 1) === 61 /* = */) end--;
+  return b64.slice(0, end);
+}
 
 /** True when `hash` is Better Auth's default `saltHex:keyHex` scrypt form. */
 export function isBetterAuthScrypt(hash: string): boolean {
-  return DEFAULT_FORMAT.test(hash.trim());
+  return scryptParts(hash.trim()) !== undefined;
 }
 
 /** `saltHex:keyHex` as WorkOS's `$scrypt$v=1$n=16384,r=16,p=1,kl=64$<salt>$<hash>`. Throws on another form. */
 export function betterAuthScryptToPhc(hash: string): string {
-  const match = DEFAULT_FORMAT.exec(hash.trim());
-  if (!match) throw new Error('not a Better Auth scrypt hash (saltHex:keyHex)');
+  const parts = scryptParts(hash.trim());
+  if (!parts) throw new Error('not a Better Auth scrypt hash (saltHex:keyHex)');
+  return phcOf(parts);
+}
+
+function phcOf({ saltHex, key }: { saltHex: string; key: Buffer }): string {
   const { N, r, p, keyLength } = BETTER_AUTH_SCRYPT;
   // The salt as written (hex text, case kept: the text is what scrypt hashed), the key as bytes.
-  const salt = b64NoPad(Buffer.from(match[1], 'utf8'));
-  const key = b64NoPad(Buffer.from(match[2], 'hex'));
-  return `$scrypt$v=1$n=${N},r=${r},p=${p},kl=${keyLength}$${salt}$${key}`;
+  return `$scrypt$v=1$n=${N},r=${r},p=${p},kl=${keyLength}$${b64NoPad(Buffer.from(saltHex, 'latin1'))}$${b64NoPad(key)}`;
 }
 
 export type BetterAuthPassword =
@@ -48,7 +66,8 @@ export type BetterAuthPassword =
  */
 export function convertBetterAuthPassword(value: string): BetterAuthPassword {
   const hash = value.trim();
-  if (isBetterAuthScrypt(hash)) return { ok: true, hash: betterAuthScryptToPhc(hash), type: 'scrypt', from: 'better-auth-scrypt' };
+  const parts = scryptParts(hash);
+  if (parts) return { ok: true, hash: phcOf(parts), type: 'scrypt', from: 'better-auth-scrypt' };
   const type = detectHashType(hash);
   if (type) return { ok: true, hash, type, from: 'custom' };
   const shape = /^\$([a-z0-9-]+)\$/i.exec(hash)?.[1];
