@@ -15,7 +15,7 @@
  * 'invited' (the operator's --invited-members choice applies), one for an email without a user a
  * warning to send a WorkOS invitation.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { ExpectedError } from '../../errors.js';
 import type { ExportBatch, ExportOptions, SourceIssue, SourceMembership, SourceOrganization, SourceProvider, SourceUser } from '../types.js';
 import { connectionError, openConnection, type Connection } from './connection.js';
@@ -77,6 +77,23 @@ function nextPhase(phase: Phase, schema: ResolvedSchema, teams: TeamsChoice): Ph
     return p;
   }
   return 'done';
+}
+
+type Row = Record<string, any>;
+
+/** A page of users and their accounts, memberships, team memberships and two-factor rows. */
+interface UsersPage {
+  rows: Row[];
+  accounts: Row[];
+  members: Row[];
+  teamMembers: Row[];
+  twoFactors: Row[];
+}
+
+/** A promise read later: its failure is handled where it is awaited, never reported as unhandled meanwhile. */
+function settleLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
@@ -249,6 +266,7 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
           else state = { ...state, after: keyOf(rows[rows.length - 1].id) };
         };
 
+        let ahead: Promise<UsersPage> | undefined;
         while (state.phase !== 'done') {
           if (signal?.aborted) return;
           const after = state.after;
@@ -305,13 +323,12 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
             continue;
           }
           if (state.phase === 'users') {
-            const u = T.user!;
-            let q = db.selectFrom(u.name).select(cols(u, ['id', 'email', 'name', 'emailVerified'])).orderBy(u.columns.id).limit(pageSize);
-            if (after !== null) q = q.where(u.columns.id, '>', after);
-            const rows = await q.execute();
-            const ids = rows.map((r) => r.id);
-            const batch = await usersBatch(db, schema, ids, rows, orgSid);
-            advance(rows);
+            // The next page is read while this one is mapped and staged: the database's time
+            // overlaps ours instead of adding to it.
+            const page = await (ahead ?? readUsersPage(db, schema, after));
+            ahead = page.rows.length === pageSize ? settleLater(readUsersPage(db, schema, keyOf(page.rows[page.rows.length - 1].id))) : undefined;
+            const batch = usersBatch(schema, page, orgSid);
+            advance(page.rows);
             yield batchOf(batch);
             continue;
           }
@@ -340,57 +357,82 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
     },
   };
 
-  async function usersBatch(
-    db: Kysely<any>,
-    schema: ResolvedSchema,
-    ids: unknown[],
-    rows: Record<string, unknown>[],
-    orgSid: (id: unknown) => string,
-  ): Promise<ExportBatch> {
+  /** A page of users and everything of theirs, as the database gave it. */
+  async function readUsersPage(db: Kysely<any>, schema: ResolvedSchema, after: Key | null): Promise<UsersPage> {
     const T = schema.tables;
+    const u = T.user!;
+    let q = db.selectFrom(u.name).select(cols(u, ['id', 'email', 'name', 'emailVerified'])).orderBy(u.columns.id).limit(pageSize);
+    if (after !== null) q = q.where(u.columns.id, '>', after);
+    const rows = await q.execute();
+    if (!rows.length) return { rows, accounts: [], members: [], teamMembers: [], twoFactors: [] };
+    // The page's users named by their key range, not by a thousand ids to send and parse (on a
+    // busy machine sending them cost more than reading the rows). The range is read on the user
+    // table itself, so a row belongs to the page exactly when it would by its user's id.
+    const last = keyOf(rows[rows.length - 1].id);
+    const idRef = sql.ref(u.columns.id);
+    const range = after === null ? sql`${idRef} <= ${last}` : sql`${idRef} > ${after} and ${idRef} <= ${last}`;
+    const ofUsers = (column: string) => sql<boolean>`${sql.ref(column)} in (select ${idRef} from ${sql.table(u.name)} where ${range})`;
+    const a = T.account!;
+    const m = T.member && T.organization ? T.member : undefined;
+    const flatten = teams === 'flatten' && T.teamMember && T.team && T.organization;
+    const f = T.twoFactor;
+    // Side by side on the pool's two connections.
+    const [accounts, members, teamMembers, twoFactors] = await Promise.all([
+      db.selectFrom(a.name).select(cols(a, ['userId', 'providerId', 'password'])).where(ofUsers(a.columns.userId)).orderBy(a.columns.id).execute(),
+      m ? db.selectFrom(m.name).select(cols(m, ['id', 'userId', 'organizationId', 'role'])).where(ofUsers(m.columns.userId)).orderBy(m.columns.id).execute() : [],
+      flatten ? readTeamMembers(db, schema, ofUsers) : [],
+      f ? db.selectFrom(f.name).select(cols(f, ['userId', 'secret', 'verified'])).where(ofUsers(f.columns.userId)).execute() : [],
+    ]);
+    return { rows, accounts, members, teamMembers, twoFactors };
+  }
+
+  function readTeamMembers(db: Kysely<any>, schema: ResolvedSchema, ofUsers: (column: string) => RawBuilder<boolean>) {
+    const tm = schema.tables.teamMember!;
+    const t = schema.tables.team!;
+    const o = schema.tables.organization!;
+    return db
+      .selectFrom(`${tm.name} as tm`)
+      .innerJoin(`${t.name} as t`, `t.${t.columns.id}`, `tm.${tm.columns.teamId}`)
+      .leftJoin(`${o.name} as o`, `o.${o.columns.id}`, `t.${t.columns.organizationId}`)
+      .select([
+        sql.ref(`tm.${tm.columns.id}`).as('id'),
+        sql.ref(`tm.${tm.columns.userId}`).as('userId'),
+        sql.ref(`t.${t.columns.id}`).as('teamId'),
+        sql.ref(`t.${t.columns.name}`).as('teamName'),
+        sql.ref(`t.${t.columns.organizationId}`).as('organizationId'),
+        sql.ref(`o.${o.columns.name}`).as('orgName'),
+      ])
+      .where(ofUsers(`tm.${tm.columns.userId}`))
+      .orderBy(`tm.${tm.columns.id}`)
+      .execute();
+  }
+
+  function usersBatch(schema: ResolvedSchema, page: UsersPage, orgSid: (id: unknown) => string): ExportBatch {
+    const T = schema.tables;
+    const rows = page.rows;
     const users: SourceUser[] = [];
     const memberships: SourceMembership[] = [];
     const issues: SourceIssue[] = [];
-    if (!ids.length) return { users, memberships, issues };
-    const a = T.account!;
+    if (!rows.length) return { users, memberships, issues };
     const accounts = new Map<string, AccountRow[]>();
-    const accountRows = await db.selectFrom(a.name).select(cols(a, ['userId', 'providerId', 'password'])).where(a.columns.userId, 'in', ids).orderBy(a.columns.id).execute();
-    for (const r of accountRows) {
+    for (const r of page.accounts) {
       const key = text(r.userId);
-      const list = accounts.get(key) ?? [];
-      list.push(r as unknown as AccountRow);
-      accounts.set(key, list);
+      const list = accounts.get(key);
+      if (list) list.push(r as unknown as AccountRow);
+      else accounts.set(key, [r as unknown as AccountRow]);
     }
     const roles = new Map<string, string[]>();
     if (T.member && T.organization) {
       const m = T.member;
-      const memberRows = await db.selectFrom(m.name).select(cols(m, ['id', 'userId', 'organizationId', 'role'])).where(m.columns.userId, 'in', ids).orderBy(m.columns.id).execute();
-      for (const r of memberRows) {
+      for (const r of page.members) {
         const list = splitRoles(r.role);
         roles.set(`${text(r.userId)}\u0000${text(r.organizationId)}`, list);
         memberships.push({ userSourceId: text(r.userId), orgSourceId: orgSid(r.organizationId), roles: list, sourceRef: text(r.id), origin: `better-auth ${m.name} ${text(r.id)}` });
       }
     }
-    if (teams === 'flatten' && T.teamMember && T.team && T.organization) {
-      const tm = T.teamMember;
-      const t = T.team;
-      const o = T.organization;
-      const teamRows = await db
-        .selectFrom(`${tm.name} as tm`)
-        .innerJoin(`${t.name} as t`, `t.${t.columns.id}`, `tm.${tm.columns.teamId}`)
-        .leftJoin(`${o.name} as o`, `o.${o.columns.id}`, `t.${t.columns.organizationId}`)
-        .select([
-          sql.ref(`tm.${tm.columns.id}`).as('id'),
-          sql.ref(`tm.${tm.columns.userId}`).as('userId'),
-          sql.ref(`t.${t.columns.id}`).as('teamId'),
-          sql.ref(`t.${t.columns.name}`).as('teamName'),
-          sql.ref(`t.${t.columns.organizationId}`).as('organizationId'),
-          sql.ref(`o.${o.columns.name}`).as('orgName'),
-        ])
-        .where(`tm.${tm.columns.userId}`, 'in', ids)
-        .orderBy(`tm.${tm.columns.id}`)
-        .execute();
-      for (const r of teamRows) {
+    if (page.teamMembers.length) {
+      const tm = T.teamMember!;
+      for (const r of page.teamMembers) {
         if (r.orgName === null || r.orgName === undefined || text(r.teamName) === text(r.orgName)) continue; // orphan or default team
         memberships.push({
           userSourceId: text(r.userId),
@@ -403,11 +445,7 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
       }
     }
     const twoFactor = new Map<string, { secret: unknown; verified?: unknown }>();
-    if (T.twoFactor) {
-      const f = T.twoFactor;
-      const tfRows = await db.selectFrom(f.name).select(cols(f, ['userId', 'secret', 'verified'])).where(f.columns.userId, 'in', ids).execute();
-      for (const r of tfRows) twoFactor.set(text(r.userId), r as { secret: unknown; verified?: unknown });
-    }
+    for (const r of page.twoFactors) twoFactor.set(text(r.userId), r as { secret: unknown; verified?: unknown });
     for (const row of rows) {
       const id = text(row.id);
       const mapped = mapUser(row as never, accounts.get(id) ?? [], T.user!.name);
