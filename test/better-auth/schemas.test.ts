@@ -2,7 +2,8 @@
  * The same Better Auth app with its tables renamed (and columns: user.email -> email_address,
  * member.role -> roles_csv...) and with plural table names, made by Better Auth itself from its
  * `modelName` / `fields` options, migrated the same way on SQLite, PostgreSQL and MariaDB; with
- * teams flattened into organizations and invited members made active on the way.
+ * teams flattened into organizations, and invited members made active in one and sent WorkOS
+ * invitations in the other.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,10 +21,10 @@ const RENAMED_FLAGS = [
   ...Object.entries(RENAMED.fields!).flatMap(([k, v]) => ['--column', `${k}=${v}`]),
 ];
 
-const CASES: { name: string; names: SchemaNames; flags: string[]; teams: 'skip' | 'flatten'; invited: 'skip' | 'active' }[] = [
+const CASES: { name: string; names: SchemaNames; flags: string[]; teams: 'skip' | 'flatten'; invited: 'skip' | 'active' | 'invite' }[] = [
   { name: 'renamed tables and columns', names: RENAMED, flags: RENAMED_FLAGS, teams: 'skip', invited: 'active' },
   // Plural names are found without a flag.
-  { name: 'plural tables', names: PLURAL, flags: ['--better-auth-teams', 'flatten'], teams: 'flatten', invited: 'skip' },
+  { name: 'plural tables', names: PLURAL, flags: ['--better-auth-teams', 'flatten'], teams: 'flatten', invited: 'invite' },
 ];
 
 describe.each(DIALECTS)('Better Auth (%s) with another schema', (dialect) => {

@@ -26,7 +26,7 @@ function signsIn(type: string, hash: string, password: string): boolean | null {
  * name split, its verification, its password (recomputed through the hash WorkOS received);
  * organizations by id with name, slug and metadata; memberships with all their roles.
  */
-export function expectWorkOSHolds(sandbox: Sandbox, expected: ExpectedState, options: { teams?: 'skip' | 'flatten'; invited?: 'skip' | 'active' } = {}): void {
+export function expectWorkOSHolds(sandbox: Sandbox, expected: ExpectedState, options: { teams?: 'skip' | 'flatten'; invited?: 'skip' | 'active' | 'invite' } = {}): void {
   const users = [...sandbox.state.users.values()];
   const orgs = [...sandbox.state.organizations.values()];
   const memberships = [...sandbox.state.memberships.values()];
@@ -79,6 +79,14 @@ export function expectWorkOSHolds(sandbox: Sandbox, expected: ExpectedState, opt
   const got = new Map(memberships.map((m) => [`${m.user_id}/${m.organization_id}`, m.roles.map((r) => r.slug).sort()]));
   expect(got.size).toBe(memberships.length);
   expect(Object.fromEntries(got)).toEqual(Object.fromEntries(want));
+  // Invited members sent a WorkOS invitation each (to their email, for their organization, with
+  // their first mapped role), and no membership until they accept.
+  const invitations = [...sandbox.state.invitations.values()].map((i) => `${i.email}/${i.organization_id}/${i.role_slug}`).sort();
+  const invitedWant =
+    options.invited === 'invite'
+      ? expected.invitedMembers.map((m) => `${expected.users.find((u) => u.id === m.userId)!.email}/${orgByExternal.get(m.orgId)!.id}/${m.roles[0]}`).sort()
+      : [];
+  expect(invitations).toEqual(invitedWant);
 }
 
 /** The users with a verified Better Auth TOTP hold one WorkOS TOTP factor each, with the same secret. */
