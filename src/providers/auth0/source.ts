@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { ExpectedError } from '../../errors.js';
 import { filePath, oneOf } from '../../services/flags.js';
@@ -74,3 +75,23 @@ export const auth0Source: SourceDefinition = {
     }));
   },
 };
+
+/** MB of worker heap per MB of support file, as held in memory (measured on generated exports, with room). */
+const HEAP_PER_FILE_MB = 1.5;
+
+/**
+ * The export worker's old-generation heap for these options: 64 MB for the streamed bulk export,
+ * plus room for the password and MFA files, which are held whole.
+ */
+export function auth0WorkerHeapMb(options: Record<string, unknown>): number {
+  let bytes = 0;
+  for (const key of ['passwordExportPath', 'mfaExportPath']) {
+    const file = options[key];
+    try {
+      if (typeof file === 'string' && file) bytes += fs.statSync(path.resolve(file)).size;
+    } catch {
+      // No such file: the export says so, by name.
+    }
+  }
+  return 64 + Math.ceil((bytes / 2 ** 20) * HEAP_PER_FILE_MB);
+}
