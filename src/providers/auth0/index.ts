@@ -23,14 +23,14 @@
 import { ExpectedError } from '../../errors.js';
 import type { ExportBatch, ExportOptions, SourceIssue, SourceMembership, SourceProvider, SourceRole, SourceUser } from '../types.js';
 import { Auth0CallError, Auth0Caller, createManagement, type Auth0Connection } from './client.js';
-import { fileLines, ndjsonLines, readMfaFile, readPasswordFile, type MfaFile, type PasswordFile } from './files.js';
+import { fileBlocks, fileLines, ndjsonBlocks, readMfaFile, readPasswordFile, type MfaFile, type PasswordFile } from './files.js';
 import { isEnterpriseStrategy, mapExportUser, mapOrganization, type BlockedChoice } from './mapping.js';
 import { validateBatch } from '../../services/export/validate-batch.js';
 import { sleep } from '../../services/rate/pacer.js';
 
 export { Auth0Caller, Auth0CallError, bucketOf } from './client.js';
 export type { Auth0Connection } from './client.js';
-export { ndjsonLines, readPasswordFile, readMfaFile } from './files.js';
+export { ndjsonBlocks, ndjsonLines, readPasswordFile, readMfaFile } from './files.js';
 export { mapExportUser, mapOrganization, USER_METADATA_PREFIX } from './mapping.js';
 export type { BlockedChoice } from './mapping.js';
 
@@ -348,8 +348,8 @@ export function createAuth0Provider(options: Auth0Options): SourceProvider {
       /** The export file's lines into users, `pageSize` a batch, after the `state.line` already staged. */
       async function* downloadOnce(): AsyncGenerator<ExportBatch> {
         const source = options.exportFile ?? 'the export job';
-        let lines: AsyncGenerator<string>;
-        if (options.exportFile) lines = fileLines(options.exportFile);
+        let blocks: AsyncGenerator<string[]>;
+        if (options.exportFile) blocks = fileBlocks(options.exportFile);
         else {
           let res: Response | undefined;
           for (let attempt = 0; ; attempt++) {
@@ -370,7 +370,7 @@ export function createAuth0Provider(options: Auth0Options): SourceProvider {
               throw new Auth0CallError(`The users export file could not be downloaded (${res.status}).`, 'Resume (workos-migrate resume): the export job is asked for a fresh link.', res.status);
             }
           }
-          lines = ndjsonLines(res!.body! as unknown as AsyncIterable<Uint8Array>);
+          blocks = ndjsonBlocks(res!.body! as unknown as AsyncIterable<Uint8Array>);
         }
         const matched = pw ? new Set<string>() : undefined;
         const skipTo = state.line;
@@ -388,33 +388,39 @@ export function createAuth0Provider(options: Auth0Options): SourceProvider {
           skipped = [];
           return out;
         };
+        const ctx = { passwords: pw, mfa: mfa?.byId, blocked, matched };
         try {
-          for await (const text of lines) {
-            n++;
-            const where = `${source}:${n}`;
-            if (!text.trim()) continue;
-            let raw: Record<string, unknown>;
-            try {
-              raw = JSON.parse(text) as Record<string, unknown>;
-            } catch {
-              if (n > skipTo) issues.push({ location: where, severity: 'error', recordKind: 'user', message: 'not a JSON object (the export should be newline-delimited JSON); this line is not imported.' });
-              continue;
-            }
-            if (!raw || typeof raw !== 'object') continue;
-            const mapped = mapExportUser(raw, where, { passwords: pw, mfa: mfa?.byId, blocked, matched });
-            if (n <= skipTo) continue; // staged by an earlier pass: only its password match counts
-            issues.push(...mapped.issues);
-            if (mapped.user) {
-              users.push(mapped.user);
-              if (mapped.skipReason) skipped.push({ kind: 'user', sourceId: mapped.user.sourceId, reason: mapped.skipReason, byChoice: true });
-            }
-            if (users.length >= pageSize) {
-              yield flush();
-              if (aborted()) return;
+          for await (const block of blocks) {
+            for (const text of block) {
+              n++;
+              // Staged by an earlier pass: only its password match counts, and without a password
+              // file there is none to make.
+              if (n <= skipTo && !pw) continue;
+              if (!text.trim()) continue;
+              const where = `${source}:${n}`;
+              let raw: Record<string, unknown>;
+              try {
+                raw = JSON.parse(text) as Record<string, unknown>;
+              } catch {
+                if (n > skipTo) issues.push({ location: where, severity: 'error', recordKind: 'user', message: 'not a JSON object (the export should be newline-delimited JSON); this line is not imported.' });
+                continue;
+              }
+              if (!raw || typeof raw !== 'object') continue;
+              const mapped = mapExportUser(raw, where, ctx);
+              if (n <= skipTo) continue;
+              for (const issue of mapped.issues) issues.push(issue);
+              if (mapped.user) {
+                users.push(mapped.user);
+                if (mapped.skipReason) skipped.push({ kind: 'user', sourceId: mapped.user.sourceId, reason: mapped.skipReason, byChoice: true });
+              }
+              if (users.length >= pageSize) {
+                yield flush();
+                if (aborted()) return;
+              }
             }
           }
         } finally {
-          await lines.return(undefined);
+          await blocks.return(undefined);
         }
         if (pw) {
           for (const row of pw.byId.values()) {
