@@ -92,7 +92,7 @@ export async function runVerification(journal: Journal, target: WorkOSTarget, op
       id: 'social',
       label: 'Social sign-in providers to configure in WorkOS',
       status: 'warn',
-      detail: plan.socialProviders.map((p) => `${p.provider}: ${p.users} users`).join(', '),
+      detail: plan.socialProviders.map((p) => `${p.provider}: ${p.users.toLocaleString('en-US')} ${p.users === 1 ? 'user' : 'users'}`).join(', '),
     });
   }
   if (plan.mfa.sms || plan.mfa.totp) {
