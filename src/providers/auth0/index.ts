@@ -40,7 +40,7 @@ export interface Auth0Options extends Auth0Connection {
   passwordExportPath?: string;
   mfaExportPath?: string;
   blocked?: BlockedChoice;
-  /** Users per staged batch of the download (default 1000). */
+  /** Users per staged batch of the download (default 500). */
   pageSize?: number;
   /** Organizations / members per page (default and maximum 100; Auth0's take). */
   take?: number;
@@ -103,7 +103,9 @@ export function createAuth0Provider(options: Auth0Options): SourceProvider {
   const client = createManagement(options, caller);
   const take = Math.min(100, Math.max(1, Math.floor(options.take ?? 100)));
   const perPage = Math.min(100, Math.max(1, Math.floor(options.rolesPerPage ?? 50)));
-  const pageSize = Math.max(1, Math.floor(options.pageSize ?? 1000));
+  // 500: a batch's users live until it is posted, and in the export worker's small young
+  // generation fewer survivors make cheaper collections (a million users a run).
+  const pageSize = Math.max(1, Math.floor(options.pageSize ?? 500));
   const pollMs = options.pollMs ?? 2000;
   const blocked: BlockedChoice = options.blocked ?? 'skip';
   const loadPasswords = loader<PasswordFile>(options.passwordExportPath, readPasswordFile);
