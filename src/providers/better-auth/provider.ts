@@ -90,6 +90,9 @@ interface UsersPage {
   twoFactors: Row[];
 }
 
+/** Pages of users in flight at once (each a few hundred kB). */
+const PAGES_AHEAD = 3;
+
 /** A promise read later: its failure is handled where it is awaited, never reported as unhandled meanwhile. */
 function settleLater<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
@@ -266,7 +269,7 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
           else state = { ...state, after: keyOf(rows[rows.length - 1].id) };
         };
 
-        let ahead: Promise<UsersPage> | undefined;
+        const ahead: { rows: Promise<Row[]>; page: Promise<UsersPage> }[] = [];
         while (state.phase !== 'done') {
           if (signal?.aborted) return;
           const after = state.after;
@@ -323,10 +326,16 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
             continue;
           }
           if (state.phase === 'users') {
-            // The next page is read while this one is mapped and staged: the database's time
-            // overlaps ours instead of adding to it.
-            const page = await (ahead ?? readUsersPage(db, schema, after));
-            ahead = page.rows.length === pageSize ? settleLater(readUsersPage(db, schema, keyOf(page.rows[page.rows.length - 1].id))) : undefined;
+            // Pages are read ahead while this one is mapped and staged: a page's users are asked
+            // for as soon as the page before it has its last key, its other rows beside them, so
+            // the database's time overlaps ours instead of adding to it.
+            if (!ahead.length) ahead.push(startUsersPage(db, schema, after));
+            while (ahead.length < PAGES_AHEAD) {
+              const rows = await ahead[ahead.length - 1].rows;
+              if (rows.length < pageSize) break;
+              ahead.push(startUsersPage(db, schema, keyOf(rows[rows.length - 1].id)));
+            }
+            const page = await ahead.shift()!.page;
             const batch = usersBatch(schema, page, orgSid);
             advance(page.rows);
             yield batchOf(batch);
@@ -357,13 +366,19 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
     },
   };
 
-  /** A page of users and everything of theirs, as the database gave it. */
-  async function readUsersPage(db: Kysely<any>, schema: ResolvedSchema, after: Key | null): Promise<UsersPage> {
-    const T = schema.tables;
-    const u = T.user!;
+  /** A page of users after `after`, and (when they are read) everything of theirs. */
+  function startUsersPage(db: Kysely<any>, schema: ResolvedSchema, after: Key | null): { rows: Promise<Row[]>; page: Promise<UsersPage> } {
+    const u = schema.tables.user!;
     let q = db.selectFrom(u.name).select(cols(u, ['id', 'email', 'name', 'emailVerified'])).orderBy(u.columns.id).limit(pageSize);
     if (after !== null) q = q.where(u.columns.id, '>', after);
-    const rows = await q.execute();
+    const rows = settleLater(q.execute());
+    return { rows, page: settleLater(rows.then((r) => readRelated(db, schema, r, after))) };
+  }
+
+  /** The accounts, memberships and two-factor rows of a page of users, as the database gave them. */
+  async function readRelated(db: Kysely<any>, schema: ResolvedSchema, rows: Row[], after: Key | null): Promise<UsersPage> {
+    const T = schema.tables;
+    const u = T.user!;
     if (!rows.length) return { rows, accounts: [], members: [], teamMembers: [], twoFactors: [] };
     // The page's users named by their key range, not by a thousand ids to send and parse (on a
     // busy machine sending them cost more than reading the rows). The range is read on the user
