@@ -92,19 +92,25 @@ function openable(file: string, what: string, flag: string): void {
   if (!stat.isFile()) throw new ExpectedError(`The ${what} ${file} is not a file.`, `Pass the file itself to ${flag}.`);
 }
 
-/** The support files' NDJSON lines, numbered; `row` undefined for a line that is not a JSON object. Blank lines are passed over. */
-async function* jsonLines(file: string): AsyncGenerator<{ line: number; row: Record<string, unknown> | undefined }> {
+/**
+ * Each NDJSON line of a support file, numbered; `row` undefined for a line that is not a JSON
+ * object. Blank lines are passed over. A block of lines at a time underneath: a million rows one
+ * `await` each would cost more than reading them.
+ */
+async function eachJsonLine(file: string, visit: (line: number, row: Record<string, unknown> | undefined) => void): Promise<void> {
   let line = 0;
-  for await (const raw of fileLines(file)) {
-    line++;
-    if (!raw.trim()) continue;
-    let row: unknown;
-    try {
-      row = JSON.parse(raw);
-    } catch {
-      row = undefined;
+  for await (const block of fileBlocks(file)) {
+    for (const raw of block) {
+      line++;
+      if (!raw.trim()) continue;
+      let row: unknown;
+      try {
+        row = JSON.parse(raw);
+      } catch {
+        row = undefined;
+      }
+      visit(line, row && typeof row === 'object' && !Array.isArray(row) ? (row as Record<string, unknown>) : undefined);
     }
-    yield { line, row: row && typeof row === 'object' && !Array.isArray(row) ? (row as Record<string, unknown>) : undefined };
   }
 }
 
@@ -132,21 +138,21 @@ export async function readPasswordFile(file: string): Promise<PasswordFile> {
   let n = 0;
   const bad = (line: number, field: string, message: string) =>
     out.issues.push({ location: `${file}:${line}`, field, severity: 'warning', message: `${message} This row's password is not imported (the user, if exported, needs a password reset).` });
-  for await (const { line, row } of jsonLines(file)) {
+  await eachJsonLine(file, (line, row) => {
     n = line;
     if (!row) {
       bad(n, 'line', 'not a JSON object.');
-      continue;
+      return;
     }
     const id = (typeof row.alt_id === 'string' && row.alt_id) || oid(row._id);
     if (!id) {
       bad(n, '_id', 'no _id (nor alt_id).');
-      continue;
+      return;
     }
     const hash = row.passwordHash;
     if (typeof hash !== 'string' || !hash) {
       bad(n, 'passwordHash', 'no passwordHash.');
-      continue;
+      return;
     }
     let email = typeof row.email === 'string' && row.email.trim() ? row.email.trim() : undefined;
     if (!email && Array.isArray(row.identifiers)) {
@@ -156,7 +162,7 @@ export async function readPasswordFile(file: string): Promise<PasswordFile> {
     const entry: PasswordRow = { userId: id.startsWith('auth0|') ? id : `auth0|${id}`, email, hash, setAt: typeof row.password_set_date === 'string' ? row.password_set_date : undefined, line: n };
     out.byId.set(entry.userId, entry);
     if (email) out.byEmail.set(email.toLowerCase(), entry);
-  }
+  });
   return out;
 }
 
@@ -181,17 +187,17 @@ export async function readMfaFile(file: string): Promise<MfaFile> {
   openable(file, 'MFA export', '--auth0-mfa-export');
   const out: MfaFile = { file, byId: new Map(), issues: [] };
   let n = 0;
-  for await (const { line, row } of jsonLines(file)) {
+  await eachJsonLine(file, (line, row) => {
     n = line;
     if (!row) {
       out.issues.push({ location: `${file}:${n}`, field: 'line', severity: 'warning', message: 'not a JSON object; skipped.' });
-      continue;
+      return;
     }
     const userId = typeof row?.user_id === 'string' ? row.user_id : undefined;
     const type = typeof row?.type === 'string' ? row.type.toLowerCase() : undefined;
     if (!userId || !type) {
       out.issues.push({ location: `${file}:${n}`, field: 'user_id', severity: 'warning', message: 'a line without user_id or type; skipped.' });
-      continue;
+      return;
     }
     let entry = out.byId.get(userId);
     if (!entry) out.byId.set(userId, (entry = {}));
@@ -199,13 +205,13 @@ export async function readMfaFile(file: string): Promise<MfaFile> {
       const secret = typeof row.otp_secret === 'string' ? row.otp_secret.replace(/\s+/g, '').toUpperCase() : '';
       if (!BASE32.test(secret)) {
         out.issues.push({ location: `${file}:${n}`, field: 'otp_secret', severity: 'warning', recordKind: 'user', sourceId: userId, message: `${userId}'s otp secret is not base32; the user re-enrolls their authenticator app.` });
-        continue;
+        return;
       }
       entry.totpSecret = secret;
     } else if (type === 'recovery-code' || type === 'recovery_code') entry.recoveryCode = true;
     else if (type === 'sms' || type === 'phone' || type === 'voice') entry.sms = true;
     else if (type.startsWith('webauthn')) entry.webauthn = true;
     else entry.other = [...new Set([...(entry.other ?? []), type])];
-  }
+  });
   return out;
 }
