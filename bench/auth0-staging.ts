@@ -25,49 +25,12 @@ import { ensureBuilt } from '../test/e2e/tmux.js';
 interface StageResult {
   completed: boolean;
   seconds: number;
-  /** Of `seconds`, the journal's finalizeStaging (duplicates, orphans) after the last batch. */
+  /** Of `seconds`, the journal's finalizeStaging (duplicates, orphans) after the last batch (bench/stage-child.mjs). */
   finalizeSeconds: number;
   users: number;
   leftOut: number;
   peakRssMb: number;
 }
-
-/**
- * Child side, plain Node on dist/ (no loader: tsx in the worker costs memory and time). Its peak
- * RSS is the staging's own, the worker thread's included. Written to a file in the bench's folder
- * and run there: node CHILD EXPORT_FILE JOURNAL_FOLDER.
- */
-const CHILD = `
-import path from 'node:path';
-const dist = ${JSON.stringify(new URL('../dist/', import.meta.url).href)};
-const { createEventBus } = await import(dist + 'services/events.js');
-const { runExport } = await import(dist + 'services/export/exporter.js');
-const { Journal } = await import(dist + 'services/journal/journal.js');
-const { providerFor } = await import(dist + 'services/migration.js');
-const [file, dir] = process.argv.slice(2);
-const env = process.env;
-const options = { domain: env.AUTH0_DOMAIN, clientId: env.AUTH0_CLIENT_ID, apiUrl: env.AUTH0_API_URL, secretEnv: 'AUTH0_CLIENT_SECRET', exportFile: file };
-const settings = { version: 1, source: { kind: 'auth0', options }, workos: { apiKeyEnv: 'WORKOS_API_KEY' }, createdAt: new Date().toISOString() };
-const journal = Journal.create(path.join(dir, 'stage.db'), settings);
-// Timed apart: finalizing is the journal's work after the last batch, not the source's.
-const finalize = journal.finalizeStaging.bind(journal);
-let finalizeMs = 0;
-journal.finalizeStaging = (...args) => {
-  const t = performance.now();
-  try {
-    return finalize(...args);
-  } finally {
-    finalizeMs += performance.now() - t;
-  }
-};
-const started = performance.now();
-const result = await runExport(journal, providerFor(settings, env), createEventBus());
-const seconds = (performance.now() - started) / 1000;
-const counts = journal.counts();
-const leftOut = journal.get("SELECT COUNT(*) AS n FROM users WHERE error_code = 'left_out'").n;
-journal.close();
-process.stdout.write(JSON.stringify({ completed: result.completed, seconds, finalizeSeconds: finalizeMs / 1000, users: counts.user.total, leftOut, peakRssMb: process.resourceUsage().maxRSS / 1024 }) + '\\n');
-`;
 
 function* exportLines(users: number): Generator<string> {
   const hex = (i: number) => i.toString(16).padStart(24, '0');
@@ -127,10 +90,13 @@ try {
   }
   const env = { ...process.env, AUTH0_DOMAIN: fake.domain, AUTH0_CLIENT_ID: fake.clientId, AUTH0_CLIENT_SECRET: fake.clientSecret, AUTH0_API_URL: fake.url };
   // Asynchronously: the fake tenant the child reads roles from lives in this process.
-  // A file, not --eval: the worker thread inherits the process's flags (--input-type would break it).
-  const child = path.join(dir, 'stage-child.mjs');
-  fs.writeFileSync(child, CHILD);
-  const { stdout: out } = await promisify(execFile)(process.execPath, [child, file, dir], { encoding: 'utf8', env, maxBuffer: 1 << 20 });
+  const source = { kind: 'auth0', options: { domain: fake.domain, clientId: fake.clientId, apiUrl: fake.url, secretEnv: 'AUTH0_CLIENT_SECRET', exportFile: file } };
+  const queries = { leftOut: `SELECT COUNT(*) AS n FROM users WHERE error_code = 'left_out'` };
+  const { stdout: out } = await promisify(execFile)(process.execPath, [path.join(import.meta.dirname, 'stage-child.mjs'), JSON.stringify(source), dir, JSON.stringify(queries)], {
+    encoding: 'utf8',
+    env,
+    maxBuffer: 1 << 20,
+  });
   const r = JSON.parse(out.trim().split('\n').at(-1)!) as StageResult;
   const rate = r.users / r.seconds;
   const exportSeconds = r.seconds - r.finalizeSeconds;

@@ -28,12 +28,13 @@ if (!only || only === 'stage') {
   const file = path.join(dir, 'big.csv');
   writeBigCsv(file, rows);
   ensureBuilt();
-  const out = execFileSync(process.execPath, [path.join(import.meta.dirname, 'stage-child.mjs'), file, String(rows)], {
+  const out = execFileSync(process.execPath, [path.join(import.meta.dirname, 'stage-child.mjs'), JSON.stringify({ kind: 'file', options: { path: file } }), dir], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
   });
   fs.rmSync(dir, { recursive: true, force: true });
-  const r = JSON.parse(out.trim().split('\n').at(-1)!) as { rows: number; seconds: number; rowsPerSecond: number; peakRssMb: number };
+  const child = JSON.parse(out.trim().split('\n').at(-1)!) as { done: number; seconds: number; peakRssMb: number };
+  const r = { rows: child.done, seconds: child.seconds, rowsPerSecond: child.done / child.seconds, peakRssMb: child.peakRssMb };
   const pass = r.rowsPerSecond >= 100_000 && r.peakRssMb <= 150 && r.rows === rows;
   ok &&= pass;
   lines.push(
