@@ -16,7 +16,7 @@
  */
 import { splitFullName } from '../../services/mapping/index.js';
 import type { SourceIssue, SourceOrganization, SourceUser } from '../types.js';
-import { toWorkosMetadata } from '../stytch/metadata.js';
+import { droppedMetadataMessage, toWorkosMetadata } from '../stytch/metadata.js';
 import { exceedsDepth } from '../../services/mapping/metadata.js';
 import { LIMITS } from '../../services/mapping/validate.js';
 import type { MfaEntry, PasswordFile, PasswordRow } from './files.js';
@@ -133,7 +133,7 @@ export function mapExportUser(raw: Record<string, unknown>, line: string, ctx: U
     ]);
     user.metadata = metadata;
     for (const d of dropped) {
-      warn(`metadata.${d.key}`, `${d.label} key "${d.key}" is not carried into WorkOS metadata: ${d.why}. Keep it in your application's database, or set it in WorkOS under a shorter key after the import.`);
+      warn(`metadata.${d.key}`, droppedMetadataMessage(d));
     }
   }
 

@@ -17,7 +17,7 @@
  * - Banned and locked users follow the operator's choice (skip, the default, or import).
  */
 import { detectHashType } from '../../services/mapping/index.js';
-import { toWorkosMetadata, type MetadataSource } from '../stytch/metadata.js';
+import { droppedMetadataMessage, toWorkosMetadata, type MetadataSource } from '../stytch/metadata.js';
 import type { SourceIssue, SourceMembership, SourceOrganization, SourceRole, SourceUser } from '../types.js';
 
 export type BannedChoice = 'skip' | 'import';
@@ -60,7 +60,7 @@ function buildUser(c: Common, issues: SourceIssue[]): SourceUser {
   const { metadata, dropped } = toWorkosMetadata(c.username ? { clerk_username: c.username } : {}, c.metadata);
   user.metadata = metadata;
   for (const d of dropped) {
-    warn(`metadata.${d.key}`, `${d.label} key "${d.key}" is not carried into WorkOS metadata: ${d.why}. Keep it in your application's database, or set it in WorkOS under a shorter key after the import.`);
+    warn(`metadata.${d.key}`, droppedMetadataMessage(d));
   }
   return user;
 }

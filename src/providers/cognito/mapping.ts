@@ -16,7 +16,7 @@
  */
 import { splitFullName } from '../../services/mapping/index.js';
 import type { SourceIssue, SourceUser } from '../types.js';
-import { toWorkosMetadata } from '../stytch/metadata.js';
+import { droppedMetadataMessage, toWorkosMetadata } from '../stytch/metadata.js';
 
 export type DisabledChoice = 'skip' | 'import';
 
@@ -100,7 +100,7 @@ export function mapCognitoUser(raw: CognitoUserRecord, poolId: string, disabled:
   const { metadata, dropped } = toWorkosMetadata(own, [{ label: 'attributes', value: rest }]);
   user.metadata = metadata;
   for (const d of dropped) {
-    warn(`metadata.${d.key}`, `attribute "${d.key}" is not carried into WorkOS metadata: ${d.why}. Keep it in your application's database, or set it in WorkOS under a shorter key after the import.`);
+    warn(`metadata.${d.key}`, droppedMetadataMessage(d));
   }
 
   let identities: Identity[] = [];

@@ -13,7 +13,7 @@
  *   text that is not JSON is a warning naming the user and line.
  */
 import { splitFullName } from '../../services/mapping/index.js';
-import { toWorkosMetadata } from '../stytch/metadata.js';
+import { droppedMetadataMessage, toWorkosMetadata } from '../stytch/metadata.js';
 import type { SourceIssue, SourceMembership, SourceUser } from '../types.js';
 import { firebasePhc, type FirebaseHashConfig } from './hash.js';
 import type { OrganizationsFile, OrgRow } from './organizations.js';
@@ -128,7 +128,7 @@ export function mapFirebaseUser(raw: unknown, where: string, ctx: UserContext): 
     if (parsed !== undefined) {
       const { metadata, dropped } = toWorkosMetadata({}, [{ label: 'customAttributes', value: parsed }]);
       if (metadata) user.metadata = metadata;
-      for (const d of dropped) warn(`metadata.${d.key}`, `customAttributes key "${d.key}" is not carried into WorkOS metadata: ${d.why}. Keep it in your application's database, or set it in WorkOS under a shorter key after the import.`);
+      for (const d of dropped) warn(`metadata.${d.key}`, droppedMetadataMessage(d));
     }
   }
 

@@ -27,7 +27,7 @@ import type { Member, Organization, User } from 'stytch';
 import { splitFullName } from '../../services/mapping/index.js';
 import { lookupPassword, type StytchPasswordExport } from '../../services/passwords/stytch.js';
 import type { SourceIssue, SourceMembership, SourceOrganization, SourceRole, SourceUser } from '../types.js';
-import { toWorkosMetadata, type DroppedMetadataKey } from './metadata.js';
+import { droppedMetadataMessage, toWorkosMetadata } from './metadata.js';
 
 export const DEFAULT_ROLE = 'stytch_member';
 const DIRECT = 'direct_assignment';
@@ -47,10 +47,6 @@ export const membershipIssueId = (userSourceId: string, orgSourceId: string) => 
 
 /** Untrusted metadata keeps a prefix in WorkOS: users could write it themselves in Stytch. */
 export const UNTRUSTED_PREFIX = 'untrusted.';
-
-function droppedMessage(d: DroppedMetadataKey): string {
-  return `${d.label} key "${d.key}" is not carried into WorkOS metadata: ${d.why}. Keep it in your application's database, or set it in WorkOS under a shorter key after the import.`;
-}
 
 const hasKeys = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && Object.keys(value).length > 0;
@@ -84,7 +80,7 @@ export function mapOrganization(
   const issues: SourceIssue[] = [];
   const warn = (field: string, message: string) =>
     issues.push({ location: `stytch organization ${id}`, field, message, recordKind: 'organization', sourceId: id, severity: 'warning' });
-  for (const d of dropped) warn(`metadata.${d.key}`, droppedMessage(d));
+  for (const d of dropped) warn(`metadata.${d.key}`, droppedMetadataMessage(d));
   const label = `"${org.organization_name}"`;
   const sso = org.sso_active_connections ?? [];
   if (sso.length) {
@@ -319,7 +315,7 @@ export function mapConsumerUser(
     { label: 'untrusted_metadata', value: user.untrusted_metadata, prefix: UNTRUSTED_PREFIX },
   ]);
   for (const d of dropped) {
-    issues.push({ location: where, field: `metadata.${d.key}`, severity: 'warning', recordKind: 'user', sourceId: user.user_id, message: droppedMessage(d) });
+    issues.push({ location: where, field: `metadata.${d.key}`, severity: 'warning', recordKind: 'user', sourceId: user.user_id, message: droppedMetadataMessage(d) });
   }
   const out: SourceUser = {
     sourceId: user.user_id,

@@ -23,6 +23,11 @@ export interface DroppedMetadataKey {
   why: string;
 }
 
+/** What the operator reads about a key left out of a user's metadata. */
+export function droppedMetadataMessage(d: DroppedMetadataKey): string {
+  return `${d.label} key "${d.key}" is not carried into WorkOS metadata: ${d.why}. Keep it in your application's database, or set it in WorkOS under a shorter key after the import.`;
+}
+
 /** `base` plus every source's keys that fit; `undefined` metadata when nothing is set at all. */
 export function toWorkosMetadata(
   base: Record<string, string>,

@@ -17,7 +17,7 @@
  */
 import { splitFullName } from '../../services/mapping/text.js';
 import { detectHashType } from '../../services/mapping/hash.js';
-import { toWorkosMetadata } from '../stytch/metadata.js';
+import { droppedMetadataMessage, toWorkosMetadata } from '../stytch/metadata.js';
 import type { SourceIssue, SourceUser } from '../types.js';
 
 export const USER_METADATA_PREFIX = 'user.';
@@ -207,7 +207,7 @@ export function mapUser(row: UserRow, identities: IdentityRow[], factors: Factor
   ]);
   user.metadata = metadata;
   for (const d of dropped) {
-    warn(`metadata.${d.key}`, `${d.label} key "${d.key}" is not carried into WorkOS metadata: ${d.why}. Keep it in your application's database, or set it in WorkOS under a shorter key after the import.`);
+    warn(`metadata.${d.key}`, droppedMetadataMessage(d));
   }
 
   const deletedAt = timeOf(row.deleted_at);
