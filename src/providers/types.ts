@@ -181,4 +181,16 @@ export interface SourceDefinition {
   noPasswordReason?: string;
   /** A provider from a run's settings; secrets come from `env`, never from the journal. */
   create(options: Record<string, unknown>, env: NodeJS.ProcessEnv): SourceProvider;
+  /**
+   * Read in the export worker (parsing and mapping are as much work as staging in SQLite, so the
+   * two share the cores) rather than in-process, with the worker's memory where it differs.
+   */
+  worker?: WorkerSettings;
+}
+
+export interface WorkerSettings {
+  /** Old-generation heap (default 64 MB): more for a source that holds a side file whole. */
+  heapMb?(options: Record<string, unknown>): number;
+  /** Young generation (default 8 MB): more for a database driver's garbage. */
+  youngMb?: number;
 }

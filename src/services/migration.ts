@@ -5,9 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExpectedError } from '../errors.js';
-import { createProvider, DEFAULT_ROLE_MAPS, noPasswordReason } from '../providers/index.js';
+import { createProvider, DEFAULT_ROLE_MAPS, noPasswordReason, sourceDefinition } from '../providers/index.js';
 import type { SourceProvider } from '../providers/types.js';
-import { auth0WorkerHeapMb } from '../providers/auth0/source.js';
 import { providerInWorker } from './export/source-worker.js';
 import { Journal, JOURNAL_DIR, LEFT_OUT } from './journal/journal.js';
 import { WORKOS_HASH_TYPES_SQL } from './journal/sql.js';
@@ -112,17 +111,14 @@ export function targetFor(
 }
 
 /**
- * Files and databases are read in a worker thread (parsing and mapping are as much work as staging
- * in SQLite, so the two share the cores); API sources, paced by their limits, read in-process,
- * except Auth0, whose users come as one bulk export file.
+ * The provider a run reads through: in the export worker for the sources whose definition says so
+ * (files, databases, Auth0's bulk export), in-process for API sources paced by their limits.
  */
-const READ_IN_WORKER = new Set(['file', 'better-auth', 'supabase', 'auth0']);
-
 export function providerFor(settings: RunSettings, env: NodeJS.ProcessEnv): SourceProvider {
   const { kind, options } = settings.source;
-  // Auth0's support files are held whole in the worker: its heap grows with them.
-  if (READ_IN_WORKER.has(kind)) return providerInWorker(kind, options, env, kind === 'auth0' ? auth0WorkerHeapMb(options) : undefined);
-  return createProvider(settings.source.kind, settings.source.options, env);
+  const worker = sourceDefinition(kind).worker;
+  if (worker) return providerInWorker(kind, options, env, { heapMb: worker.heapMb?.(options), youngMb: worker.youngMb });
+  return createProvider(kind, options, env);
 }
 
 /** `--rate writes=500/10s` style overrides, for environments with raised limits (and tests). */

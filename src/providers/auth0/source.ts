@@ -51,6 +51,8 @@ export const auth0Source: SourceDefinition = {
       blocked: oneOf(values['auth0-blocked'], '--auth0-blocked', ['skip', 'import'] as const),
     };
   },
+  // Its users come as one bulk export file; the support files it holds whole size the worker's heap.
+  worker: { heapMb: auth0WorkerHeapMb },
   create(options, env) {
     const secretEnv = (options.secretEnv as string | undefined) ?? 'AUTH0_CLIENT_SECRET';
     const domain = (options.domain as string | undefined) || env.AUTH0_DOMAIN || '';

@@ -20,6 +20,8 @@ export const fileSource: SourceDefinition = {
   optionsFrom(values, cwd) {
     return { path: filePath(values, 'file', cwd), map: pairs(values.map, '--map', 'COLUMN=FIELD') };
   },
+  // Parsing a large file is as much work as staging it: the two share the cores.
+  worker: {},
   create(options) {
     if (typeof options.path !== 'string' || !options.path) throw new ExpectedError('The file source needs a path.', 'Pass --file PATH.');
     return createFileProvider({

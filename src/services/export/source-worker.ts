@@ -33,8 +33,7 @@ export function providerInWorker(
   kind: string,
   options: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
-  /** The worker's old-generation heap: more for a source that must hold a side file in memory. */
-  heapMb = 64,
+  memory: { heapMb?: number; youngMb?: number } = {},
 ): SourceProvider {
   const local = createProvider(kind, options, env);
   // Smaller batches than in-process: fewer rows alive at once on either side of the channel.
@@ -48,26 +47,18 @@ export function providerInWorker(
     check: () => local.check(),
     ...(local.census ? { census: (o?: { newest?: number }) => local.census!(o) } : {}),
     ...(local.stats ? { stats: () => counted.stats ?? { requests: 0, rateLimited: 0, waitedMs: 0 } } : {}),
-    export: (exportOptions) => exportInWorker({ kind, options, env, cursor: exportOptions.cursor }, exportOptions, counted, heapMb),
+    export: (exportOptions) => exportInWorker({ kind, options, env, cursor: exportOptions.cursor }, exportOptions, counted, memory),
   };
 }
 
-/**
- * The worker's young generation by source: small for files (their garbage is short-lived rows).
- * A database driver makes several times more garbage per row (protocol buffers, row objects, a
- * page read ahead): in 8 MB a third of the worker's time went to scavenges; 32 MB halves that for
- * ~30 MB more resident memory.
- */
-const YOUNG_GENERATION_MB: Record<string, number> = { 'better-auth': 32, supabase: 32 };
-
 /** The worker's entry: this module as built, or (from source, in tests) through tsx's loader. */
-function startWorker(workerData: WorkerInput, heapMb: number): Worker {
+function startWorker(workerData: WorkerInput, memory: { heapMb?: number; youngMb?: number }): Worker {
   const self = import.meta.url;
   const options = {
     workerData,
-    // A bounded heap keeps a million-row export within its memory budget (~145 MB for the whole
-    // process reading a file).
-    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB[workerData.kind] ?? 8, maxOldGenerationSizeMb: heapMb },
+    // Small generations: a file's garbage is short-lived rows, and a bounded heap keeps a
+    // million-row export within its memory budget (~145 MB for the whole process reading a file).
+    resourceLimits: { maxYoungGenerationSizeMb: memory.youngMb ?? 8, maxOldGenerationSizeMb: memory.heapMb ?? 64 },
   };
   if (!self.endsWith('.ts')) return new Worker(new URL(self), options);
   const tsxApi = pathToFileURL(path.join(path.dirname(createRequire(self).resolve('tsx')), 'esm', 'api', 'index.mjs')).href;
@@ -75,8 +66,8 @@ function startWorker(workerData: WorkerInput, heapMb: number): Worker {
   return new Worker(bootstrap, { ...options, eval: true });
 }
 
-async function* exportInWorker(input: WorkerInput, options: ExportOptions, counted: { stats?: SourceStats }, heapMb: number): AsyncGenerator<ExportBatch> {
-  const worker = startWorker(input, heapMb);
+async function* exportInWorker(input: WorkerInput, options: ExportOptions, counted: { stats?: SourceStats }, memory: { heapMb?: number; youngMb?: number }): AsyncGenerator<ExportBatch> {
+  const worker = startWorker(input, memory);
   const inbox: (WorkerMessage | { type: 'crash'; error: Error })[] = [];
   let wake: (() => void) | undefined;
   const push = (message: (typeof inbox)[number]) => {
