@@ -501,29 +501,8 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         set({ step: 'source' });
       },
 
-      async resume(journalPath) {
-        const opened = openJournal(journalPath);
-        if (!opened) return;
-        const settings = opened.settings;
-        set({
-          journalPath: opened.path,
-          sourceKind: settings.source.kind,
-          sourceFields: sourceFieldsFor(settings.source.kind, deps.env, settings.source.options),
-          columnMap: (settings.source.options.map as Record<string, string>) ?? {},
-          strategy: opened.getMeta<'freeze' | 'dual-write'>('strategy'),
-          freezeConfirmedAt: opened.getMeta<string>('freeze_confirmed_at'),
-          roles: { ...get().roles, mapping: settings.roleMap ?? {}, defaultRole: settings.defaultRole },
-          productionConfirmed: false,
-        });
-        // The key is never in the journal: read it again, then go back where the run stopped.
-        const key = deps.env[settings.workos.apiKeyEnv]?.trim();
-        if (!key) {
-          set({ step: 'workos-auth' });
-          return;
-        }
-        // Checked on the WorkOS screen: its spinner, a refused key and the production question show there.
-        set({ apiKey: { value: key, fromEnv: true }, step: 'workos-auth' });
-        await get().actions.checkWorkOS();
+      resume(journalPath) {
+        return reopen(journalPath, 'continue');
       },
 
       openRollback(journalPath) {
@@ -565,9 +544,8 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
         return { ok: true };
       },
 
-      async sync(journalPath) {
-        syncNext = true;
-        await get().actions.resume(journalPath);
+      sync(journalPath) {
+        return reopen(journalPath, 'sync');
       },
 
       chooseSource(kind) {
@@ -842,7 +820,6 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
       },
     };
 
-    /** A journal already open (resumed, or a stopped run retried): on from where it stands. */
     /** The journal of a migration on Welcome, opened and locked for this wizard; undefined (and said) when it cannot be. */
     function openJournal(journalPath: string): Journal | undefined {
       try {
@@ -858,14 +835,46 @@ export function createWizardStore(deps: WizardDeps): StoreApi<WizardState> {
       }
     }
 
-    /** Set by the sync action: the resumed journal is synced with its source rather than continued. */
-    let syncNext = false;
+    /**
+     * What a reopened journal does once the WorkOS key is proven: go on from where it stands, or
+     * (the Sync choice on Welcome) read its source again first. Each reopening says which.
+     */
+    let reopenedFor: 'continue' | 'sync' = 'continue';
 
+    /** A migration on Welcome reopened: its settings back on the screens, then the key checked again. */
+    async function reopen(journalPath: string, purpose: 'continue' | 'sync'): Promise<void> {
+      const opened = openJournal(journalPath);
+      if (!opened) return;
+      reopenedFor = purpose;
+      const settings = opened.settings;
+      set({
+        journalPath: opened.path,
+        sourceKind: settings.source.kind,
+        sourceFields: sourceFieldsFor(settings.source.kind, deps.env, settings.source.options),
+        columnMap: (settings.source.options.map as Record<string, string>) ?? {},
+        strategy: opened.getMeta<'freeze' | 'dual-write'>('strategy'),
+        freezeConfirmedAt: opened.getMeta<string>('freeze_confirmed_at'),
+        roles: { ...get().roles, mapping: settings.roleMap ?? {}, defaultRole: settings.defaultRole },
+        productionConfirmed: false,
+      });
+      // The key is never in the journal: read it again, then go back where the run stopped.
+      const key = deps.env[settings.workos.apiKeyEnv]?.trim();
+      if (!key) {
+        set({ step: 'workos-auth' });
+        return;
+      }
+      // Checked on the WorkOS screen: its spinner, a refused key and the production question show there.
+      set({ apiKey: { value: key, fromEnv: true }, step: 'workos-auth' });
+      await get().actions.checkWorkOS();
+    }
+
+    /** A journal already open (resumed, or a stopped run retried): on from where it stands. */
     async function continueResumed(): Promise<void> {
       if (!journal) return;
       const opened = journal;
-      if (syncNext) {
-        syncNext = false;
+      if (reopenedFor === 'sync') {
+        // Once: a retry after a failed sync goes on from where the journal stands.
+        reopenedFor = 'continue';
         await drive((ctx) => syncMigration(ctx, opened, { verify: true }));
         return;
       }

@@ -78,6 +78,42 @@ describe('a finished migration reopened', () => {
       w.unmount();
     }
   }, 120_000);
+  it('chosen, then left for the migration itself, is not synced: the journal reopened goes on from where it stands', async () => {
+    const cwd = tempDir('wm-sync-left-');
+    const dataset = generateDataset({ users: 4, organizations: 1, memberships: 4, seed: 12 });
+    const file = path.join(cwd, 'users.csv');
+    writeDatasetCsv(dataset, file);
+    const own = await startSandbox({ limits: FAST_LIMITS });
+    try {
+      const first = await runCli(['run', '--file', 'users.csv', '--default-role', 'member', ...rateFlags(FAST_LIMITS)], { cwd, env: sandboxEnv(own) });
+      expect(first.code, first.stderr).toBe(0);
+      const before = own.state.users.size;
+      const header = fs.readFileSync(file, 'utf8').split('\n')[0].split(',');
+      const row = header.map((column) => ({ id: 'late-signup', email: 'late.signup@example.com', first_name: 'Late', last_name: 'Signup' })[column] ?? '');
+      fs.appendFileSync(file, `${fs.readFileSync(file, 'utf8').endsWith('\n') ? '' : '\n'}${row.join(',')}\n`);
+
+      // No key in the environment: Sync stops on the WorkOS screen, where the operator leaves it.
+      const w = renderWizard({ cwd, env: { WORKOS_API_URL: own.url }, limits: FAST_LIMITS });
+      try {
+        await w.waitFor('Sync file: read the source again');
+        await w.press(KEY.down);
+        await w.press(KEY.enter);
+        await w.until((s) => s.step === 'workos-auth');
+        const actions = w.store.getState().actions;
+        await actions.resume(w.store.getState().journals[0].path);
+        actions.setApiKey(own.apiKey);
+        await actions.checkWorkOS();
+        await w.until((s) => s.step === 'verify' && s.verifyStatus.state === 'ok', 60_000);
+        // Opened, not synced: the sign-up since was not read.
+        expect(own.state.users.size).toBe(before);
+        expect([...own.state.users.values()].some((u) => u.email === 'late.signup@example.com')).toBe(false);
+      } finally {
+        w.unmount();
+      }
+    } finally {
+      await own.close();
+    }
+  }, 120_000);
 });
 
 describe('rollback from Welcome', () => {
