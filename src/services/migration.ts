@@ -9,7 +9,7 @@ import { createProvider, DEFAULT_ROLE_MAPS, noPasswordReason, sourceDefinition }
 import type { SourceProvider } from '../providers/types.js';
 import { providerInWorker } from './export/source-worker.js';
 import { Journal, JOURNAL_DIR, LEFT_OUT } from './journal/journal.js';
-import { WORKOS_HASH_TYPES_SQL } from './journal/sql.js';
+import { USERS_TO_IMPORT_SQL, WORKOS_HASH_TYPES_SQL } from './journal/sql.js';
 import type { BucketLimit, BucketName, Phase, RunSettings, StateCounts } from './journal/types.js';
 import { WorkOSTarget, type TargetOptions } from './workos/target.js';
 
@@ -198,12 +198,6 @@ export interface Plan {
   examples: Record<'users' | 'organizations' | 'memberships' | 'issues' | 'duplicates' | 'hashes' | 'resets' | 'social' | 'mfa' | 'invited' | 'ignored' | 'leftOut', string[]>;
 }
 
-/**
- * Users the import will send: passwords, social providers and second factors are counted among
- * them, not among those ruled out (invalid), left out by choice or merged into a duplicate.
- */
-const TO_IMPORT = `NOT (state = 'skipped' AND COALESCE(error_code, '') IN ('invalid', 'duplicate_email', '${LEFT_OUT}'))`;
-
 /** What was found and what will happen to it: the plan screen and the headless summary. */
 export function planOf(journal: Journal): Plan {
   const issues = journal.get<{ errors: number; warnings: number }>(
@@ -217,16 +211,16 @@ export function planOf(journal: Journal): Plan {
       examples: journal.all(`SELECT location, field, message FROM issues WHERE severity = 'error' ORDER BY id LIMIT 5`),
     },
     hashTypes: journal.all(
-      `SELECT password_hash_type AS type, COUNT(*) AS users FROM users WHERE ${TO_IMPORT} AND password_hash_type IS NOT NULL GROUP BY password_hash_type ORDER BY users DESC`,
+      `SELECT password_hash_type AS type, COUNT(*) AS users FROM users WHERE ${USERS_TO_IMPORT_SQL} AND password_hash_type IS NOT NULL GROUP BY password_hash_type ORDER BY users DESC`,
     ),
     // A user whose source names a hash type WorkOS cannot take counts once, under unsupportedHashes.
     withoutPassword:
-      journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE ${TO_IMPORT} AND password_hash IS NULL AND (password_hash_type IS NULL OR password_hash_type IN ${WORKOS_HASH_TYPES_SQL})`)?.n ?? 0,
+      journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE ${USERS_TO_IMPORT_SQL} AND password_hash IS NULL AND (password_hash_type IS NULL OR password_hash_type IN ${WORKOS_HASH_TYPES_SQL})`)?.n ?? 0,
     socialProviders: journal.all(
-      `SELECT value AS provider, COUNT(*) AS users FROM users, json_each(users.social) WHERE ${TO_IMPORT} AND users.social IS NOT NULL GROUP BY value ORDER BY users DESC`,
+      `SELECT value AS provider, COUNT(*) AS users FROM users, json_each(users.social) WHERE ${USERS_TO_IMPORT_SQL} AND users.social IS NOT NULL GROUP BY value ORDER BY users DESC`,
     ),
     mfa: journal.get<{ sms: number; totp: number }>(
-      `SELECT COALESCE(SUM(json_extract(mfa, '$.sms') = 1), 0) AS sms, COALESCE(SUM(json_extract(mfa, '$.totp') = 1), 0) AS totp FROM users WHERE ${TO_IMPORT} AND mfa IS NOT NULL`,
+      `SELECT COALESCE(SUM(json_extract(mfa, '$.sms') = 1), 0) AS sms, COALESCE(SUM(json_extract(mfa, '$.totp') = 1), 0) AS totp FROM users WHERE ${USERS_TO_IMPORT_SQL} AND mfa IS NOT NULL`,
     ) ?? { sms: 0, totp: 0 },
     totpToEnroll: journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE totp_state IN ('pending', 'in_flight') AND merged_into IS NULL`)?.n ?? 0,
     duplicates: journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE error_code = 'duplicate_email'`)?.n ?? 0,
@@ -241,7 +235,7 @@ export function planOf(journal: Journal): Plan {
     ignoredColumns: journal.getMeta<{ column: string; reason: string }[]>('ignored_columns') ?? [],
     unsupportedHashes:
       journal.get<{ n: number }>(
-        `SELECT COUNT(*) AS n FROM users WHERE ${TO_IMPORT} AND password_hash_type IS NOT NULL AND password_hash_type NOT IN ${WORKOS_HASH_TYPES_SQL}`,
+        `SELECT COUNT(*) AS n FROM users WHERE ${USERS_TO_IMPORT_SQL} AND password_hash_type IS NOT NULL AND password_hash_type NOT IN ${WORKOS_HASH_TYPES_SQL}`,
       )?.n ?? 0,
     manual: journal.all(
       `SELECT COALESCE(record_kind, 'record') AS recordKind, COALESCE(field, 'other') AS field, COUNT(*) AS count, MIN(message) AS example

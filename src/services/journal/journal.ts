@@ -6,6 +6,7 @@ import { ExpectedError } from '../../errors.js';
 import type { SourceIssue, SourceMembership, SourceOrganization, SourceRole, SourceUser } from '../../providers/types.js';
 import { membershipRows, userRows, type Cell } from './rows.js';
 import { MIGRATIONS } from './schema.js';
+import { LEFT_OUT, USERS_TO_IMPORT_SQL } from './sql.js';
 import type {
   FactorCounts,
   FactorRow,
@@ -41,11 +42,7 @@ export interface SyncFound {
   deleted: number;
 }
 
-/**
- * The error code of a record the operator chose to leave out (a blocked user under the default
- * choice, say), and of the memberships that follow it: reported in left-out.csv, never a failure.
- */
-export const LEFT_OUT = 'left_out';
+export { LEFT_OUT } from './sql.js';
 
 function isAlive(pid: number): boolean {
   try {
@@ -460,9 +457,8 @@ export class Journal {
   private markDuplicates(): number {
     // Driven from the duplicated addresses (one sort of the emails, no index kept), not a probe per
     // user; the ranking then covers only those addresses (ranking every user costs five times the sort).
-    const eligible = `NOT (state = 'skipped' AND error_code IN ('invalid', 'duplicate_email', '${LEFT_OUT}'))`;
     this.db.exec(`DROP TABLE IF EXISTS temp.dup_emails;
-      CREATE TEMP TABLE dup_emails AS SELECT email_norm FROM users WHERE ${eligible} GROUP BY email_norm HAVING COUNT(*) > 1`);
+      CREATE TEMP TABLE dup_emails AS SELECT email_norm FROM users WHERE ${USERS_TO_IMPORT_SQL} GROUP BY email_norm HAVING COUNT(*) > 1`);
     let found = 0;
     if (this.db.prepare('SELECT 1 FROM temp.dup_emails LIMIT 1').get()) {
       found = this.db
@@ -470,7 +466,7 @@ export class Journal {
           // The kept user: one already imported, else one with a password hash (a social-only twin
           // would leave the person without their password), else the first staged.
           `WITH ranked AS (SELECT id, email_norm, ROW_NUMBER() OVER (PARTITION BY email_norm ORDER BY state = 'done' DESC, password_hash IS NULL, id) AS rank
-                             FROM users WHERE ${eligible} AND email_norm IN (SELECT email_norm FROM temp.dup_emails)),
+                             FROM users WHERE ${USERS_TO_IMPORT_SQL} AND email_norm IN (SELECT email_norm FROM temp.dup_emails)),
                 dupes AS (SELECT email_norm, id AS first FROM ranked WHERE rank = 1)
            UPDATE users SET state = 'skipped', error_code = 'duplicate_email',
              merged_into = (SELECT f.source_id FROM users f WHERE f.id = dupes.first),
@@ -485,7 +481,7 @@ export class Journal {
     if (unlinked) {
       this.db
         .prepare(
-          `WITH kept AS (SELECT email_norm, MIN(id) AS first FROM users WHERE error_code IS NULL OR error_code NOT IN ('invalid', 'duplicate_email', '${LEFT_OUT}') GROUP BY email_norm)
+          `WITH kept AS (SELECT email_norm, MIN(id) AS first FROM users WHERE ${USERS_TO_IMPORT_SQL} GROUP BY email_norm)
            UPDATE users SET merged_into = (SELECT f.source_id FROM users f WHERE f.id = kept.first)
              FROM kept WHERE users.email_norm = kept.email_norm AND users.error_code = 'duplicate_email' AND users.merged_into IS NULL`,
         )
