@@ -17,8 +17,6 @@
 import { splitFullName } from '../../services/mapping/index.js';
 import type { SourceIssue, SourceOrganization, SourceUser } from '../types.js';
 import { droppedMetadataMessage, toWorkosMetadata } from '../stytch/metadata.js';
-import { exceedsDepth } from '../../services/mapping/metadata.js';
-import { LIMITS } from '../../services/mapping/validate.js';
 import type { MfaEntry, PasswordFile, PasswordRow } from './files.js';
 
 export const USER_METADATA_PREFIX = 'user.';
@@ -124,18 +122,12 @@ export function mapExportUser(raw: Record<string, unknown>, line: string, ctx: U
     if (mfa.other?.length) warn('mfa', `${email} has Auth0 ${mfa.other.join(', ')} enrollment(s) that cannot be moved; they re-enroll in WorkOS.`);
   }
 
-  const quick = quickMetadata(raw.app_metadata, raw.user_metadata);
-  if (quick !== undefined) user.metadata = quick ?? undefined;
-  else {
-    const { metadata, dropped } = toWorkosMetadata({}, [
-      { label: 'app_metadata', value: raw.app_metadata },
-      { label: 'user_metadata', value: raw.user_metadata, prefix: USER_METADATA_PREFIX },
-    ]);
-    user.metadata = metadata;
-    for (const d of dropped) {
-      warn(`metadata.${d.key}`, droppedMetadataMessage(d));
-    }
-  }
+  const { metadata, dropped } = toWorkosMetadata({}, [
+    { label: 'app_metadata', value: raw.app_metadata },
+    { label: 'user_metadata', value: raw.user_metadata, prefix: USER_METADATA_PREFIX },
+  ]);
+  user.metadata = metadata;
+  for (const d of dropped) warn(`metadata.${d.key}`, droppedMetadataMessage(d));
 
   const blocked = bool(raw.blocked) ?? bool(raw.Blocked) ?? false;
   if (blocked) {
@@ -145,83 +137,6 @@ export function mapExportUser(raw: Record<string, unknown>, line: string, ctx: U
     warn('blocked', `${email} is blocked in Auth0 and is imported (--auth0-blocked import) as an ordinary WorkOS user: block them in your application if they must stay locked out.`);
   }
   return { user, issues };
-}
-
-/**
- * toWorkosMetadata's result for the usual shape, without its generality (a million users a run):
- * objects of keys that fit, values that are strings, numbers, booleans or arrays, nothing to drop.
- * `null` is no metadata; `undefined` means the shape is not the usual one (a key too long, a
- * value too large, a clash, over 50 keys, a value that is not an object...): the general path
- * decides, and says what it drops.
- */
-function quickMetadata(app: unknown, userMeta: unknown): Record<string, string> | null | undefined {
-  const out: Record<string, string> = {};
-  const state = { count: 0, ok: true };
-  if (app !== undefined && app !== null) {
-    if (typeof app !== 'object' || Array.isArray(app)) return undefined;
-    quickVisit(app as Record<string, unknown>, '', out, state);
-  }
-  if (userMeta !== undefined && userMeta !== null) {
-    if (typeof userMeta !== 'object' || Array.isArray(userMeta)) return undefined;
-    // Under `user.`, as the general path puts it: nothing at all when the object is empty.
-    quickVisit(userMeta as Record<string, unknown>, USER_METADATA_PREFIX, out, state);
-  }
-  if (!state.ok) return undefined;
-  return state.count ? out : null;
-}
-
-function quickVisit(object: Record<string, unknown>, prefix: string, out: Record<string, string>, state: { count: number; ok: boolean }): void {
-  for (const key in object) {
-    if (!state.ok) return;
-    if (!Object.hasOwn(object, key)) continue;
-    const child = object[key];
-    if (child === null || child === undefined) continue;
-    const full = joinKey(prefix, key);
-    let text: string;
-    if (typeof child === 'string') text = child;
-    else if (typeof child === 'number' || typeof child === 'boolean') text = JSON.stringify(child);
-    else if (typeof child === 'object' && !Array.isArray(child)) {
-      if (full.length >= LIMITS.metadataKeyLength) {
-        // The general path drops the subtree, unless it is empty.
-        for (const k in child) if (Object.hasOwn(child, k)) return void (state.ok = false);
-        continue;
-      }
-      quickVisit(child as Record<string, unknown>, joinKey(full, '.'), out, state);
-      continue;
-    } else if (Array.isArray(child) && !exceedsDepth(child)) text = JSON.stringify(child);
-    else return void (state.ok = false);
-    // An ordinary object: `__proto__` would not be a key of it; a name it inherits ('constructor')
-    // is left to the general path rather than told apart here.
-    if (key === '' || full.length > LIMITS.metadataKeyLength || text.length > LIMITS.metadataValueLength || full === '__proto__' || full in out || state.count >= LIMITS.metadataKeys) {
-      return void (state.ok = false);
-    }
-    out[full] = text;
-    state.count++;
-  }
-}
-
-/**
- * prefix + key, the same string each time for the same pair (up to a bound): users share their
- * metadata keys, and one string per key spares a million concatenations and property-name lookups.
- */
-const joined = new Map<string, Map<string, string>>();
-let joinedSize = 0;
-function joinKey(prefix: string, key: string): string {
-  if (prefix === '') return key;
-  let byKey = joined.get(prefix);
-  if (!byKey) {
-    if (joinedSize >= 20_000) return prefix + key;
-    joined.set(prefix, (byKey = new Map()));
-  }
-  let full = byKey.get(key);
-  if (full === undefined) {
-    full = prefix + key;
-    if (joinedSize < 20_000) {
-      byKey.set(key, full);
-      joinedSize++;
-    }
-  }
-  return full;
 }
 
 export interface Auth0Organization {
