@@ -28,12 +28,15 @@ type WorkerMessage =
 
 const AHEAD = 2;
 
+/** The worker's heap generations in MB (a source definition's `worker`, resolved for a run's options). */
+type WorkerMemory = { heapMb?: number; youngMb?: number };
+
 /** A provider whose export runs in a worker thread; `check()` stays in this thread (a head read). */
 export function providerInWorker(
   kind: string,
   options: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
-  memory: { heapMb?: number; youngMb?: number } = {},
+  memory: WorkerMemory = {},
 ): SourceProvider {
   const local = createProvider(kind, options, env);
   // Smaller batches than in-process: fewer rows alive at once on either side of the channel.
@@ -52,7 +55,7 @@ export function providerInWorker(
 }
 
 /** The worker's entry: this module as built, or (from source, in tests) through tsx's loader. */
-function startWorker(workerData: WorkerInput, memory: { heapMb?: number; youngMb?: number }): Worker {
+function startWorker(workerData: WorkerInput, memory: WorkerMemory): Worker {
   const self = import.meta.url;
   const options = {
     workerData,
@@ -66,9 +69,10 @@ function startWorker(workerData: WorkerInput, memory: { heapMb?: number; youngMb
   return new Worker(bootstrap, { ...options, eval: true });
 }
 
-async function* exportInWorker(input: WorkerInput, options: ExportOptions, counted: { stats?: SourceStats }, memory: { heapMb?: number; youngMb?: number }): AsyncGenerator<ExportBatch> {
+async function* exportInWorker(input: WorkerInput, options: ExportOptions, counted: { stats?: SourceStats }, memory: WorkerMemory): AsyncGenerator<ExportBatch> {
   const worker = startWorker(input, memory);
-  const inbox: (WorkerMessage | { type: 'crash'; error: Error })[] = [];
+  // A wait is said the moment it arrives, never queued: the inbox holds everything else.
+  const inbox: (Exclude<WorkerMessage, { type: 'rate_limited' }> | { type: 'crash'; error: Error })[] = [];
   let wake: (() => void) | undefined;
   const push = (message: (typeof inbox)[number]) => {
     inbox.push(message);
@@ -76,7 +80,6 @@ async function* exportInWorker(input: WorkerInput, options: ExportOptions, count
   };
   worker.on('message', (message: WorkerMessage) => {
     if (message.type !== 'error') counted.stats = message.stats ?? counted.stats;
-    // Said at once, not queued behind batches: the wait is happening now.
     if (message.type === 'rate_limited') options.onRateLimited?.(message.waitMs);
     else push(message);
   });
@@ -93,7 +96,6 @@ async function* exportInWorker(input: WorkerInput, options: ExportOptions, count
         worker.postMessage({ type: 'ack' }); // staged: the worker may read one more
       } else if (message.type === 'done') return;
       else if (message.type === 'crash') throw message.error;
-      else if (message.type === 'rate_limited') continue; // said as it arrived
       else if (message.expected) throw new ExpectedError(message.message, message.nextStep);
       else {
         const error = new Error(message.message);
