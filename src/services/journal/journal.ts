@@ -932,9 +932,10 @@ export class Journal {
       this.db.transaction(() => {
         found.organizations = this.db
           .prepare(
-            `INSERT INTO organizations (source_id, name, domains, metadata, origin, updated_at)
-             SELECT s.source_id, s.name, s.domains, s.metadata, s.origin, ? FROM snap.organizations s
-              WHERE s.state = 'pending' AND NOT EXISTS (SELECT 1 FROM organizations o WHERE o.source_id = s.source_id)`,
+            // New organizations as a first export stages them: one ruled out keeps its reason.
+            `INSERT INTO organizations (source_id, name, domains, metadata, origin, state, error_code, last_error, updated_at)
+             SELECT s.source_id, s.name, s.domains, s.metadata, s.origin, s.state, s.error_code, s.last_error, ? FROM snap.organizations s
+              WHERE s.state IN ('pending', 'skipped') AND NOT EXISTS (SELECT 1 FROM organizations o WHERE o.source_id = s.source_id)`,
           )
           .run(now).changes;
         // Changes first (their rows are the journal's own): which fields differ, by name only.
@@ -962,13 +963,19 @@ export class Journal {
           update.run(c.email, c.email_norm, c.first_name, c.last_name, c.hash_changed, c.password_hash, c.hash_changed, c.password_hash_type, JSON.stringify(fields), pass, now, c.id);
         }
         found.updated = changed.length;
+        // Every new user, as a first export would stage it: one ruled out or left out keeps its
+        // reason (and is reported); a duplicate within the snapshot comes in pending, to be ranked
+        // against the journal's users by finalizeStaging (its twin may be imported already).
         found.users = this.db
           .prepare(
             `INSERT INTO users (source_id, email, email_norm, first_name, last_name, email_verified, password_hash,
-               password_hash_type, metadata, social, mfa, origin, totp_secret, totp_state, updated_at)
+               password_hash_type, metadata, social, mfa, origin, totp_secret, totp_state, state, error_code, last_error, updated_at)
              SELECT s.source_id, s.email, s.email_norm, s.first_name, s.last_name, s.email_verified, s.password_hash,
-                    s.password_hash_type, s.metadata, s.social, s.mfa, s.origin, s.totp_secret, s.totp_state, ?
-               FROM snap.users s WHERE s.state = 'pending' AND NOT EXISTS (SELECT 1 FROM users u WHERE u.source_id = s.source_id)`,
+                    s.password_hash_type, s.metadata, s.social, s.mfa, s.origin, s.totp_secret, s.totp_state,
+                    CASE WHEN s.error_code = 'duplicate_email' THEN 'pending' ELSE s.state END,
+                    CASE WHEN s.error_code = 'duplicate_email' THEN NULL ELSE s.error_code END,
+                    CASE WHEN s.error_code = 'duplicate_email' THEN NULL ELSE s.last_error END, ?
+               FROM snap.users s WHERE s.state IN ('pending', 'skipped') AND NOT EXISTS (SELECT 1 FROM users u WHERE u.source_id = s.source_id)`,
           )
           .run(now).changes;
         found.memberships = this.db
