@@ -162,11 +162,14 @@ export function createAuth0Provider(options: Auth0Options): SourceProvider {
       const carry: SourceIssue[] = cursor ? [] : [...(pw?.issues ?? []), ...(mfa?.issues ?? [])];
       const aborted = () => signal?.aborted === true;
       const save = (next: Partial<Auth0Cursor>) => (state = { ...state, ...next });
+      // The Management API's pages and the export job: each staged before the next request, so a
+      // kill never asks for one twice (the download's lines, batched apart, are read ahead).
       const batchOf = (b: ExportBatch, progress?: ExportBatch['progress']): ExportBatch => ({
         ...b,
         issues: [...carry.splice(0), ...(b.issues ?? [])],
         cursor: JSON.stringify(state),
         progress: progress ?? { done: state.done, unit: 'records' },
+        stagedBeforeNextRead: true,
       });
       caller.signal = signal;
       caller.onRateLimited = onRateLimited;

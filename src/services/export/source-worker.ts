@@ -136,6 +136,8 @@ async function runInWorker(): Promise<void> {
       // Flattened here, on the reading thread: the staging thread only binds values.
       const rows = { users: userRows(batch.users ?? []), memberships: membershipRows(batch.memberships ?? []) };
       port.postMessage({ type: 'batch', batch: { ...batch, users: undefined, memberships: undefined, rows, issues, validated: { invalid } }, stats: provider.stats?.() } satisfies WorkerMessage);
+      // Every batch posted staged (all credits back) before the source makes its next request.
+      if (batch.stagedBeforeNextRead) while (credits < AHEAD && !stop.signal.aborted) await new Promise<void>((resolve) => (waiting = resolve));
     }
     port.postMessage({ type: 'done', stats: provider.stats?.() } satisfies WorkerMessage);
   } catch (error) {
