@@ -52,7 +52,9 @@ export const auth0Source: SourceDefinition = {
     };
   },
   // Its users come as one bulk export file; the support files it holds whole size the worker's heap.
-  worker: { heapMb: auth0WorkerHeapMb },
+  // A 16 MB young generation: in 8 MB, scavenging each line's parsed object took a third of the
+  // worker's time (300k users staged at 75,000 rows/s against 94,000).
+  worker: { heapMb: auth0WorkerHeapMb, youngMb: 16 },
   create(options, env) {
     const secretEnv = (options.secretEnv as string | undefined) ?? 'AUTH0_CLIENT_SECRET';
     const domain = (options.domain as string | undefined) || env.AUTH0_DOMAIN || '';
