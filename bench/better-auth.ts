@@ -9,7 +9,8 @@
  *
  *   npx tsx bench/better-auth.ts    (BENCH_USERS=100000 for a quick look; TEST_POSTGRES_URL,
  *                                    default postgres://postgres@127.0.0.1:5432/test)
- * The database is created for the run and dropped after it.
+ * The database is created for the run and dropped after it; BENCH_BA_DB=NAME keeps it under that
+ * name instead, seeded once for BENCH_USERS users, and later runs read it again.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -64,17 +65,21 @@ async function seed(url: string, users: number): Promise<void> {
 
 const users = Number(process.env.BENCH_USERS ?? 1_000_000);
 const admin = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const name = `wm_ba_bench_${process.pid}`;
+const kept = process.env.BENCH_BA_DB;
+const name = kept || `wm_ba_bench_${process.pid}`;
 const url = admin.replace(/\/[^/]*$/, `/${name}`);
 const client = new pg.Client({ connectionString: admin });
 await client.connect();
-await client.query(`CREATE DATABASE "${name}"`);
+const exists = kept ? (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount : 0;
+if (!exists) await client.query(`CREATE DATABASE "${name}"`);
 await client.end();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wm-ba-bench-'));
 try {
-  const t0 = performance.now();
-  await seed(url, users);
-  process.stdout.write(`seeded ${users.toLocaleString('en-US')} users + accounts in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  if (!exists) {
+    const t0 = performance.now();
+    await seed(url, users);
+    process.stdout.write(`seeded ${users.toLocaleString('en-US')} users + accounts in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  }
   // Staged by the built tool in a child process (plain node, as `npx workos-migrate` runs it), so
   // that its peak RSS is the staging's alone.
   ensureBuilt();
@@ -100,8 +105,10 @@ try {
   process.exitCode = ok ? 0 : 1;
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await c.end();
+  if (!kept) {
+    const c = new pg.Client({ connectionString: admin });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await c.end();
+  }
 }

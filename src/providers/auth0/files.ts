@@ -24,7 +24,7 @@ import type { SourceIssue } from '../types.js';
 export async function* ndjsonBlocks(input: AsyncIterable<Uint8Array>): AsyncGenerator<string[]> {
   const it = input[Symbol.asyncIterator]();
   const asBuffer = (bytes: Uint8Array) => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  let head = Buffer.alloc(0);
+  let head: Buffer = Buffer.alloc(0);
   while (head.length < 2) {
     const next = await it.next();
     if (next.done) break;

@@ -20,7 +20,7 @@ import { ExpectedError } from '../../errors.js';
 import type { ExportBatch, ExportOptions, SourceIssue, SourceMembership, SourceOrganization, SourceProvider, SourceUser } from '../types.js';
 import { connectionError, openConnection, type Connection } from './connection.js';
 import { bool, EXTERNAL_ID_MAX, mapOrganization, mapUser, orgSourceIdOf, splitRoles, text, type AccountRow } from './mapping.js';
-import { COLUMNS, resolveSchema, type ResolvedSchema, type ResolvedTable, type SchemaOverrides, type TableKey } from './schema.js';
+import { COLUMNS, resolveSchema, userKeyedByRange, type ResolvedSchema, type ResolvedTable, type SchemaOverrides, type TableKey } from './schema.js';
 import { decryptBetterAuthValue, totpSecretFromPlaintext, type BetterAuthSecrets } from './two-factor.js';
 
 export type TeamsChoice = 'flatten' | 'skip';
@@ -190,6 +190,7 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
         const schema = await schemaOf(conn);
         const db = conn.db;
         const T = schema.tables;
+        const ranged = await userKeyedByRange(conn, schema);
         let state: Cursor = cursor ? parseCursor(cursor) : { v: 1, phase: 'users', after: null, done: 0 };
         if (!cursor) state.phase = T.organization ? 'organizations' : 'users';
         const fresh = !cursor;
@@ -329,11 +330,11 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
             // Pages are read ahead while this one is mapped and staged: a page's users are asked
             // for as soon as the page before it has its last key, its other rows beside them, so
             // the database's time overlaps ours instead of adding to it.
-            if (!ahead.length) ahead.push(startUsersPage(db, schema, after));
+            if (!ahead.length) ahead.push(startUsersPage(db, schema, ranged, after));
             while (ahead.length < PAGES_AHEAD) {
               const rows = await ahead[ahead.length - 1].rows;
               if (rows.length < pageSize) break;
-              ahead.push(startUsersPage(db, schema, keyOf(rows[rows.length - 1].id)));
+              ahead.push(startUsersPage(db, schema, ranged, keyOf(rows[rows.length - 1].id)));
             }
             const page = await ahead.shift()!.page;
             const batch = usersBatch(schema, page, orgSid);
@@ -367,41 +368,43 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
   };
 
   /** A page of users after `after`, and (when they are read) everything of theirs. */
-  function startUsersPage(db: Kysely<any>, schema: ResolvedSchema, after: Key | null): { rows: Promise<Row[]>; page: Promise<UsersPage> } {
+  function startUsersPage(db: Kysely<any>, schema: ResolvedSchema, ranged: Set<TableKey>, after: Key | null): { rows: Promise<Row[]>; page: Promise<UsersPage> } {
     const u = schema.tables.user!;
     let q = db.selectFrom(u.name).select(cols(u, ['id', 'email', 'name', 'emailVerified'])).orderBy(u.columns.id).limit(pageSize);
     if (after !== null) q = q.where(u.columns.id, '>', after);
     const rows = settleLater(q.execute());
-    return { rows, page: settleLater(rows.then((r) => readRelated(db, schema, r, after))) };
+    return { rows, page: settleLater(rows.then((r) => readRelated(db, schema, ranged, r, after))) };
   }
 
   /** The accounts, memberships and two-factor rows of a page of users, as the database gave them. */
-  async function readRelated(db: Kysely<any>, schema: ResolvedSchema, rows: Row[], after: Key | null): Promise<UsersPage> {
+  async function readRelated(db: Kysely<any>, schema: ResolvedSchema, ranged: Set<TableKey>, rows: Row[], after: Key | null): Promise<UsersPage> {
     const T = schema.tables;
     const u = T.user!;
     if (!rows.length) return { rows, accounts: [], members: [], teamMembers: [], twoFactors: [] };
     // The page's users named by their key range, not by a thousand ids to send and parse (on a
-    // busy machine sending them cost more than reading the rows). The range is read on the user
-    // table itself, so a row belongs to the page exactly when it would by its user's id.
+    // busy machine sending them cost more than reading the rows). A table whose userId sorts as
+    // the user id does is read by the same range on its own index; any other through the user
+    // table, so a row belongs to the page exactly when it would by its user's id.
     const last = keyOf(rows[rows.length - 1].id);
+    const inRange = (ref: RawBuilder<unknown>) => (after === null ? sql<boolean>`${ref} <= ${last}` : sql<boolean>`${ref} > ${after} and ${ref} <= ${last}`);
     const idRef = sql.ref(u.columns.id);
-    const range = after === null ? sql`${idRef} <= ${last}` : sql`${idRef} > ${after} and ${idRef} <= ${last}`;
-    const ofUsers = (column: string) => sql<boolean>`${sql.ref(column)} in (select ${idRef} from ${sql.table(u.name)} where ${range})`;
+    const ofUsers = (table: TableKey, column: string) =>
+      ranged.has(table) ? inRange(sql.ref(column)) : sql<boolean>`${sql.ref(column)} in (select ${idRef} from ${sql.table(u.name)} where ${inRange(idRef)})`;
     const a = T.account!;
     const m = T.member && T.organization ? T.member : undefined;
     const flatten = teams === 'flatten' && T.teamMember && T.team && T.organization;
     const f = T.twoFactor;
     // Side by side on the pool's two connections.
     const [accounts, members, teamMembers, twoFactors] = await Promise.all([
-      db.selectFrom(a.name).select(cols(a, ['userId', 'providerId', 'password'])).where(ofUsers(a.columns.userId)).orderBy(a.columns.id).execute(),
-      m ? db.selectFrom(m.name).select(cols(m, ['id', 'userId', 'organizationId', 'role'])).where(ofUsers(m.columns.userId)).orderBy(m.columns.id).execute() : [],
+      db.selectFrom(a.name).select(cols(a, ['userId', 'providerId', 'password'])).where(ofUsers('account', a.columns.userId)).orderBy(a.columns.id).execute(),
+      m ? db.selectFrom(m.name).select(cols(m, ['id', 'userId', 'organizationId', 'role'])).where(ofUsers('member', m.columns.userId)).orderBy(m.columns.id).execute() : [],
       flatten ? readTeamMembers(db, schema, ofUsers) : [],
-      f ? db.selectFrom(f.name).select(cols(f, ['userId', 'secret', 'verified'])).where(ofUsers(f.columns.userId)).execute() : [],
+      f ? db.selectFrom(f.name).select(cols(f, ['userId', 'secret', 'verified'])).where(ofUsers('twoFactor', f.columns.userId)).execute() : [],
     ]);
     return { rows, accounts, members, teamMembers, twoFactors };
   }
 
-  function readTeamMembers(db: Kysely<any>, schema: ResolvedSchema, ofUsers: (column: string) => RawBuilder<boolean>) {
+  function readTeamMembers(db: Kysely<any>, schema: ResolvedSchema, ofUsers: (table: TableKey, column: string) => RawBuilder<boolean>) {
     const tm = schema.tables.teamMember!;
     const t = schema.tables.team!;
     const o = schema.tables.organization!;
@@ -417,7 +420,7 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
         sql.ref(`t.${t.columns.organizationId}`).as('organizationId'),
         sql.ref(`o.${o.columns.name}`).as('orgName'),
       ])
-      .where(ofUsers(`tm.${tm.columns.userId}`))
+      .where(ofUsers('teamMember', `tm.${tm.columns.userId}`))
       .orderBy(`tm.${tm.columns.id}`)
       .execute();
   }
