@@ -50,6 +50,12 @@ export interface SourceMembership {
   status?: 'active' | 'invited' | 'pending';
   /** The source's own id for this membership (a Stytch member_id), written to the id map. */
   sourceRef?: string;
+  /**
+   * An invitation to an email no source user has (a Better Auth invitation of someone new):
+   * `userSourceId` is `invitation:<email>` and no user goes with it. Only a WorkOS invitation can
+   * carry it (--invited-members invite); otherwise it is listed with the invited members.
+   */
+  inviteEmail?: string;
   origin?: string;
 }
 

@@ -60,7 +60,7 @@ export interface ExpectedState {
   /** Pending invitations of existing users (become invited memberships). */
   invitedMembers: { userId: string; orgId: string; roles: string[] }[];
   /** Pending invitations of emails without a user. */
-  invitedEmails: { email: string; orgId: string }[];
+  invitedEmails: { email: string; orgId: string; role: string }[];
   team: { id: string; name: string; orgId: string; memberIds: string[] };
   defaultTeams: number;
 }
@@ -277,7 +277,7 @@ export async function buildFixture(options: FixtureOptions): Promise<Fixture> {
   }
   for (const [email, org] of [['newcomer1@example.com', 1], ['newcomer2@example.com', 3]] as const) {
     await auth.api.createInvitation({ body: { email, role: 'member', organizationId: O(org) }, headers: headersOf(U(org).id) });
-    expected.invitedEmails.push({ email, orgId: O(org) });
+    expected.invitedEmails.push({ email, orgId: O(org), role: 'member' });
   }
 
   // Two users with verified TOTP, enrolled through the plugin's endpoints.

@@ -68,9 +68,15 @@ describe.each(DIALECTS)('Better Auth (%s) -> WorkOS sandbox, headless', (dialect
       expect(u.mfa).toBeUndefined();
     }
     expect(expected.users.filter((u) => u.totp).length).toBe(2);
+    // Pending invitations: of existing users, invited members; of emails with no user, invitations
+    // alone (no user goes with them).
     const invited = memberships.filter((m) => m.status === 'invited');
-    expect(invited.map((m) => [m.userSourceId, m.orgSourceId, m.roles]).sort()).toEqual(expected.invitedMembers.map((m) => [m.userId, m.orgId, m.roles]).sort());
-    for (const e of expected.invitedEmails) expect(issues.some((i) => i.field === 'invitation' && i.message.startsWith(`${e.email} has a pending invitation`))).toBe(true);
+    expect(invited.map((m) => [m.userSourceId, m.orgSourceId, m.roles, m.inviteEmail]).sort()).toEqual(
+      [
+        ...expected.invitedMembers.map((m) => [m.userId, m.orgId, m.roles, undefined]),
+        ...expected.invitedEmails.map((e) => [`invitation:${e.email}`, e.orgId, [e.role], e.email]),
+      ].sort(),
+    );
     // Teams left out by default, and said so; the NFKC caveat said once.
     expect(issues.filter((i) => i.field === 'teams')).toHaveLength(1);
     expect(issues.filter((i) => i.message.includes('NFKC'))).toHaveLength(1);
@@ -98,12 +104,16 @@ describe.each(DIALECTS)('Better Auth (%s) -> WorkOS sandbox, headless', (dialect
     expectTotpFactors(sandbox, fixture.expected);
 
     const j = Journal.open(journal);
-    const invited = j.all<{ user_source_id: string; state: string; status: string }>(`SELECT user_source_id, state, status FROM memberships WHERE status IS NOT NULL`);
+    const invited = j.all<{ user_source_id: string; state: string; status: string; error_code: string }>(`SELECT user_source_id, state, status, error_code FROM memberships WHERE status IS NOT NULL`);
     const settings = j.settings;
     j.close();
-    // Pending invitations of existing users are invited members: listed, skipped by default.
-    expect(invited.map((m) => m.user_source_id).sort()).toEqual(fixture.expected.invitedMembers.map((m) => m.userId).sort());
-    expect(invited.every((m) => m.state === 'skipped' && m.status === 'invited')).toBe(true);
+    // Pending invitations are invited members (of new emails too): listed, skipped by default.
+    expect(invited.map((m) => m.user_source_id).sort()).toEqual(
+      [...fixture.expected.invitedMembers.map((m) => m.userId), ...fixture.expected.invitedEmails.map((e) => `invitation:${e.email}`)].sort(),
+    );
+    expect(invited.every((m) => m.state === 'skipped' && m.status === 'invited' && m.error_code === 'invited')).toBe(true);
+    const listed = fs.readFileSync(filesUnder(dir).find((f) => f.endsWith('invited-members.csv'))!, 'utf8');
+    for (const e of fixture.expected.invitedEmails) expect(listed).toMatch(new RegExp(`^${e.email},,${e.orgId},`, 'm'));
     expect(settings.source.options.secretEnv).toBe('DATABASE_URL');
     const secrets = [url, 'wm-Pg-S3cret-pw', APP_SECRET].filter((s) => dialect === 'postgres' || s !== 'wm-Pg-S3cret-pw');
     for (const file of filesUnder(dir).filter((f) => f.includes('run.db'))) {

@@ -82,9 +82,13 @@ export function expectWorkOSHolds(sandbox: Sandbox, expected: ExpectedState, opt
   // Invited members sent a WorkOS invitation each (to their email, for their organization, with
   // their first mapped role), and no membership until they accept.
   const invitations = [...sandbox.state.invitations.values()].map((i) => `${i.email}/${i.organization_id}/${i.role_slug}`).sort();
+  // Invitations of emails with no user are sent too: nothing else can carry them.
   const invitedWant =
     options.invited === 'invite'
-      ? expected.invitedMembers.map((m) => `${expected.users.find((u) => u.id === m.userId)!.email}/${orgByExternal.get(m.orgId)!.id}/${m.roles[0]}`).sort()
+      ? [
+          ...expected.invitedMembers.map((m) => `${expected.users.find((u) => u.id === m.userId)!.email}/${orgByExternal.get(m.orgId)!.id}/${m.roles[0]}`),
+          ...expected.invitedEmails.map((e) => `${e.email}/${orgByExternal.get(e.orgId)!.id}/${e.role}`),
+        ].sort()
       : [];
   expect(invitations).toEqual(invitedWant);
 }

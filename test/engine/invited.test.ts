@@ -188,4 +188,45 @@ describe('members invited (or pending) in the source', () => {
     const member = csv(reports.memberIdMap).find((r) => r[0] === 'member-again-invited')!;
     expect([member[3], member[4]]).toEqual(['', rows[1].workos_id]);
   }, 120_000);
+
+  it('an invitation of someone with no user: no orphan, listed under skip and active, sent once the choice is invite', async () => {
+    const journal = stagedJournal({
+      organizations: [{ sourceId: 'new-org', name: 'New Org', domains: [] }],
+      users: [{ sourceId: 'new-member', email: 'new-member@example.com' }],
+      memberships: [
+        { userSourceId: 'new-member', orgSourceId: 'new-org', roles: ['member'] },
+        { userSourceId: 'invitation:newcomer@example.com', orgSourceId: 'new-org', roles: ['admin'], status: 'invited', inviteEmail: 'newcomer@example.com', sourceRef: 'invitation:i1' },
+      ],
+    });
+    // No user goes with it by design: not an orphan.
+    expect(rowsOf(journal).map((r) => [r.user_source_id, r.state])).toEqual([
+      ['new-member', 'pending'],
+      ['invitation:newcomer@example.com', 'pending'],
+    ]);
+
+    // active: there is no one to make a member of, and verification says what carries it.
+    journal.updateSettings({ invitedMembers: 'active' });
+    await importInto(sandbox, journal, { invitedMembers: 'active' });
+    expect(rowsOf(journal)[1]).toMatchObject({ state: 'skipped', error_code: 'invitation_only', last_error: expect.stringMatching(/newcomer@example.com .*no user.*--invited-members invite/) });
+    let report = await verify(journal);
+    expect(checkOf(report, 'invited')).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^1 invited people have no user in the source.*--invited-members invite/) });
+    let reports = writeReports(journal);
+    expect(csv(reports.invitedMembers).slice(1).map((r) => [r[0], r[1], r[2], r[5]])).toEqual([
+      ['newcomer@example.com', '', 'new-org', 'not imported: no user in the source to make a member (--invited-members invite sends an invitation)'],
+    ]);
+    expect(fs.readFileSync(reports.failures, 'utf8')).not.toMatch(/newcomer/);
+    // Another run under active leaves it be; invite takes it up.
+    expect(journal.requeueInvited('active')).toBe(0);
+    journal.updateSettings({ invitedMembers: 'invite' });
+    expect(journal.requeueInvited('invite')).toBe(1);
+    await importInto(sandbox, journal, { invitedMembers: 'invite' });
+    expect(rowsOf(journal)[1]).toMatchObject({ state: 'done', workos_id: expect.stringMatching(/^invitation_/) });
+    expect(invitationsTo('new-org').map((i) => [i.email, i.role_slug])).toEqual([['newcomer@example.com', 'admin']]);
+    expect(membershipsIn('new-org')).toEqual([['new-member@example.com', 'active', 'member']]);
+    report = await verify(journal);
+    expect(checkOf(report, 'invited')).toMatchObject({ status: 'pass', counts: { checked: 1, total: 1 } });
+    reports = writeReports(journal);
+    journal.close();
+    expect(csv(reports.invitedMembers).slice(1).map((r) => [r[0], r[5]])).toEqual([['newcomer@example.com', 'invitation sent']]);
+  }, 120_000);
 });

@@ -224,7 +224,7 @@ describe('Journal', () => {
       { user_source_id: 'd', org_source_id: 'o1', imported_as: null, carried_by: 1 },
       { user_source_id: 'a', org_source_id: 'o2', imported_as: 'invitation', carried_by: null },
     ]);
-    expect(journal.invitedCounts()).toEqual({ total: 1, active: 0, invitations: 1, skipped: 0, failed: 0, notYet: 0 });
+    expect(journal.invitedCounts()).toEqual({ total: 1, active: 0, invitations: 1, skipped: 0, inviteOnly: 0, failed: 0, notYet: 0 });
     journal.close();
   });
 });

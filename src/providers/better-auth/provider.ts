@@ -530,18 +530,9 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
         continue;
       }
       const userId = userByEmail.get(email.toLowerCase());
-      if (userId) {
-        memberships.push({ userSourceId: userId, orgSourceId: org, roles: list, status: 'invited', sourceRef: `invitation:${id}`, origin: where });
-      } else {
-        issues.push({
-          location: where,
-          field: 'invitation',
-          severity: 'warning',
-          recordKind: 'membership',
-          sourceId: `${email.toLowerCase()}@${org}`,
-          message: `${email} has a pending invitation to ${orgLabel} (as ${list.join(', ')}) but no user yet: nothing to import. Send them a WorkOS invitation to that organization after the import (userManagement.sendInvitation).`,
-        });
-      }
+      // Someone with no user yet: only a WorkOS invitation can carry it (--invited-members invite).
+      const invitee = userId ? { userSourceId: userId } : { userSourceId: `invitation:${email.toLowerCase()}`, inviteEmail: email };
+      memberships.push({ ...invitee, orgSourceId: org, roles: list, status: 'invited', sourceRef: `invitation:${id}`, origin: where });
     }
     return { memberships, issues };
   }

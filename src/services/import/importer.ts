@@ -4,7 +4,7 @@ import { ExpectedError } from '../../errors.js';
 import { WORKOS_HASH_TYPES } from '../../providers/types.js';
 import type { EventBus, PhaseName, ProgressCounts } from '../events.js';
 import { RateMeter } from '../events.js';
-import { LEFT_OUT, type Journal } from '../journal/journal.js';
+import { INVITATION_ONLY, LEFT_OUT, type Journal } from '../journal/journal.js';
 import type { FactorRow, MembershipImport, MembershipRow, OrganizationRow, PasswordState, RecordKind, UserRow } from '../journal/types.js';
 import { mappedRoleSlugs, sameRoles } from '../mapping/roles.js';
 import { redactHash } from '../mapping/hash.js';
@@ -781,7 +781,8 @@ export class Importer {
     };
     const userId = row.kept_user_source_id;
     return (
-      parent('user', userId, row.user_state, row.user_error_code, row.user_workos_id) ??
+      // An invitation of someone new has no user to wait for.
+      (row.invite_email === null ? parent('user', userId, row.user_state, row.user_error_code, row.user_workos_id) : null) ??
       parent('organization', row.org_source_id, row.org_state, row.org_error_code, row.org_workos_id)
     );
   }
@@ -790,6 +791,14 @@ export class Importer {
     const label = { sourceId: `${row.user_source_id}@${row.org_source_id}`, text: `${row.user_email ?? row.user_source_id} in ${row.org_source_id}` };
     const invited = row.status !== null;
     const policy = this.options.invitedMembers ?? 'skip';
+    if (row.invite_email !== null && policy !== 'invite') {
+      // Left out by the choice `skip` like any invited member; with `active`, no choice but
+      // `invite` can carry it.
+      return Promise.resolve(
+        this.skip('membership', row.id, label, policy === 'skip' ? 'invited' : INVITATION_ONLY,
+          `${row.invite_email} was invited in the source and has no user there, so there is no one to make a member of. To carry the invitation, run again with --invited-members invite (WorkOS emails an invitation)`),
+      );
+    }
     if (invited && policy === 'skip') {
       return Promise.resolve(
         this.skip('membership', row.id, label, 'invited',

@@ -6,7 +6,7 @@ import { ExpectedError } from '../../errors.js';
 import type { SourceIssue, SourceMembership, SourceOrganization, SourceRole, SourceUser } from '../../providers/types.js';
 import { membershipRows, userRows, type Cell } from './rows.js';
 import { MIGRATIONS } from './schema.js';
-import { LEFT_OUT, USERS_TO_IMPORT_SQL } from './sql.js';
+import { INVITATION_ONLY, LEFT_OUT, USERS_TO_IMPORT_SQL } from './sql.js';
 import type {
   FactorCounts,
   FactorRow,
@@ -42,7 +42,7 @@ export interface SyncFound {
   deleted: number;
 }
 
-export { LEFT_OUT } from './sql.js';
+export { INVITATION_ONLY, LEFT_OUT } from './sql.js';
 
 function isAlive(pid: number): boolean {
   try {
@@ -314,7 +314,7 @@ export class Journal {
     );
     const existingUser = this.stmt('SELECT email_norm, origin FROM users WHERE source_id = ?');
     const insertMembership = this.stmt(
-      `INSERT INTO memberships (user_source_id, org_source_id, roles, origin, status, source_ref, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO memberships (user_source_id, org_source_id, roles, origin, status, source_ref, invite_email, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(user_source_id, org_source_id) DO NOTHING`,
     );
     const membershipRoles = this.stmt('SELECT id, roles FROM memberships WHERE user_source_id = ? AND org_source_id = ?');
@@ -378,12 +378,14 @@ export class Journal {
       for (const m of memberships) {
         const userSourceId = m[0] as string;
         const orgSourceId = m[1] as string;
-        if (!flagged && (!batchUsers.has(userSourceId) || !this.seenOrganizations.has(orgSourceId))) {
+        const inviteEmail = m[6] ?? null;
+        // An invitation of someone new has no user to be staged beside.
+        if (!flagged && ((!inviteEmail && !batchUsers.has(userSourceId)) || !this.seenOrganizations.has(orgSourceId))) {
           flagged = true;
           this.setMeta('orphan_check', true);
         }
         const roles = m[2] as string;
-        const result = insertMembership.run(userSourceId, orgSourceId, roles, m[3], m[4] ?? null, m[5] ?? null, now);
+        const result = insertMembership.run(userSourceId, orgSourceId, roles, m[3], m[4] ?? null, m[5] ?? null, inviteEmail, now);
         if (result.changes) {
           counts.memberships++;
         } else if (roles !== '[]') {
@@ -434,12 +436,13 @@ export class Journal {
         .prepare(
           `WITH orphans AS (
              SELECT m.id,
-                    CASE WHEN u.id IS NULL THEN 'missing_user' ELSE 'missing_organization' END AS code,
-                    CASE WHEN u.id IS NULL THEN 'no user ' || m.user_source_id ELSE 'no organization ' || m.org_source_id END || ' in the source' AS reason
+                    CASE WHEN o.id IS NULL THEN 'missing_organization' ELSE 'missing_user' END AS code,
+                    CASE WHEN o.id IS NULL THEN 'no organization ' || m.org_source_id ELSE 'no user ' || m.user_source_id END || ' in the source' AS reason
                FROM memberships m
                LEFT JOIN users u ON u.source_id = m.user_source_id
                LEFT JOIN organizations o ON o.source_id = m.org_source_id
-              WHERE m.state = 'pending' AND (u.id IS NULL OR o.id IS NULL))
+              -- An invitation of someone new has no user by design.
+              WHERE m.state = 'pending' AND ((u.id IS NULL AND m.invite_email IS NULL) OR o.id IS NULL))
            UPDATE memberships SET state = 'skipped', error_code = orphans.code, last_error = orphans.reason
              FROM orphans WHERE memberships.id = orphans.id`,
         )
@@ -736,12 +739,15 @@ export class Journal {
    * Members invited (or pending) in the source that were skipped while the choice was `skip` go
    * back to pending once the choice is `active` or `invite`, and a finished journal goes back to
    * importing, so that the next run imports them. Call it whenever the choice may have changed;
-   * with `skip` (or nothing to re-queue) it changes nothing. Returns how many were re-queued.
+   * with `skip` (or nothing to re-queue) it changes nothing. Invitations of people with no user
+   * in the source, skipped while the choice was `active`, go back only for `invite`. Returns how
+   * many were re-queued.
    */
   requeueInvited(choice: RunSettings['invitedMembers']): number {
     if ((choice ?? 'skip') === 'skip') return 0;
+    const codes = choice === 'invite' ? `('invited', '${INVITATION_ONLY}')` : `('invited')`;
     const requeued = this.stmt(
-      `UPDATE memberships SET state = 'pending', error_code = NULL, last_error = NULL, updated_at = ? WHERE state = 'skipped' AND error_code = 'invited'`,
+      `UPDATE memberships SET state = 'pending', error_code = NULL, last_error = NULL, updated_at = ? WHERE state = 'skipped' AND error_code IN ${codes}`,
     ).run(Date.now()).changes;
     if (requeued && (this.phase === 'imported' || this.phase === 'verified')) this.setPhase('importing');
     return requeued;
@@ -750,18 +756,20 @@ export class Journal {
   /**
    * Members invited (or pending) in the source, by what became of each: made active members,
    * sent a WorkOS invitation (as each row was imported, whatever the choice is now), skipped
-   * while the choice was `skip`, failed, or not imported yet.
+   * while the choice was `skip`, people with no user in the source whom only an invitation could
+   * carry (inviteOnly), failed, or not imported yet.
    */
-  invitedCounts(): { total: number; active: number; invitations: number; skipped: number; failed: number; notYet: number } {
+  invitedCounts(): { total: number; active: number; invitations: number; skipped: number; inviteOnly: number; failed: number; notYet: number } {
     return this.stmt(
       `SELECT COUNT(*) AS total,
               COALESCE(SUM(state = 'done' AND imported_as IS NOT 'invitation'), 0) AS active,
               COALESCE(SUM(state = 'done' AND imported_as = 'invitation'), 0) AS invitations,
               COALESCE(SUM(state = 'skipped' AND error_code = 'invited'), 0) AS skipped,
-              COALESCE(SUM(state = 'failed' OR (state = 'skipped' AND error_code IS NOT 'invited')), 0) AS failed,
+              COALESCE(SUM(state = 'skipped' AND error_code = '${INVITATION_ONLY}'), 0) AS inviteOnly,
+              COALESCE(SUM(state = 'failed' OR (state = 'skipped' AND error_code NOT IN ('invited', '${INVITATION_ONLY}'))), 0) AS failed,
               COALESCE(SUM(state IN ('pending', 'in_flight')), 0) AS notYet
          FROM memberships_resolved WHERE invited`,
-    ).get() as { total: number; active: number; invitations: number; skipped: number; failed: number; notYet: number };
+    ).get() as { total: number; active: number; invitations: number; skipped: number; inviteOnly: number; failed: number; notYet: number };
   }
 
   // ---- reads for reports and lookups ----------------------------------------------------------
@@ -980,8 +988,8 @@ export class Journal {
           .run(now).changes;
         found.memberships = this.db
           .prepare(
-            `INSERT INTO memberships (user_source_id, org_source_id, roles, origin, status, source_ref, updated_at)
-             SELECT s.user_source_id, s.org_source_id, s.roles, s.origin, s.status, s.source_ref, ? FROM snap.memberships s
+            `INSERT INTO memberships (user_source_id, org_source_id, roles, origin, status, source_ref, invite_email, updated_at)
+             SELECT s.user_source_id, s.org_source_id, s.roles, s.origin, s.status, s.source_ref, s.invite_email, ? FROM snap.memberships s
               WHERE NOT EXISTS (SELECT 1 FROM memberships m WHERE m.user_source_id = s.user_source_id AND m.org_source_id = s.org_source_id)`,
           )
           .run(now).changes;

@@ -8,7 +8,7 @@ import type { SourceMembership, SourceUser } from '../../providers/types.js';
 
 // A user row: source_id, email, email_norm, first_name, last_name, email_verified, password_hash,
 // password_hash_type, metadata, social, mfa, origin, totp_secret. A membership row: user_source_id,
-// org_source_id, roles (JSON), origin, status, source_ref.
+// org_source_id, roles (JSON), origin, status, source_ref, invite_email.
 export type Cell = string | number | null;
 
 const json = (value: unknown): string | null =>
@@ -60,5 +60,6 @@ export function membershipRows(memberships: readonly SourceMembership[]): Cell[]
     m.origin ?? null,
     m.status && m.status !== 'active' ? m.status : null,
     m.sourceRef ?? null,
+    m.inviteEmail ?? null,
   ]);
 }

@@ -188,4 +188,25 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE users ADD COLUMN reset_id TEXT;
   ALTER TABLE users ADD COLUMN reset_error TEXT;
   `,
+  `
+  -- An invitation to an email no source user has (a Better Auth invitation of someone new): its
+  -- user_source_id is invitation:<email> and no user row goes with it. Sent as a WorkOS
+  -- invitation when invited members are invited, else listed; never a membership (no one to be it).
+  ALTER TABLE memberships ADD COLUMN invite_email TEXT;
+  DROP VIEW memberships_resolved;
+  CREATE VIEW memberships_resolved AS
+  SELECT m.*,
+         u.merged_into AS user_merged_into,
+         COALESCE(u.merged_into, m.user_source_id) AS kept_user_source_id,
+         CASE WHEN u.merged_into IS NULL THEN u.workos_id ELSE k.workos_id END AS user_workos_id,
+         CASE WHEN u.merged_into IS NULL THEN u.state ELSE k.state END AS user_state,
+         CASE WHEN u.merged_into IS NULL THEN u.error_code ELSE k.error_code END AS user_error_code,
+         CASE WHEN u.merged_into IS NULL THEN COALESCE(u.email, m.invite_email) ELSE k.email END AS user_email,
+         o.workos_id AS org_workos_id, o.state AS org_state, o.error_code AS org_error_code,
+         (m.status IS NOT NULL AND m.error_code IS NOT 'merged') AS invited
+    FROM memberships m
+    LEFT JOIN users u ON u.source_id = m.user_source_id
+    LEFT JOIN users k ON k.source_id = u.merged_into
+    LEFT JOIN organizations o ON o.source_id = m.org_source_id;
+  `,
 ];

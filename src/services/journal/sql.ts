@@ -12,6 +12,13 @@ import { WORKOS_HASH_TYPES } from '../../providers/types.js';
 export const LEFT_OUT = 'left_out';
 
 /**
+ * The error code of an invitation to someone with no user in the source (memberships.invite_email)
+ * while invited members are made active: only `--invited-members invite` can carry it. Listed in
+ * invited-members.csv, not a failure.
+ */
+export const INVITATION_ONLY = 'invitation_only';
+
+/**
  * Users the import sends (or has sent): not those ruled out (invalid), left out by choice or
  * merged into a duplicate. The plan counts passwords among them; a duplicate is kept among them.
  */

@@ -125,6 +125,8 @@ export interface MembershipRow extends RecordColumns {
   role_slugs: string | null;
   status: 'invited' | 'pending' | null;
   source_ref: string | null;
+  /** An invitation to an email no source user has (no user row goes with it). */
+  invite_email: string | null;
   /** How a done membership went into WorkOS (see the journal schema). */
   imported_as: MembershipImport | null;
   /** Skipped as merged: the id of the membership that carries it. */

@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { ExpectedError } from '../../errors.js';
 import type { SourceStats } from '../../providers/types.js';
 import { noPasswordReason } from '../../providers/index.js';
-import { LEFT_OUT, type Journal } from '../journal/journal.js';
+import { INVITATION_ONLY, LEFT_OUT, type Journal } from '../journal/journal.js';
 import { WORKOS_HASH_TYPES_SQL } from '../journal/sql.js';
 import type { MembershipImport, PasswordState, Phase, RecordKind, RunSettings, StateCounts } from '../journal/types.js';
 
@@ -103,7 +103,8 @@ export function writeRows(file: string, audience: Audience, header: string[], ro
 const NOT_IMPORTED: Record<RecordKind, string> = {
   organization: `state IN ('failed', 'skipped') AND error_code IS NOT '${LEFT_OUT}'`,
   user: `state IN ('failed', 'skipped') AND error_code IS NOT '${LEFT_OUT}'`,
-  membership: `state IN ('failed', 'skipped') AND error_code IS NOT 'invited' AND error_code IS NOT '${LEFT_OUT}'`,
+  // Invited members skipped by the choice (listed in invited-members.csv) are not failures.
+  membership: `state IN ('failed', 'skipped') AND COALESCE(error_code, '') NOT IN ('invited', '${INVITATION_ONLY}', '${LEFT_OUT}')`,
 };
 
 /** Records left out by the operator's choice (left-out.csv), with the choice that brings them in. */
@@ -284,7 +285,8 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Writte
     ['email', 'user_source_id', 'org_source_id', 'member_id', 'source_status', 'result', 'workos_id', 'note'],
     (function* () {
       for (const r of journal.iterate<{ email: string; user_source_id: string; org_source_id: string; source_ref: string | null; status: string; state: string; error_code: string | null; workos_id: string | null; imported_as: MembershipImport | null; last_error: string | null }>(
-        `SELECT m.user_email AS email, m.user_source_id, m.org_source_id, m.source_ref, m.status, m.state, m.error_code, m.workos_id, m.imported_as, m.last_error
+        // An invitation of someone with no user in the source has no user source id to give.
+        `SELECT m.user_email AS email, CASE WHEN m.invite_email IS NULL THEN m.user_source_id END AS user_source_id, m.org_source_id, m.source_ref, m.status, m.state, m.error_code, m.workos_id, m.imported_as, m.last_error
            FROM memberships_resolved m WHERE m.invited ORDER BY m.id`,
       )) {
         yield [r.email, r.user_source_id, r.org_source_id, r.source_ref, r.status, invitedResult(r, action), r.workos_id, r.last_error];
@@ -319,6 +321,7 @@ function invitedResult(r: { state: string; error_code: string | null; imported_a
   if (r.state === 'skipped' && r.error_code === 'invited') {
     return action === 'skip' ? 'not imported (your choice)' : `not imported (skipped while the choice was skip; --retry-failed imports it as ${action})`;
   }
+  if (r.state === 'skipped' && r.error_code === INVITATION_ONLY) return 'not imported: no user in the source to make a member (--invited-members invite sends an invitation)';
   if (r.state === 'failed' || r.state === 'skipped') return `${r.state} (see failures.csv)`;
   return 'not imported yet';
 }

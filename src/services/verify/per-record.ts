@@ -154,6 +154,12 @@ export async function invitedCheck(ctx: RecordContext, target: WorkOSTarget, cho
       worse('warn');
     }
   }
+  if (c.inviteOnly) {
+    parts.push(
+      `${c.inviteOnly} invited people have no user in the source, so no membership could be made (invited members: ${choice}); only an invitation carries them: run again with --invited-members invite (invited-members.csv lists each)`,
+    );
+    worse('warn');
+  }
   if (c.notYet) {
     parts.push(`${c.notYet} not imported yet (\`workos-migrate resume\`)`);
     worse('warn');
