@@ -144,9 +144,11 @@ export function createAuth0Provider(options: Auth0Options): SourceProvider {
         }
         parts.push(`users from ${options.exportFile}`);
       } else parts.push('users through a bulk export job');
-      const pw = await loadPasswords();
+      // Read and let go: the export (in its worker thread) reads them again, and a copy kept here
+      // would sit beside the worker's for the whole run.
+      const pw = options.passwordExportPath ? await readPasswordFile(options.passwordExportPath) : undefined;
       if (pw) parts.push(`${pw.byId.size} password hashes in ${pw.file}`);
-      const mfa = await loadMfa();
+      const mfa = options.mfaExportPath ? await readMfaFile(options.mfaExportPath) : undefined;
       if (mfa) parts.push(`${[...mfa.byId.values()].filter((e) => e.totpSecret).length} TOTP secrets in ${mfa.file}`);
       return { summary: parts.join('; ') };
     },
