@@ -185,7 +185,8 @@ export interface Plan {
   /** Users left out by the operator's choice (blocked, disabled...): listed, not failures. */
   leftOut: number;
   /** Members only invited (or pending) in the source, and what the run will do with them. */
-  invited: { invited: number; pending: number; choice: 'skip' | 'active' | 'invite' };
+  /** Invited or pending in the source; withoutUser of them: invitations of emails no source user has. */
+  invited: { invited: number; pending: number; withoutUser: number; choice: 'skip' | 'active' | 'invite' };
   /** A user already in WorkOS: the source's password is set on it, or its own kept. */
   adoptedPasswords: 'source' | 'keep';
   /** Columns the source had that nothing reads (file sources), with the flag that would read them. */
@@ -226,9 +227,10 @@ export function planOf(journal: Journal): Plan {
     duplicates: journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE error_code = 'duplicate_email'`)?.n ?? 0,
     leftOut: journal.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users WHERE error_code = '${LEFT_OUT}'`)?.n ?? 0,
     invited: {
-      ...(journal.get<{ invited: number; pending: number }>(
-        `SELECT COALESCE(SUM(status = 'invited'), 0) AS invited, COALESCE(SUM(status = 'pending'), 0) AS pending FROM memberships_resolved WHERE invited`,
-      ) ?? { invited: 0, pending: 0 }),
+      ...(journal.get<{ invited: number; pending: number; withoutUser: number }>(
+        `SELECT COALESCE(SUM(status = 'invited'), 0) AS invited, COALESCE(SUM(status = 'pending'), 0) AS pending,
+                COALESCE(SUM(invite_email IS NOT NULL), 0) AS withoutUser FROM memberships_resolved WHERE invited`,
+      ) ?? { invited: 0, pending: 0, withoutUser: 0 }),
       choice: journal.settings.invitedMembers ?? 'skip',
     },
     adoptedPasswords: journal.settings.adoptedPasswords ?? 'source',

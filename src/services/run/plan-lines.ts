@@ -38,7 +38,12 @@ export function planLines(plan: Plan, options: { keys: boolean }): PlanLine[] {
   });
   const invited = plan.invited.invited + plan.invited.pending;
   if (invited) {
-    const what = { skip: 'listed, not imported', active: 'imported as active members', invite: 'sent a WorkOS invitation' }[plan.invited.choice];
+    const { withoutUser, choice } = plan.invited;
+    // Invitations of emails with no user: no one to make an active member of.
+    const what =
+      choice === 'active' && withoutUser
+        ? `${n(invited - withoutUser)} imported as active members; ${n(withoutUser)} with no user there listed (only an invitation carries them)`
+        : { skip: 'listed, not imported', active: 'imported as active members', invite: 'sent a WorkOS invitation' }[choice];
     lines.push({ id: 'invited', text: `${of(invited, 'member')} only invited in the source: ${what}${key('i')}` });
   }
   if (plan.hashTypes.length) {
