@@ -58,6 +58,14 @@ describe('ndjsonBlocks', () => {
     for (const at of [1, 2, 10, gz.length - 3]) expect(await linesOf(cut(gz, [at]))).toEqual(expected(`${text}\n`));
   });
 
+  it('leaves out a UTF-8 byte order mark, however the first chunk is cut', async () => {
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"a":1}\n{"b":2}\n')]);
+    expect(await linesOf([bytes])).toEqual(['{"a":1}', '{"b":2}']);
+    for (const at of [1, 2, 3]) expect(await linesOf(cut(bytes, [at]))).toEqual(['{"a":1}', '{"b":2}']);
+    expect(await linesOf(cut(bytes, [5]))).toEqual(['{"a":1}', '{"b":2}']);
+    expect(await linesOf([gzipSync(Buffer.from(bytes))])).toEqual(['{"a":1}', '{"b":2}']);
+  });
+
   it('reads nothing from an empty stream', async () => {
     expect(await linesOf([])).toEqual([]);
     expect(await linesOf([new Uint8Array(0)])).toEqual([]);

@@ -25,7 +25,8 @@ export async function* ndjsonBlocks(input: AsyncIterable<Uint8Array>): AsyncGene
   const it = input[Symbol.asyncIterator]();
   const asBuffer = (bytes: Uint8Array) => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   let head: Buffer = Buffer.alloc(0);
-  while (head.length < 2) {
+  // Three bytes: the gzip magic, or a byte order mark, is seen whole.
+  while (head.length < 3) {
     const next = await it.next();
     if (next.done) break;
     head = head.length ? Buffer.concat([head, asBuffer(next.value)]) : asBuffer(next.value);
@@ -44,21 +45,28 @@ export async function* ndjsonBlocks(input: AsyncIterable<Uint8Array>): AsyncGene
   const body: AsyncIterable<Buffer> =
     head[0] === 0x1f && head[1] === 0x8b ? pipeline(Readable.from(rest()), createGunzip({ chunkSize: 256 * 1024 }), () => {}) : rest();
   const line = (bytes: Buffer, start: number, end: number) => bytes.toString('utf8', start, end > start && bytes[end - 1] === 0x0d ? end - 1 : end);
-  // The bytes of a line not yet ended, from earlier chunks.
-  let carry: Buffer | undefined;
+  // The pieces of a line not yet ended, from earlier chunks: joined once, when it ends (joining
+  // at every chunk made a line of many megabytes take minutes).
+  let carry: Buffer[] = [];
+  let first = true;
   try {
-    for await (const chunk of body) {
+    for await (let chunk of body) {
+      // A UTF-8 byte order mark is not part of the first line.
+      if (first && chunk.length) {
+        first = false;
+        if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
+      }
       let end = chunk.indexOf(0x0a);
       if (end < 0) {
-        carry = carry ? Buffer.concat([carry, chunk]) : chunk;
+        if (chunk.length) carry.push(chunk);
         continue;
       }
       const lines: string[] = [];
       let start = 0;
-      if (carry) {
-        const joined = Buffer.concat([carry, chunk.subarray(0, end)]);
+      if (carry.length) {
+        const joined = Buffer.concat([...carry, chunk.subarray(0, end)]);
         lines.push(line(joined, 0, joined.length));
-        carry = undefined;
+        carry = [];
         start = end + 1;
         end = chunk.indexOf(0x0a, start);
       }
@@ -68,10 +76,13 @@ export async function* ndjsonBlocks(input: AsyncIterable<Uint8Array>): AsyncGene
         end = chunk.indexOf(0x0a, start);
       }
       // Copied: a slice would keep the whole chunk alive.
-      if (start < chunk.length) carry = Buffer.from(chunk.subarray(start));
+      if (start < chunk.length) carry.push(Buffer.from(chunk.subarray(start)));
       yield lines;
     }
-    if (carry?.length) yield [line(carry, 0, carry.length)];
+    if (carry.length) {
+      const rest = Buffer.concat(carry);
+      if (rest.length) yield [line(rest, 0, rest.length)];
+    }
   } finally {
     // Stopped early (a stop, an error): the download or the file is let go.
     await it.return?.();

@@ -11,9 +11,9 @@
  * A page of users is one batch with everything that belongs to them: their accounts (password,
  * social providers), memberships (and team memberships when flattening), two-factor secret. The
  * journal keeps a user's first staging, so nothing about a user may arrive in a later batch.
- * Invitations come last: a pending one for an existing user is a membership with status
- * 'invited' (the operator's --invited-members choice applies), one for an email without a user a
- * warning to send a WorkOS invitation.
+ * Invitations come last: a pending one is a membership with status 'invited' (the operator's
+ * --invited-members choice applies); one for an email without a user is an invitation alone
+ * (inviteEmail), which only a WorkOS invitation can carry.
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { ExpectedError } from '../../errors.js';
@@ -190,7 +190,8 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
         const schema = await schemaOf(conn);
         const db = conn.db;
         const T = schema.tables;
-        const ranged = await userKeyedByRange(conn, schema);
+        // Only a faster way to read the same rows: if the database will not say, the exact way.
+        const ranged = await userKeyedByRange(conn, schema).catch(() => new Set<TableKey>());
         let state: Cursor = cursor ? parseCursor(cursor) : { v: 1, phase: 'users', after: null, done: 0 };
         if (!cursor) state.phase = T.organization ? 'organizations' : 'users';
         const fresh = !cursor;
@@ -439,10 +440,14 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
       if (list) list.push(r as unknown as AccountRow);
       else accounts.set(key, [r as unknown as AccountRow]);
     }
+    // A row read by the key range whose user does not exist (a schema without foreign keys) is no
+    // one's: left out, as reading through the user table leaves it out.
+    const ids = new Set(rows.map((r) => text(r.id)));
     const roles = new Map<string, string[]>();
     if (T.member && T.organization) {
       const m = T.member;
       for (const r of page.members) {
+        if (!ids.has(text(r.userId))) continue;
         const list = splitRoles(r.role);
         roles.set(`${text(r.userId)}\u0000${text(r.organizationId)}`, list);
         memberships.push({ userSourceId: text(r.userId), orgSourceId: orgSid(r.organizationId), roles: list, sourceRef: text(r.id), origin: `better-auth ${m.name} ${text(r.id)}` });
@@ -451,7 +456,7 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
     if (page.teamMembers.length) {
       const tm = T.teamMember!;
       for (const r of page.teamMembers) {
-        if (r.orgName === null || r.orgName === undefined || text(r.teamName) === text(r.orgName)) continue; // orphan or default team
+        if (r.orgName === null || r.orgName === undefined || text(r.teamName) === text(r.orgName) || !ids.has(text(r.userId))) continue; // orphan or default team
         memberships.push({
           userSourceId: text(r.userId),
           orgSourceId: `team:${text(r.teamId)}`,

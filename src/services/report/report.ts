@@ -251,7 +251,8 @@ export function writeReports(journal: Journal, dir = reportDir(journal)): Writte
       // one per person and organization).
       for (const r of journal.iterate<{ source_ref: string; user_id: string | null; org_id: string | null; workos_id: string; invited: number; user_source_id: string; org_source_id: string }>(
         `SELECT m.source_ref, m.user_workos_id AS user_id, m.org_workos_id AS org_id, COALESCE(km.workos_id, m.workos_id) AS workos_id,
-                COALESCE(km.imported_as, m.imported_as) IS 'invitation' AS invited, m.user_source_id, m.org_source_id
+                COALESCE(km.imported_as, m.imported_as) IS 'invitation' AS invited,
+                CASE WHEN m.invite_email IS NULL THEN m.user_source_id END AS user_source_id, m.org_source_id
            FROM memberships_resolved m
            LEFT JOIN memberships km ON m.state = 'skipped' AND m.error_code = 'merged' AND km.id = m.carried_by
           WHERE m.source_ref IS NOT NULL AND (m.state = 'done' OR km.state = 'done') ORDER BY m.id`,
