@@ -15,7 +15,8 @@
  */
 import { ManagementClient, ManagementError } from 'auth0';
 import { ExpectedError } from '../../errors.js';
-import { backoffMs, sleep } from '../../services/rate/pacer.js';
+import { sleep } from '../../services/rate/pacer.js';
+import { fetchFromSource, SourceCallCounts } from '../source-fetch.js';
 import type { SourceStats } from '../types.js';
 
 export interface Auth0Connection {
@@ -63,10 +64,7 @@ export function bucketOf(method: string, pathname: string): string {
 }
 
 export class Auth0Caller {
-  calls = 0;
-  rateLimited = 0;
-  retried = 0;
-  waitedMs = 0;
+  readonly counts = new SourceCallCounts();
   /** Requests that went out with the bucket already empty by the tenant's own count (should stay 0). */
   overLimit = 0;
   onRateLimited: ((waitMs: number) => void) | undefined;
@@ -150,42 +148,27 @@ export class Auth0Caller {
     const parsed = new URL(url);
     const method = (init?.method ?? 'GET').toUpperCase();
     const key = parsed.pathname.endsWith('/oauth/token') ? 'token' : parsed.pathname.includes('/api/v2/') ? bucketOf(method, parsed.pathname) : 'download';
-    let transient = 0;
-    let limited = 0;
-    for (;;) {
-      if (key !== 'download') await this.waitForToken(key);
-      if (this.signal?.aborted) throw this.signal.reason ?? new Error('stopped');
-      this.calls++;
-      const sentAt = Date.now();
-      this.lastSent = sentAt;
-      let res: Response;
-      // The SDK's signal carries its own timeout, started before our wait: ours instead, and only
-      // until the answer's headers (a large export file takes minutes to stream).
-      const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(new Error('no answer within 60 s')), 60_000);
-      try {
-        res = await this.realFetch(url, { ...init, signal: AbortSignal.any([timeout.signal, ...(this.signal ? [this.signal] : [])]) });
-      } catch (error) {
-        if (this.signal?.aborted) throw error;
-        if (++transient < this.maxAttempts) {
-          this.retried++;
-          await sleep(backoffMs(transient, 250, 10_000), this.signal);
-          continue;
-        }
-        throw new Auth0CallError(
-          `Cannot reach Auth0 at ${parsed.origin}: ${(error as Error).message}.`,
-          'Check the network (and AUTH0_DOMAIN / AUTH0_API_URL), then resume (workos-migrate resume): the export continues where it stopped.',
-        );
-      } finally {
-        clearTimeout(timer);
-      }
-      if (key !== 'download') this.learn(key, res, sentAt);
-      if (res.status === 429) {
-        this.rateLimited++;
+    let sentAt = 0;
+    // The SDK's signal carries its own timeout, started before our wait: ours instead, and only
+    // until the answer's headers (a large export file takes minutes to stream).
+    return fetchFromSource(url, init ?? {}, {
+      fetch: this.realFetch,
+      counts: this.counts,
+      maxAttempts: this.maxAttempts,
+      signal: this.signal,
+      pace: async () => {
+        if (key !== 'download') await this.waitForToken(key);
+        sentAt = Date.now();
+        this.lastSent = sentAt;
+      },
+      answered: (res) => {
+        if (key !== 'download') this.learn(key, res, sentAt);
+      },
+      wait429: (res, inARow) => {
         const retryAfter = Number(res.headers.get('retry-after'));
         const reset = Number(res.headers.get('x-ratelimit-reset'));
         let waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : Number.isFinite(reset) && reset > 0 ? reset * 1000 - Date.now() : 0;
-        waitMs = Math.min(60_000, Math.max(waitMs, 100 * 2 ** Math.min(limited++, 8)));
+        waitMs = Math.min(60_000, Math.max(waitMs, 100 * 2 ** Math.min(inARow, 8)));
         const b = this.buckets.get(key);
         if (b) {
           b.notBefore = Date.now() + waitMs;
@@ -194,28 +177,19 @@ export class Auth0Caller {
           b.sent = 0;
           b.at = Date.now() + waitMs;
         }
-        await res.body?.cancel();
-        this.onRateLimited?.(waitMs);
-        const started = performance.now();
-        try {
-          await sleep(waitMs, this.signal);
-        } finally {
-          this.waitedMs += performance.now() - started;
-        }
-        continue;
-      }
-      if (res.status >= 500 && ++transient < this.maxAttempts) {
-        this.retried++;
-        await res.body?.cancel();
-        await sleep(backoffMs(transient, 250, 10_000), this.signal);
-        continue;
-      }
-      return res;
-    }
+        return waitMs;
+      },
+      onRateLimited: (waitMs) => this.onRateLimited?.(waitMs),
+      unreachable: (error) =>
+        new Auth0CallError(
+          `Cannot reach Auth0 at ${parsed.origin}: ${error.message}.`,
+          'Check the network (and AUTH0_DOMAIN / AUTH0_API_URL), then resume (workos-migrate resume): the export continues where it stopped.',
+        ),
+    });
   }
 
   stats(): SourceStats {
-    return { requests: this.calls, rateLimited: this.rateLimited, waitedMs: Math.round(this.waitedMs) };
+    return this.counts.stats();
   }
 
   /** Auth0's own reason, as an ExpectedError with the next step. */

@@ -14,7 +14,8 @@
  */
 import { setMaxListeners } from 'node:events';
 import { ExpectedError } from '../../errors.js';
-import { backoffMs, Pacer, sleep } from '../../services/rate/pacer.js';
+import { Pacer } from '../../services/rate/pacer.js';
+import { fetchFromSource, SourceCallCounts } from '../source-fetch.js';
 import type { SourceStats } from '../types.js';
 
 export const DEFAULT_API_URL = 'https://api.clerk.com/v1';
@@ -71,10 +72,7 @@ interface ClerkErrorBody {
 }
 
 export class ClerkApi {
-  calls = 0;
-  rateLimited = 0;
-  retried = 0;
-  waitedMs = 0;
+  readonly counts = new SourceCallCounts();
   onRateLimited: ((waitMs: number) => void) | undefined;
   private stop: AbortSignal | undefined;
   readonly pacer: Pacer;
@@ -106,61 +104,33 @@ export class ClerkApi {
   async get<T>(path: string, query: Record<string, string | number>, what: string): Promise<T> {
     const url = new URL(`${this.base}${path}`);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, String(v));
-    let transient = 0;
-    for (;;) {
-      await this.pacer.acquire(this.signal);
-      this.calls++;
-      let res: Response;
-      const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(new Error('no answer within 60 s')), 60_000);
-      try {
-        res = await this.realFetch(url, {
-          headers: { Authorization: `Bearer ${this.key}`, Accept: 'application/json' },
-          signal: AbortSignal.any([timeout.signal, ...(this.signal ? [this.signal] : [])]),
-        });
-      } catch (error) {
-        if (this.signal?.aborted) throw error;
-        if (++transient < this.maxAttempts) {
-          this.retried++;
-          await sleep(backoffMs(transient, 250, 10_000), this.signal);
-          continue;
-        }
-        throw new ClerkCallError(
-          `Cannot reach Clerk at ${url.origin} to ${what}: ${(error as Error).message}.`,
-          'Check the network (and CLERK_API_URL), then resume (workos-migrate resume): the export continues where it stopped.',
-        );
-      } finally {
-        clearTimeout(timer);
-      }
-      if (res.status === 429) {
-        this.rateLimited++;
-        const retryAfter = Number(res.headers.get('retry-after'));
-        const waitMs = Math.min(120_000, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000 * 2 ** Math.min(transient, 6));
-        await res.body?.cancel();
+    const res = await fetchFromSource(url.href, { headers: { Authorization: `Bearer ${this.key}`, Accept: 'application/json' } }, {
+      fetch: this.realFetch,
+      counts: this.counts,
+      maxAttempts: this.maxAttempts,
+      signal: this.signal,
+      pace: () => this.pacer.acquire(this.signal),
+      wait429: (answer, inARow) => {
+        // Retry-After in whole seconds; without one, a growing wait.
+        const retryAfter = Number(answer.headers.get('retry-after'));
+        const waitMs = Math.min(120_000, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 1000 * 2 ** Math.min(inARow, 6));
         this.pacer.onRateLimited(waitMs);
-        this.onRateLimited?.(waitMs);
-        const started = performance.now();
-        try {
-          await sleep(waitMs, this.signal);
-        } finally {
-          this.waitedMs += performance.now() - started;
-        }
-        continue;
-      }
-      if (res.status >= 500 && ++transient < this.maxAttempts) {
-        this.retried++;
-        await res.body?.cancel();
-        await sleep(backoffMs(transient, 250, 10_000), this.signal);
-        continue;
-      }
+        return waitMs;
+      },
+      onRateLimited: (waitMs) => this.onRateLimited?.(waitMs),
+      unreachable: (error) =>
+        new ClerkCallError(
+          `Cannot reach Clerk at ${url.origin} to ${what}: ${error.message}.`,
+          'Check the network (and CLERK_API_URL), then resume (workos-migrate resume): the export continues where it stopped.',
+        ),
+    });
       const text = await res.text();
-      if (!res.ok) throw this.explain(res.status, text, what);
-      this.pacer.onSuccess();
-      try {
-        return JSON.parse(text) as T;
-      } catch {
-        throw new ClerkCallError(`Clerk answered ${what} with something that is not JSON: ${text.replace(/\s+/g, ' ').slice(0, 120)}.`, 'Check CLERK_API_URL: it should be the Backend API (https://api.clerk.com/v1).', res.status);
-      }
+    if (!res.ok) throw this.explain(res.status, text, what);
+    this.pacer.onSuccess();
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ClerkCallError(`Clerk answered ${what} with something that is not JSON: ${text.replace(/\s+/g, ' ').slice(0, 120)}.`, 'Check CLERK_API_URL: it should be the Backend API (https://api.clerk.com/v1).', res.status);
     }
   }
 
@@ -186,6 +156,6 @@ export class ClerkApi {
   }
 
   stats(): SourceStats {
-    return { requests: this.calls, rateLimited: this.rateLimited, waitedMs: Math.round(this.waitedMs) };
+    return this.counts.stats();
   }
 }
