@@ -89,15 +89,15 @@ export interface ExportBatch {
   /** Units of progress the batch represents (rows, pages). */
   progress?: { done: number; total?: number; unit: string };
   /**
-   * Set when the batch was already checked against WorkOS's limits (by the export worker):
-   * `issues` then includes the validation issues, and `invalid` names the records they rule out.
-   */
-  /**
    * The read after this batch is a request the source must not see twice (an API page, an export
    * job): it is made only once this batch is staged, so a kill never repeats one. Batches without
    * it (lines of a file, of a download) may be read ahead of staging.
    */
   stagedBeforeNextRead?: boolean;
+  /**
+   * Set when the batch was already checked against WorkOS's limits (by the export worker):
+   * `issues` then includes the validation issues, and `invalid` names the records they rule out.
+   */
   validated?: { invalid: { kind: 'user' | 'organization'; sourceId: string; reason: string; byChoice?: boolean }[] };
   /**
    * Records the operator chose to leave out (a blocked or disabled user, say): staged, then marked
