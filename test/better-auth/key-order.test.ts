@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openConnection } from '../../src/providers/better-auth/connection.js';
 import { resolveSchema, userKeyedByRange } from '../../src/providers/better-auth/schema.js';
 import { createProvider } from '../../src/providers/index.js';
-import type { SourceMembership, SourceUser } from '../../src/providers/types.js';
+import type { SourceIssue, SourceMembership, SourceUser } from '../../src/providers/types.js';
 import { MYSQL_ADMIN_URL, POSTGRES_ADMIN_URL, serverUp } from './fixture.js';
 
 const up = await serverUp('postgres');
@@ -66,19 +66,22 @@ describe.skipIf(!up)('Better Auth pages whose related tables sort their user ids
     await admin.end();
   });
 
-  /** Exported 4 users a page: every user once, in key order, with its password, and the members' rows of existing users. */
-  async function expectExact(): Promise<void> {
+  /** Exported 4 users a page: every user once, in key order, with its password, and the members' rows of existing users. Returns the issues. */
+  async function expectExact(): Promise<SourceIssue[]> {
     const users = (await pool.query<{ id: string }>(`SELECT id FROM "user" ORDER BY id`)).rows.map((r) => r.id);
     const provider = createProvider('better-auth', { secretEnv: 'DATABASE_URL', pageSize: 4 }, { DATABASE_URL: url });
     const read: SourceUser[] = [];
     const memberships: SourceMembership[] = [];
+    const issues: SourceIssue[] = [];
     for await (const batch of provider.export({})) {
       read.push(...(batch.users ?? []));
       memberships.push(...(batch.memberships ?? []));
+      issues.push(...(batch.issues ?? []));
     }
     expect(read.map((u) => u.sourceId)).toEqual(users);
     for (const user of read) expect(user.passwordHash, user.sourceId).toMatch(/^\$scrypt\$/);
     expect(memberships.map((m) => m.userSourceId).sort()).toEqual(users.filter((id) => Number(id.slice(1)) % 3 === 0).sort());
+    return issues;
   }
 
   it('reads by range only the tables whose userId sorts as the user id, and every account and membership reaches its user', async () => {
@@ -88,7 +91,9 @@ describe.skipIf(!up)('Better Auth pages whose related tables sort their user ids
     // as reading through the user table leaves it out.
     await pool.query(`ALTER TABLE member DROP CONSTRAINT "member_userId_fkey"`);
     await pool.query(`INSERT INTO member (id, "organizationId", "userId", role, "createdAt") VALUES ('m-orphan', 'o1', 'U0005', 'member', now())`);
-    await expectExact();
+    // ... and said, once.
+    const said = (await expectExact()).filter((i) => i.field === 'userId');
+    expect(said).toEqual([expect.objectContaining({ severity: 'warning', recordKind: 'membership', message: expect.stringMatching(/^1 member row names a user that is not in user .*not carried/) })]);
 
     await pool.query(`ALTER TABLE "user" ALTER COLUMN id TYPE text COLLATE "en-x-icu"`);
     expect(await ranged()).toEqual([]);

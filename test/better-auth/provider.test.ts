@@ -144,7 +144,7 @@ describe('Better Auth odds and ends', () => {
              CREATE TABLE invitation (id TEXT PRIMARY KEY, "organizationId" TEXT, email TEXT, role TEXT, status TEXT, "expiresAt" TEXT);
              INSERT INTO "user" VALUES ('u1', 'Ann', 'Ann@Example.com'), ('u2', 'Ben', 'ben@example.com');
              INSERT INTO organization VALUES ('o1', 'Acme', 'acme', '{"tier":"gold","nested":{"a":1},"bad":null}');
-             INSERT INTO member VALUES ('m1', 'o1', 'u2', 'owner,admin');
+             INSERT INTO member VALUES ('m1', 'o1', 'u2', 'owner,admin'), ('m2', 'o1', 'gone', 'member'), ('m3', 'o1', 'gone-too', 'member');
              INSERT INTO invitation VALUES ('i1', 'o1', 'ann@example.com', 'admin,billing', 'pending', '${later}'),
                ('i2', 'o1', 'new@example.com', 'member', 'pending', '${later}'), ('i3', 'o1', 'old@example.com', 'member', 'pending', '${earlier}'),
                ('i4', 'o1', 'ben@example.com', 'member', 'accepted', '${later}');`);
@@ -160,6 +160,10 @@ describe('Better Auth odds and ends', () => {
       expect.objectContaining({ userSourceId: 'invitation:new@example.com', inviteEmail: 'new@example.com', orgSourceId: 'o1', roles: ['member'], status: 'invited', sourceRef: 'invitation:i2' }),
     ]);
     expect(memberships[0].inviteEmail).toBeUndefined();
+    // Members of users that are not there: not read, said once.
+    expect(batches.flatMap((b) => b.issues ?? []).filter((i) => i.field === 'userId').map((i) => i.message)).toEqual([
+      '2 member rows name a user that is not in user (no foreign key holds them there): there is no one to make a member, so they are not carried. Delete them, or restore their users and run again.',
+    ]);
     const warnings = batches.flatMap((b) => b.issues ?? []).filter((i) => i.field === 'invitation').map((i) => i.message);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^old@example.com's invitation to "Acme" \(o1\) \(as member\) expired on/);

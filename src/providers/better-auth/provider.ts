@@ -136,6 +136,16 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
     return Number(row?.n ?? 0);
   };
 
+  /** Rows of `t` whose userId names no user (a schema without foreign keys): no one to carry them to. */
+  const countWithoutUser = async (db: Kysely<any>, t: ResolvedTable, user: ResolvedTable): Promise<number> => {
+    const row = await db
+      .selectFrom(`${t.name} as r`)
+      .select(sql<number>`count(*)`.as('n'))
+      .where(sql<boolean>`not exists (select 1 from ${sql.table(user.name)} u where ${sql.ref(`u.${user.columns.id}`)} = ${sql.ref(`r.${t.columns.userId}`)})`)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  };
+
   /** Selects the logical columns found, under their logical names. */
   const cols = (t: ResolvedTable, logical: string[], alias?: string) =>
     logical.filter((c) => t.columns[c]).map((c) => sql.ref(alias ? `${alias}.${t.columns[c]}` : t.columns[c]).as(c));
@@ -223,6 +233,20 @@ export function createBetterAuthProvider(options: BetterAuthOptions): SourceProv
         let ignored: { column: string; reason: string }[] | undefined;
         if (fresh) {
           first.push({ location: `better-auth ${T.account!.name}.${T.account!.columns.password ?? 'password'}`, field: 'password', severity: 'warning', message: NFKC_WARNING });
+          // Memberships are read with their user's page: one whose user is gone is never read. Said once.
+          const memberTables = [T.member && T.organization ? T.member : undefined, teams === 'flatten' && T.team && T.organization ? T.teamMember : undefined];
+          for (const t of memberTables) {
+            const n = t ? await countWithoutUser(db, t, T.user!) : 0;
+            if (n) {
+              first.push({
+                location: `better-auth ${t!.name}`,
+                field: 'userId',
+                severity: 'warning',
+                recordKind: 'membership',
+                message: `${plural(n, `${t!.name} row`)} ${n === 1 ? 'names' : 'name'} a user that is not in ${T.user!.name} (no foreign key holds them there): there is no one to make a member, so they are not carried. Delete them, or restore their users and run again.`,
+              });
+            }
+          }
           if (T.team && teams === 'skip') {
             const n = await count(db, T.team);
             if (n) {
